@@ -1,0 +1,69 @@
+//! The analyzer contract and the registry of built-in analyzers.
+
+use std::collections::BTreeSet;
+
+use crate::finding::Finding;
+use crate::kind::Kind;
+use crate::snapshot::Snapshot;
+
+/// A finding code an analyzer can emit, with the one-line meaning documented in docs/analyzers.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub summary: &'static str,
+}
+
+/// One check over a snapshot. Pure: everything it needs is in the snapshot, and it never fails.
+pub trait Analyzer: Sync {
+    /// The name users pass to `--filter`.
+    fn name(&self) -> &'static str;
+    /// Every kind it reads; the cluster reader lists exactly the union of these for the enabled analyzers.
+    fn kinds(&self) -> &'static [Kind];
+    fn codes(&self) -> &'static [CodeInfo];
+    fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding>;
+}
+
+/// Every built-in analyzer, in a fixed order.
+pub fn registry() -> &'static [&'static dyn Analyzer] {
+    crate::kinds::ALL
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error("unknown analyzer '{name}' in --filter (known: {known})")]
+    Unknown { name: String, known: String },
+}
+
+/// Picks analyzers by name; an empty filter means all of them.
+pub fn select(filter: &[String]) -> Result<Vec<&'static dyn Analyzer>, AnalyzerError> {
+    if filter.is_empty() {
+        return Ok(registry().to_vec());
+    }
+    let mut picked = Vec::new();
+    for name in filter {
+        let wanted = name.trim().to_ascii_lowercase();
+        let found = registry().iter().copied().find(|a| a.name() == wanted).ok_or_else(|| AnalyzerError::Unknown {
+            name: name.clone(),
+            known: registry().iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+        })?;
+        if !picked.iter().any(|a: &&dyn Analyzer| a.name() == found.name()) {
+            picked.push(found);
+        }
+    }
+    Ok(picked)
+}
+
+/// The kinds a set of analyzers reads, plus Events, which every analyzer may cite as evidence.
+pub fn needed_kinds(analyzers: &[&dyn Analyzer]) -> BTreeSet<Kind> {
+    let mut kinds: BTreeSet<Kind> = analyzers.iter().flat_map(|a| a.kinds().iter().copied()).collect();
+    kinds.insert(Kind::Event);
+    kinds
+}
+
+/// Runs the analyzers and returns their findings in report order.
+pub fn run(analyzers: &[&dyn Analyzer], snapshot: &Snapshot) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = analyzers.iter().flat_map(|a| a.analyze(snapshot)).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    findings
+}

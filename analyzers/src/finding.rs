@@ -1,0 +1,192 @@
+//! What analyzers produce: a coded, ranked statement about one object, with the evidence behind it.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Evidence;
+
+/// How bad a finding is. Ordered from most to least severe, so sorting ascending puts critical first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    /// Whether this is as severe as `threshold` or more.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self <= threshold
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown severity '{s}' (expected critical, high, medium, low or info)"))
+    }
+}
+
+/// Identifies an object the way `kubectl` would print it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+}
+
+impl ObjectRef {
+    pub fn from_meta(api_version: &str, kind: &str, meta: &ObjectMeta) -> ObjectRef {
+        ObjectRef {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: meta.namespace.clone().filter(|n| !n.is_empty()),
+            name: meta.name.clone().unwrap_or_default(),
+            uid: meta.uid.clone().filter(|u| !u.is_empty()),
+        }
+    }
+
+    /// `Kind/name`, or `namespace/Kind/name` when namespaced.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// One problem with one object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// The analyzer that produced it.
+    pub analyzer: String,
+    /// Stable kebab-case code; see docs/analyzers.md.
+    pub code: String,
+    pub severity: Severity,
+    pub object: ObjectRef,
+    /// The top controlling owner (a Deployment for a Pod of a ReplicaSet), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ObjectRef>,
+    /// One line.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+impl Finding {
+    pub fn new(
+        analyzer: &str,
+        code: &crate::CodeInfo,
+        object: ObjectRef,
+        parent: Option<ObjectRef>,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            analyzer: analyzer.to_string(),
+            code: code.code.to_string(),
+            severity,
+            object,
+            parent,
+            message: one_line(&message.into()),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Finding {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    /// The report order: severity, namespace, kind, name, then code and message so ties never depend on input.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            self.severity,
+            self.object.namespace.as_deref().unwrap_or(""),
+            self.object.kind.as_str(),
+            self.object.name.as_str(),
+            self.code.as_str(),
+            self.message.as_str(),
+        )
+    }
+}
+
+/// Folds any run of whitespace (newlines included) into one space.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Counts by severity and a 0–100 health score for a set of findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub total: usize,
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+    /// 100 means no findings above info; each finding costs by severity (critical 20, high 8, medium 3, low 1).
+    pub health_score: u8,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary { total: findings.len(), ..Summary::default() };
+        let mut penalty: u64 = 0;
+        for f in findings {
+            let (count, cost) = match f.severity {
+                Severity::Critical => (&mut s.critical, 20),
+                Severity::High => (&mut s.high, 8),
+                Severity::Medium => (&mut s.medium, 3),
+                Severity::Low => (&mut s.low, 1),
+                Severity::Info => (&mut s.info, 0),
+            };
+            *count += 1;
+            penalty += cost;
+        }
+        s.health_score = 100u64.saturating_sub(penalty) as u8;
+        s
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}

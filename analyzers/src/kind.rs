@@ -1,0 +1,152 @@
+//! The kinds the analyzers can read, generated once from the k8s-openapi types so that the kind table, the
+//! snapshot's stores and the decoder of `kind: List` items cannot drift apart.
+
+use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Endpoints, Event, Namespace, Node, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::storage::v1::StorageClass;
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::Store;
+
+/// Lists the readable kinds once; every table below is derived from it.
+macro_rules! define_kinds {
+    ($( $variant:ident => $field:ident : $ty:ty ),* $(,)?) => {
+        /// A Kubernetes kind the analyzers know how to read.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Kind { $($variant),* }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Kind::$variant => <$ty as k8s_openapi::Resource>::KIND),* }
+            }
+            pub fn api_version(self) -> &'static str {
+                match self { $(Kind::$variant => <$ty as k8s_openapi::Resource>::API_VERSION),* }
+            }
+            pub fn group(self) -> &'static str {
+                match self { $(Kind::$variant => <$ty as k8s_openapi::Resource>::GROUP),* }
+            }
+            /// The plural resource name used in API paths and RBAC rules.
+            pub fn plural(self) -> &'static str {
+                match self { $(Kind::$variant => <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT),* }
+            }
+            pub fn namespaced(self) -> bool {
+                use std::any::TypeId;
+                match self {
+                    $(Kind::$variant => TypeId::of::<<$ty as k8s_openapi::Resource>::Scope>()
+                        == TypeId::of::<k8s_openapi::NamespaceResourceScope>()),*
+                }
+            }
+        }
+
+        /// Every object of a snapshot, one store per kind.
+        #[derive(Clone, Debug, Default)]
+        pub struct Objects { $(pub $field: Store<$ty>),* }
+
+        impl Objects {
+            pub(crate) fn insert_value(&mut self, kind: Kind, value: serde_json::Value) -> Result<(), serde_json::Error> {
+                match kind { $(Kind::$variant => self.$field.insert(serde_json::from_value::<$ty>(value)?)),* }
+                Ok(())
+            }
+            /// Metadata of one object, whatever its kind.
+            pub fn meta(&self, kind: Kind, namespace: &str, name: &str)
+                -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {
+                use k8s_openapi::Metadata;
+                match kind { $(Kind::$variant => self.$field.get(namespace, name).map(|o| o.metadata())),* }
+            }
+            /// Every object's kind and metadata, in kind order then namespace/name order.
+            pub fn all_meta(&self)
+                -> Vec<(Kind, &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta)> {
+                use k8s_openapi::Metadata;
+                let mut all = Vec::new();
+                $( all.extend(self.$field.iter().map(|o| (Kind::$variant, o.metadata()))); )*
+                all
+            }
+            pub(crate) fn retain_namespace(&mut self, namespace: &str) {
+                $( if Kind::$variant.namespaced() { self.$field.retain_namespace(namespace); } )*
+            }
+            /// Serializes every object as a `kind: List` item (apiVersion and kind included).
+            pub fn to_list_items(&self) -> Vec<serde_json::Value> {
+                let mut items = Vec::new();
+                $( items.extend(self.$field.iter().filter_map(|o| serde_json::to_value(o).ok())); )*
+                items
+            }
+        }
+    };
+}
+
+define_kinds! {
+    Namespace => namespaces: Namespace,
+    Node => nodes: Node,
+    Pod => pods: Pod,
+    Deployment => deployments: Deployment,
+    ReplicaSet => replica_sets: ReplicaSet,
+    StatefulSet => stateful_sets: StatefulSet,
+    DaemonSet => daemon_sets: DaemonSet,
+    Job => jobs: Job,
+    CronJob => cron_jobs: CronJob,
+    Service => services: Service,
+    Endpoints => endpoints: Endpoints,
+    EndpointSlice => endpoint_slices: EndpointSlice,
+    Ingress => ingresses: Ingress,
+    IngressClass => ingress_classes: IngressClass,
+    PersistentVolumeClaim => persistent_volume_claims: PersistentVolumeClaim,
+    StorageClass => storage_classes: StorageClass,
+    ServiceAccount => service_accounts: ServiceAccount,
+    Secret => secrets: Secret,
+    HorizontalPodAutoscaler => horizontal_pod_autoscalers: HorizontalPodAutoscaler,
+    ValidatingWebhookConfiguration => validating_webhook_configurations: ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration => mutating_webhook_configurations: MutatingWebhookConfiguration,
+    Event => events: Event,
+}
+
+impl Kind {
+    /// Finds a kind by the `kind` and `apiVersion` fields of an object.
+    pub fn from_type(api_version: &str, kind: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.name() == kind && k.api_version() == api_version)
+    }
+
+    /// Finds a kind by a name as users type it: `Deployment`, `deployment`, `deployments`, `deploy`.
+    pub fn parse_user(text: &str) -> Option<Kind> {
+        let lower = text.to_ascii_lowercase();
+        let short = match lower.as_str() {
+            "po" => Some(Kind::Pod),
+            "deploy" => Some(Kind::Deployment),
+            "rs" => Some(Kind::ReplicaSet),
+            "sts" => Some(Kind::StatefulSet),
+            "ds" => Some(Kind::DaemonSet),
+            "cj" => Some(Kind::CronJob),
+            "svc" => Some(Kind::Service),
+            "ep" => Some(Kind::Endpoints),
+            "ing" => Some(Kind::Ingress),
+            "pvc" => Some(Kind::PersistentVolumeClaim),
+            "sc" => Some(Kind::StorageClass),
+            "no" => Some(Kind::Node),
+            "ns" => Some(Kind::Namespace),
+            "sa" => Some(Kind::ServiceAccount),
+            "hpa" => Some(Kind::HorizontalPodAutoscaler),
+            "ev" => Some(Kind::Event),
+            _ => None,
+        };
+        short.or_else(|| {
+            Kind::ALL
+                .iter()
+                .copied()
+                .find(|k| k.name().eq_ignore_ascii_case(&lower) || k.plural() == lower)
+        })
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

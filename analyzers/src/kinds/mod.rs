@@ -1,0 +1,62 @@
+//! Built-in analyzers, one file per resource kind, all of the same shape: a unit struct, its codes as
+//! constants, and `analyze` walking the snapshot's stores.
+
+use crate::analyzer::Analyzer;
+
+mod cronjob;
+mod daemonset;
+mod deployment;
+mod hpa;
+mod ingress;
+mod job;
+mod node;
+mod pod;
+mod pvc;
+mod replicaset;
+mod service;
+mod statefulset;
+mod webhook;
+
+pub(crate) static ALL: &[&dyn Analyzer] = &[
+    &pod::PodAnalyzer,
+    &deployment::DeploymentAnalyzer,
+    &replicaset::ReplicaSetAnalyzer,
+    &statefulset::StatefulSetAnalyzer,
+    &daemonset::DaemonSetAnalyzer,
+    &job::JobAnalyzer,
+    &cronjob::CronJobAnalyzer,
+    &service::ServiceAnalyzer,
+    &ingress::IngressAnalyzer,
+    &pvc::PvcAnalyzer,
+    &node::NodeAnalyzer,
+    &webhook::WebhookAnalyzer,
+    &hpa::HpaAnalyzer,
+];
+
+/// Looks up a condition by type in any `conditions` list.
+macro_rules! condition {
+    ($status:expr, $type:expr) => {
+        $status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == $type))
+    };
+}
+pub(crate) use condition;
+
+/// Evidence for a condition of any `*Condition` type (they share field names but not a type).
+macro_rules! condition_evidence {
+    ($c:expr) => {
+        crate::evidence::Evidence::condition(&$c.type_, &$c.status, $c.reason.as_ref(), $c.message.as_ref())
+    };
+}
+pub(crate) use condition_evidence;
+
+/// The namespace of an object, "" when cluster-scoped.
+pub(crate) fn namespace_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+    meta.namespace.as_deref().unwrap_or("")
+}
+
+pub(crate) fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or("")
+}

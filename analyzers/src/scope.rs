@@ -1,0 +1,79 @@
+//! What part of the cluster a run is about: a namespace, a label query, one resource and what it owns.
+
+use crate::finding::Finding;
+use crate::kind::Kind;
+use crate::selector::LabelQuery;
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ScopeError {
+    #[error("invalid --resource '{0}': expected Kind/name, e.g. deployment/web")]
+    ResourceSyntax(String),
+    #[error("invalid --resource '{0}': unknown kind '{1}'")]
+    UnknownKind(String, String),
+}
+
+/// `--resource Kind/name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceRef {
+    pub kind: Kind,
+    pub name: String,
+}
+
+impl ResourceRef {
+    pub fn parse(text: &str) -> Result<ResourceRef, ScopeError> {
+        let (kind, name) = text
+            .split_once('/')
+            .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| ScopeError::ResourceSyntax(text.to_string()))?;
+        let kind = Kind::parse_user(kind).ok_or_else(|| ScopeError::UnknownKind(text.to_string(), kind.to_string()))?;
+        Ok(ResourceRef { kind, name: name.to_string() })
+    }
+}
+
+/// Applied to findings after analysis, so that analyzers always see whole namespaces: narrowing what is read
+/// by labels would make a Service look selector-less or an Ingress backend look missing.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// None means all namespaces.
+    pub namespace: Option<String>,
+    pub selector: Option<LabelQuery>,
+    pub resource: Option<ResourceRef>,
+}
+
+impl Scope {
+    pub fn retain(&self, findings: &mut Vec<Finding>, snapshot: &Snapshot) {
+        findings.retain(|f| self.keeps(f, snapshot));
+    }
+
+    fn keeps(&self, finding: &Finding, snapshot: &Snapshot) -> bool {
+        let object_ns = finding.object.namespace.as_deref().unwrap_or("");
+        if let Some(ns) = &self.namespace
+            && object_ns != ns
+        {
+            return false;
+        }
+        let kind = Kind::from_type(&finding.object.api_version, &finding.object.kind);
+        let meta = kind.and_then(|k| snapshot.objects.meta(k, object_ns, &finding.object.name));
+        let chain = meta.map(|m| snapshot.owner_chain(object_ns, m)).unwrap_or_default();
+        if let Some(query) = &self.selector {
+            let own = meta.and_then(|m| m.labels.as_ref()).is_some_and(|l| query.matches(l));
+            let parent = finding.parent.as_ref().and_then(|p| {
+                let k = Kind::from_type(&p.api_version, &p.kind)?;
+                snapshot.objects.meta(k, p.namespace.as_deref().unwrap_or(""), &p.name)
+            });
+            let parent_matches = parent.and_then(|m| m.labels.as_ref()).is_some_and(|l| query.matches(l));
+            if !own && !parent_matches {
+                return false;
+            }
+        }
+        if let Some(resource) = &self.resource {
+            let is = |kind: &str, name: &str| kind == resource.kind.name() && name == resource.name;
+            let hit = is(&finding.object.kind, &finding.object.name) || chain.iter().any(|o| is(&o.kind, &o.name));
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+}

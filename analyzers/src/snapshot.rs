@@ -1,0 +1,319 @@
+//! The typed, indexed, in-memory picture of a cluster that every analyzer reads. Built once per run, from a live
+//! read or from saved `kind: List` files; the two paths meet in [`SnapshotBuilder`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource};
+use serde::{Deserialize, Serialize};
+
+use crate::finding::ObjectRef;
+use crate::kind::{Kind, Objects};
+
+/// Objects of one kind, keyed by namespace then name, so iteration order is stable.
+#[derive(Clone, Debug)]
+pub struct Store<K> {
+    items: BTreeMap<(String, String), K>,
+}
+
+impl<K> Default for Store<K> {
+    fn default() -> Self {
+        Store { items: BTreeMap::new() }
+    }
+}
+
+impl<K: Metadata<Ty = ObjectMeta>> Store<K> {
+    pub fn insert(&mut self, object: K) {
+        let meta = object.metadata();
+        let key = (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default());
+        self.items.insert(key, object);
+    }
+    /// `namespace` is "" for cluster-scoped kinds.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&K> {
+        self.items.get(&(namespace.to_string(), name.to_string()))
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &K> {
+        self.items.values()
+    }
+    pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a K> + 'a {
+        self.items.iter().filter(move |((ns, _), _)| ns == namespace).map(|(_, o)| o)
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub(crate) fn retain_namespace(&mut self, namespace: &str) {
+        self.items.retain(|(ns, _), _| ns == namespace);
+    }
+}
+
+/// A kind that could not be read, and why (RBAC denial, API not served, ...).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub kind: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{source_name}: not YAML or JSON: {message}")]
+    Syntax { source_name: String, message: String },
+    #[error("{source_name}: expected a `kind: List` or Kubernetes objects, found {found}")]
+    NotAList { source_name: String, found: String },
+    #[error("{source_name}: item {index} ({what}) has no apiVersion/kind")]
+    MissingType { source_name: String, index: usize, what: String },
+    #[error("{source_name}: item {index} ({kind} {name}) is not a valid {kind}: {message}")]
+    Invalid { source_name: String, index: usize, kind: String, name: String, message: String },
+}
+
+/// Collects objects, then indexes them once into a [`Snapshot`].
+#[derive(Debug, Default)]
+pub struct SnapshotBuilder {
+    objects: Objects,
+    read: BTreeSet<Kind>,
+    skipped: Vec<Skipped>,
+    ignored_kinds: BTreeSet<String>,
+}
+
+impl SnapshotBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `kind` was listed in full, even if the list was empty: analyzers only report a missing
+    /// object (a Service behind an Ingress, say) when its kind was read.
+    pub fn mark_read(&mut self, kind: Kind) {
+        self.read.insert(kind);
+    }
+
+    pub fn skip(&mut self, kind: Kind, reason: impl Into<String>) {
+        self.skipped.push(Skipped { kind: kind.name().to_string(), reason: reason.into() });
+    }
+
+    /// Adds one typed object of a known kind.
+    pub fn insert_value(&mut self, kind: Kind, mut value: serde_json::Value) -> Result<(), serde_json::Error> {
+        sanitize(kind, &mut value);
+        self.objects.insert_value(kind, value)?;
+        self.read.insert(kind);
+        Ok(())
+    }
+
+    /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.
+    /// Kinds no analyzer reads are counted and otherwise ignored.
+    pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
+        let items: Vec<serde_json::Value> = match doc {
+            serde_json::Value::Null => return Ok(()),
+            serde_json::Value::Object(ref map) if map.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List")) => {
+                match map.get("items") {
+                    Some(serde_json::Value::Array(items)) => items.clone(),
+                    Some(serde_json::Value::Null) | None => Vec::new(),
+                    Some(other) => {
+                        return Err(LoadError::NotAList { source_name: source_name.into(), found: format!("items: {}", type_name(other)) });
+                    }
+                }
+            }
+            serde_json::Value::Object(_) => vec![doc],
+            other => {
+                return Err(LoadError::NotAList { source_name: source_name.into(), found: type_name(&other).into() });
+            }
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            let api_version = item.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let kind_name = item.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let name = item.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("<unnamed>").to_string();
+            if api_version.is_empty() || kind_name.is_empty() {
+                return Err(LoadError::MissingType { source_name: source_name.into(), index, what: name });
+            }
+            let Some(kind) = Kind::from_type(&api_version, &kind_name) else {
+                self.ignored_kinds.insert(format!("{api_version}/{kind_name}"));
+                continue;
+            };
+            self.insert_value(kind, item).map_err(|e| LoadError::Invalid {
+                source_name: source_name.into(),
+                index,
+                kind: kind_name.clone(),
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Parses YAML (one or many documents) or JSON text as printed by `kubectl get -o yaml|json`.
+    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
+        let docs: Vec<serde_json::Value> = if text.trim_start().starts_with(['{', '[']) {
+            vec![serde_json::from_str(text).map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?]
+        } else {
+            serde_saphyr::from_multiple(text).map_err(|e| LoadError::Syntax {
+                source_name: source_name.into(),
+                message: e.to_string().lines().next().unwrap_or_default().to_string(),
+            })?
+        };
+        for doc in docs {
+            self.add_document(source_name, doc)?;
+        }
+        Ok(())
+    }
+
+    /// Type strings (`apiVersion/kind`) that were present but that no analyzer reads.
+    pub fn ignored_kinds(&self) -> impl Iterator<Item = &str> {
+        self.ignored_kinds.iter().map(String::as_str)
+    }
+
+    /// Keeps namespaced objects of one namespace only, as a namespaced live read would.
+    pub fn retain_namespace(&mut self, namespace: &str) {
+        self.objects.retain_namespace(namespace);
+    }
+
+    pub fn build(self) -> Snapshot {
+        Snapshot::index(self.objects, self.read, self.skipped)
+    }
+}
+
+fn type_name(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "nothing",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a sequence",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Drops what must never be kept: Secret payloads, and managedFields, which only add bulk.
+fn sanitize(kind: Kind, value: &mut serde_json::Value) {
+    if let Some(obj) = value.as_object_mut() {
+        if kind == Kind::Secret {
+            obj.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata" || k == "type");
+        }
+        if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            meta.remove("managedFields");
+        }
+    }
+}
+
+type ObjectKey = (Kind, String, String);
+
+/// The read-only view analyzers get: objects, which kinds were read, and indexes built once.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub objects: Objects,
+    read: BTreeSet<Kind>,
+    pub skipped: Vec<Skipped>,
+    events_by_object: HashMap<ObjectKey, Vec<Event>>,
+}
+
+impl Snapshot {
+    fn index(objects: Objects, read: BTreeSet<Kind>, mut skipped: Vec<Skipped>) -> Snapshot {
+        let mut events_by_object: HashMap<ObjectKey, Vec<Event>> = HashMap::new();
+        for event in objects.events.iter() {
+            let involved = &event.involved_object;
+            let (Some(kind), Some(name)) = (involved.kind.as_deref(), involved.name.as_deref()) else { continue };
+            let api_version = involved.api_version.as_deref().unwrap_or_default();
+            let kind = Kind::from_type(api_version, kind)
+                .or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == kind));
+            let Some(kind) = kind else { continue };
+            let namespace = if kind.namespaced() {
+                involved.namespace.clone().or_else(|| event.metadata.namespace.clone()).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            events_by_object.entry((kind, namespace, name.to_string())).or_default().push(event.clone());
+        }
+        for events in events_by_object.values_mut() {
+            // Newest first; ties broken by reason so the order never depends on input order.
+            events.sort_by(|a, b| {
+                crate::evidence::event_last_time(b)
+                    .cmp(&crate::evidence::event_last_time(a))
+                    .then_with(|| a.reason.cmp(&b.reason))
+                    .then_with(|| a.metadata.name.cmp(&b.metadata.name))
+            });
+        }
+        skipped.sort();
+        skipped.dedup();
+        Snapshot { objects, read, skipped, events_by_object }
+    }
+
+    /// Whether the kind was read in full, so an absent object of it really is absent.
+    pub fn has_read(&self, kind: Kind) -> bool {
+        self.read.contains(&kind)
+    }
+
+    pub fn read_kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.read.iter().copied()
+    }
+
+    /// Events about one object, newest first.
+    pub fn events_for(&self, kind: Kind, namespace: &str, name: &str) -> &[Event] {
+        let namespace = if kind.namespaced() { namespace } else { "" };
+        self.events_by_object
+            .get(&(kind, namespace.to_string(), name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Warning events about one object, newest first.
+    pub fn warnings_for<'a>(&'a self, kind: Kind, namespace: &str, name: &str) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events_for(kind, namespace, name).iter().filter(|e| e.type_.as_deref() == Some("Warning"))
+    }
+
+    /// The chain of controlling owners above an object, nearest first. Owners are resolved by kind and name
+    /// (not uid, which differs between a saved file and a cluster it was loaded into); an owner that is not in
+    /// the snapshot ends the chain with the reference itself.
+    pub fn owner_chain(&self, namespace: &str, meta: &ObjectMeta) -> Vec<ObjectRef> {
+        let mut chain = Vec::new();
+        let mut current = meta.clone();
+        for _ in 0..8 {
+            let Some(owners) = current.owner_references.as_ref() else { break };
+            let Some(owner) = owners.iter().find(|o| o.controller == Some(true)).or_else(|| owners.first()) else {
+                break;
+            };
+            let kind = Kind::from_type(&owner.api_version, &owner.kind);
+            let owner_ns = match kind {
+                Some(k) if !k.namespaced() => "",
+                _ => namespace,
+            };
+            let found = kind.and_then(|k| self.objects.meta(k, owner_ns, &owner.name).map(|m| (k, m)));
+            match found {
+                Some((k, owner_meta)) => {
+                    chain.push(ObjectRef::from_meta(k.api_version(), k.name(), owner_meta));
+                    current = owner_meta.clone();
+                }
+                None => {
+                    chain.push(ObjectRef {
+                        api_version: owner.api_version.clone(),
+                        kind: owner.kind.clone(),
+                        namespace: (!owner_ns.is_empty()).then(|| owner_ns.to_string()),
+                        name: owner.name.clone(),
+                        uid: Some(owner.uid.clone()).filter(|u| !u.is_empty()),
+                    });
+                    break;
+                }
+            }
+        }
+        chain
+    }
+
+    /// Starts a finding about `object`, with its top owner filled in as the parent.
+    pub fn finding<K>(
+        &self,
+        analyzer: &'static str,
+        code: &crate::CodeInfo,
+        object: &K,
+        severity: crate::Severity,
+        message: impl Into<String>,
+    ) -> crate::Finding
+    where
+        K: Resource + Metadata<Ty = ObjectMeta>,
+    {
+        let meta = object.metadata();
+        let namespace = meta.namespace.clone().unwrap_or_default();
+        let parent = self.owner_chain(&namespace, meta).pop();
+        crate::Finding::new(analyzer, code, ObjectRef::from_meta(K::API_VERSION, K::KIND, meta), parent, severity, message)
+    }
+}

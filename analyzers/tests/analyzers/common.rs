@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+
+use mekhanikube_analyzers::{Finding, Severity, SnapshotBuilder, run, select};
+
+pub fn fixture_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative)
+}
+
+/// Loads one fixture file and runs one analyzer over it.
+pub fn analyze(analyzer: &str, fixture: &str) -> Vec<Finding> {
+    let path = fixture_path(fixture);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut builder = SnapshotBuilder::new();
+    builder.add_text(fixture, &text).unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = builder.build();
+    let analyzers = select(&[analyzer.to_string()]).expect("known analyzer");
+    run(&analyzers, &snapshot)
+}
+
+/// `(code, object name)` pairs, in report order.
+pub fn codes_and_names(findings: &[Finding]) -> Vec<(String, String)> {
+    findings.iter().map(|f| (f.code.clone(), f.object.name.clone())).collect()
+}
+
+pub fn find<'a>(findings: &'a [Finding], code: &str, name: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.code == code && f.object.name == name)
+        .unwrap_or_else(|| panic!("no {code} finding for {name}; got {:?}", codes_and_names(findings)))
+}
+
+pub fn assert_no_findings(analyzer: &str, fixture: &str) {
+    let findings = analyze(analyzer, fixture);
+    assert!(findings.is_empty(), "{fixture}: expected no findings, got {:#?}", codes_and_names(&findings));
+}
+
+pub fn assert_severity(finding: &Finding, severity: Severity) {
+    assert_eq!(finding.severity, severity, "{} on {}", finding.code, finding.object.name);
+}

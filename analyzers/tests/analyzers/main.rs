@@ -1,0 +1,19 @@
+//! Fixture tests for every analyzer: one module per analyzer, each with positive and negative fixtures from
+//! `analyzers/tests/fixtures/<analyzer>/`, written as `kubectl get -o yaml` prints a `kind: List`.
+
+mod common;
+
+mod cronjob;
+mod daemonset;
+mod deployment;
+mod hpa;
+mod ingress;
+mod job;
+mod node;
+mod pod;
+mod pvc;
+mod registry;
+mod replicaset;
+mod service;
+mod statefulset;
+mod webhook;
