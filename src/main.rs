@@ -1,1 +1,80 @@
-fn main() {}
+//! mekhanikube: diagnose a Kubernetes cluster read-only, and explain findings with a local model.
+
+mod cli;
+mod cluster;
+mod commands;
+mod document;
+mod llm;
+mod printer;
+mod render;
+mod sanitize;
+mod settings;
+mod snapshot_io;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{CacheCommand, Cli, Command};
+use crate::commands::EXIT_ERROR;
+use crate::printer::Printer;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version are not errors; bad flags exit 2 like every other error.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
+        }
+    };
+    let printer = Printer::new(cli.global.quiet, cli.global.color);
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            printer.error(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(dispatch(&printer, cli.command));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            printer.error(&one_line(&e));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Analyze(args) => commands::analyze::run_analyze(printer, args).await,
+        Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, args).await,
+        Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, args),
+        Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
+    }
+}
+
+/// One line: the error and its causes, without repeating a cause that an outer message already quotes.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "mekhanikube=warn",
+        1 => "mekhanikube=debug,kube=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MEKHANIKUBE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -77,6 +77,21 @@ pub struct SnapshotBuilder {
     read: BTreeSet<Kind>,
     skipped: Vec<Skipped>,
     ignored_kinds: BTreeSet<String>,
+    /// Set when objects came from files: what was read is then what the file says, or everything.
+    from_files: bool,
+    saved_info: Option<SavedInfo>,
+}
+
+/// Name of the item `mekhanikube snapshot` adds to a saved List to record which kinds were read and which were
+/// skipped. A ConfigMap, so kubectl still accepts the file.
+pub const SNAPSHOT_INFO_NAME: &str = "mekhanikube-snapshot-info";
+const READ_ANNOTATION: &str = "mekhanikube.io/read-kinds";
+const SKIPPED_ANNOTATION: &str = "mekhanikube.io/skipped";
+
+#[derive(Debug, Default)]
+struct SavedInfo {
+    read: BTreeSet<Kind>,
+    skipped: Vec<Skipped>,
 }
 
 impl SnapshotBuilder {
@@ -121,7 +136,14 @@ impl SnapshotBuilder {
                 return Err(LoadError::NotAList { source_name: source_name.into(), found: type_name(&other).into() });
             }
         };
+        self.from_files = true;
         for (index, item) in items.into_iter().enumerate() {
+            if item.get("kind").and_then(|k| k.as_str()) == Some("ConfigMap")
+                && item.pointer("/metadata/name").and_then(|n| n.as_str()) == Some(SNAPSHOT_INFO_NAME)
+            {
+                self.saved_info = Some(parse_saved_info(&item));
+                continue;
+            }
             let api_version = item.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let kind_name = item.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let name = item.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("<unnamed>").to_string();
@@ -169,9 +191,52 @@ impl SnapshotBuilder {
         self.objects.retain_namespace(namespace);
     }
 
-    pub fn build(self) -> Snapshot {
+    pub fn build(mut self) -> Snapshot {
+        if self.from_files {
+            // A file says nothing about kinds it does not contain unless it was saved by us: then trust what it
+            // records, otherwise take it as the whole picture so that live and offline analysis agree.
+            match self.saved_info.take() {
+                Some(info) => {
+                    self.read = info.read;
+                    self.skipped.extend(info.skipped);
+                }
+                None => self.read = Kind::ALL.iter().copied().collect(),
+            }
+        }
         Snapshot::index(self.objects, self.read, self.skipped)
     }
+
+    /// The info item that records what this builder read and skipped, for a saved List.
+    pub fn info_item(&self) -> serde_json::Value {
+        let read: Vec<&str> = self.read.iter().map(|k| k.name()).collect();
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": SNAPSHOT_INFO_NAME,
+                "annotations": {
+                    READ_ANNOTATION: read.join(","),
+                    SKIPPED_ANNOTATION: serde_json::to_string(&self.skipped).unwrap_or_default(),
+                }
+            }
+        })
+    }
+
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+}
+
+fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {
+    let annotation = |key: &str| {
+        item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
+    };
+    let read = annotation(READ_ANNOTATION)
+        .split(',')
+        .filter_map(|name| Kind::ALL.iter().copied().find(|k| k.name() == name))
+        .collect();
+    let skipped = serde_json::from_str(annotation(SKIPPED_ANNOTATION)).unwrap_or_default();
+    SavedInfo { read, skipped }
 }
 
 fn type_name(v: &serde_json::Value) -> &'static str {

@@ -1,23 +1,153 @@
-//! PLACEHOLDER: to be written.
+//! DaemonSets: pods that are not ready on the nodes that should run them, imagePullSecrets that do not exist.
 
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{name_of, namespace_of};
 use crate::analyzer::{Analyzer, CodeInfo};
-use crate::finding::Finding;
+use crate::evidence::{Evidence, recent_warnings};
+use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct DaemonSetAnalyzer;
 
+const NAME: &str = "daemonset";
+
+const NOT_READY: CodeInfo = CodeInfo {
+    code: "daemonset-pods-not-ready",
+    summary: "Fewer pods are ready than nodes that should run one (numberReady below desiredNumberScheduled).",
+};
+const PULL_SECRET_MISSING: CodeInfo = CodeInfo {
+    code: "daemonset-image-pull-secret-missing",
+    summary: "The pod template names an imagePullSecret that does not exist in the namespace.",
+};
+
 impl Analyzer for DaemonSetAnalyzer {
     fn name(&self) -> &'static str {
-        "daemonset"
+        NAME
     }
     fn kinds(&self) -> &'static [Kind] {
-        &[]
+        // Secrets (metadata only) to check that the imagePullSecrets named exist.
+        &[Kind::DaemonSet, Kind::Secret]
     }
     fn codes(&self) -> &'static [CodeInfo] {
-        &[]
+        &[NOT_READY, PULL_SECRET_MISSING]
     }
-    fn analyze(&self, _snapshot: &Snapshot) -> Vec<Finding> {
-        Vec::new()
+    fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding> {
+        snapshot.objects.daemon_sets.iter().flat_map(|d| analyze_daemon_set(snapshot, d)).collect()
+    }
+}
+
+fn analyze_daemon_set(snapshot: &Snapshot, ds: &DaemonSet) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if ds.metadata.deletion_timestamp.is_some() {
+        return findings;
+    }
+    let (Some(spec), Some(status)) = (ds.spec.as_ref(), ds.status.as_ref()) else { return findings };
+    let desired = status.desired_number_scheduled;
+    if desired <= 0 {
+        // No node matches its selector and tolerations: nothing should run.
+        return findings;
+    }
+    let ready = status.number_ready;
+    let ns = namespace_of(&ds.metadata);
+
+    if snapshot.has_read(Kind::Secret) {
+        let missing: Vec<&str> = spec
+            .template
+            .spec
+            .iter()
+            .flat_map(|p| p.image_pull_secrets.iter().flatten())
+            .map(|r| r.name.as_str())
+            .filter(|s| !s.is_empty() && snapshot.objects.secrets.get(ns, s).is_none())
+            .collect();
+        if !missing.is_empty() {
+            // Images already cached on the nodes keep running; it is likely the cause when pods are not ready.
+            let severity = if ready < desired { Severity::High } else { Severity::Medium };
+            let list = missing.join(", ");
+            findings.push(
+                snapshot
+                    .finding(
+                        NAME,
+                        &PULL_SECRET_MISSING,
+                        ds,
+                        severity,
+                        format!("pod template uses imagePullSecrets that do not exist in namespace {ns}: {list}"),
+                    )
+                    .with_evidence(missing.iter().map(|s| Evidence::field("imagePullSecret", *s))),
+            );
+        }
+    }
+
+    if let Some(f) = not_ready_finding(snapshot, ds, desired, ready) {
+        findings.push(f);
+    }
+    findings
+}
+
+fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i32) -> Option<Finding> {
+    if ready >= desired {
+        return None;
+    }
+    let spec = ds.spec.as_ref()?;
+    let status = ds.status.as_ref()?;
+    // The controller has not acted on the latest spec yet: the counts describe the previous one.
+    if status.observed_generation.unwrap_or(0) < ds.metadata.generation.unwrap_or(0) {
+        return None;
+    }
+    let not_ready = desired - ready;
+    let strategy = spec.update_strategy.as_ref();
+    let rolling_update = strategy.and_then(|u| u.rolling_update.as_ref());
+    let rolling = strategy.and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate"
+        && status.updated_number_scheduled.unwrap_or(0) < desired;
+    if rolling {
+        // A rolling update takes down (or surges) this many nodes' pods at a time.
+        let unavailable = scaled(rolling_update.and_then(|r| r.max_unavailable.as_ref()), desired, 1);
+        let surge = scaled(rolling_update.and_then(|r| r.max_surge.as_ref()), desired, 0);
+        if not_ready <= unavailable.max(surge).max(1) {
+            return None;
+        }
+    }
+
+    let severity = if ready == 0 {
+        Severity::Critical
+    } else if ready * 2 < desired {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let unavailable = status.number_unavailable.unwrap_or(not_ready);
+    let mut message = format!("{ready} of {desired} pods ready ({unavailable} unavailable)");
+    if status.current_number_scheduled < desired {
+        let missing = desired - status.current_number_scheduled;
+        message.push_str(&format!(", {missing} {} without a pod", if missing == 1 { "node" } else { "nodes" }));
+    }
+    let (ns, name) = (namespace_of(&ds.metadata), name_of(&ds.metadata));
+    Some(
+        snapshot
+            .finding(NAME, &NOT_READY, ds, severity, message)
+            .with_evidence([
+                Evidence::field("status.desiredNumberScheduled", desired.to_string()),
+                Evidence::field("status.currentNumberScheduled", status.current_number_scheduled.to_string()),
+                Evidence::field("status.numberReady", ready.to_string()),
+                Evidence::field("status.numberUnavailable", unavailable.to_string()),
+                Evidence::field("status.numberMisscheduled", status.number_misscheduled.to_string()),
+            ])
+            .with_evidence(recent_warnings(snapshot.warnings_for(Kind::DaemonSet, ns, name))),
+    )
+}
+
+/// Resolves a rolling update's maxUnavailable or maxSurge against the node count: an int, or a percentage
+/// rounded up as the DaemonSet controller does.
+fn scaled(value: Option<&IntOrString>, total: i32, default: i32) -> i32 {
+    match value {
+        Some(IntOrString::Int(n)) => *n,
+        Some(IntOrString::String(s)) => s
+            .strip_suffix('%')
+            .and_then(|p| p.trim().parse::<i64>().ok())
+            .map(|p| ((p * i64::from(total) + 99) / 100) as i32)
+            .unwrap_or(default),
+        None => default,
     }
 }

@@ -1,0 +1,184 @@
+//! Raw command-line structs. Only clap lives here; `settings` turns these into validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Diagnose a Kubernetes cluster read-only, and explain what is wrong with a local model.
+///
+/// mekhanikube lists what it needs once (get/list only; Secrets as metadata only), runs its analyzers, and ranks
+/// the findings by severity. With --explain, a local Ollama model explains each problem; nothing leaves the host.
+#[derive(Debug, Parser)]
+#[command(name = "mekhanikube", version, propagate_version = true, max_term_width = 110)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print no progress or notes on stderr, only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More log detail on stderr (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to colour output. NO_COLOR and non-terminal output turn colour off under `auto`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze a live cluster (or a saved snapshot) and print findings.
+    Analyze(AnalyzeArgs),
+    /// Save what the analyzers would read as a `kind: List` file, for offline analysis.
+    Snapshot(SnapshotArgs),
+    /// List the analyzers, the kinds each reads and the codes each can emit.
+    Analyzers(AnalyzersArgs),
+    /// Manage the explanation cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Delete every cached explanation.
+    Clear,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to a kubeconfig file. Default: $KUBECONFIG (several paths merge), then ~/.kube/config, then the
+    /// in-cluster service account when run in a pod.
+    #[arg(long, value_name = "PATH", help_heading = "Cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use. Default: its current-context.
+    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
+    pub context: Option<String>,
+    /// Seconds to wait for a connection to the API server.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, help_heading = "Cluster")]
+    pub connect_timeout: u64,
+    /// Seconds to wait for any one API response.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, help_heading = "Cluster")]
+    pub request_timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// Analyze one namespace only.
+    #[arg(short, long, value_name = "NAME", help_heading = "Scope", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Analyze all namespaces (the default).
+    #[arg(short = 'A', long, help_heading = "Scope")]
+    pub all_namespaces: bool,
+    /// Keep findings whose object or owner matches this label query (kubectl syntax: app=web,tier!=cache).
+    #[arg(short = 'l', long, value_name = "QUERY", help_heading = "Scope")]
+    pub selector: Option<String>,
+    /// Keep findings about one object and what it owns, e.g. deployment/web.
+    #[arg(long, value_name = "KIND/NAME", help_heading = "Scope")]
+    pub resource: Option<String>,
+    /// Run only these analyzers (comma-separated; see `mekhanikube analyzers`).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', help_heading = "Scope")]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Analyze a saved snapshot instead of a live cluster: a `kind: List` (YAML or JSON), multi-document YAML,
+    /// or a directory of such files, as `kubectl get -o yaml` prints them.
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    pub snapshot: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    pub output: OutputFormat,
+    /// Hide findings below this severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Info, help_heading = "Output")]
+    pub min_severity: SeverityArg,
+    /// Exit with code 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = SeverityArg::High, help_heading = "Output")]
+    pub fail_on: SeverityArg,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LlmArgs {
+    /// Explain each problem with a local Ollama model, streamed as it is written.
+    #[arg(long, help_heading = "Explanations")]
+    pub explain: bool,
+    /// Ollama's address. Only loopback is allowed unless --allow-remote-llm.
+    #[arg(long, env = "OLLAMA_HOST", value_name = "URL", default_value = "http://127.0.0.1:11434", help_heading = "Explanations")]
+    pub ollama_url: String,
+    /// The model to ask (`ollama pull` it first).
+    #[arg(long, env = "MEKHANIKUBE_MODEL", value_name = "NAME", help_heading = "Explanations")]
+    pub model: Option<String>,
+    /// Language of the explanations.
+    #[arg(long, value_name = "LANGUAGE", default_value = "English", help_heading = "Explanations")]
+    pub language: String,
+    /// How many problems to explain at once.
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "Explanations")]
+    pub llm_concurrency: usize,
+    /// Neither read nor write the explanation cache.
+    #[arg(long, help_heading = "Explanations")]
+    pub no_cache: bool,
+    /// Replace every name in prompts with stable tokens; answers are shown with the real names.
+    #[arg(long, help_heading = "Explanations")]
+    pub anonymize: bool,
+    /// Allow an Ollama that is not on this host (forces --anonymize).
+    #[arg(long, help_heading = "Explanations")]
+    pub allow_remote_llm: bool,
+    /// A directory of prompt templates overriding the built-in ones, file by file.
+    #[arg(long, value_name = "DIR", help_heading = "Explanations")]
+    pub prompts: Option<PathBuf>,
+    /// Seconds to wait for the model's first token.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, help_heading = "Explanations")]
+    pub llm_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Where to write the snapshot; `.json` writes JSON, anything else YAML. `-` writes YAML to stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzersArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}

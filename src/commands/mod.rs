@@ -1,0 +1,54 @@
+//! One file per subcommand. Each returns the process exit status or an error for `main` to print.
+
+pub mod analyze;
+pub mod analyzers;
+pub mod cache;
+pub mod snapshot;
+
+use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, needed_kinds};
+
+use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
+use crate::printer::Printer;
+use crate::settings::ScopeSettings;
+
+/// Exit statuses shared by every command.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+struct BarProgress(indicatif::ProgressBar);
+
+impl ReadProgress for BarProgress {
+    fn kind_done(&self, kind: mekhanikube_analyzers::Kind, count: usize) {
+        self.0.inc(1);
+        self.0.set_message(format!("read {count} {}", kind.plural()));
+    }
+}
+
+/// Reads what the selected analyzers need from the live cluster.
+pub async fn read_cluster(
+    printer: &Printer,
+    options: &ClusterOptions,
+    scope: &ScopeSettings,
+) -> anyhow::Result<(SnapshotBuilder, ClusterInfo)> {
+    let spinner = printer.spinner("connecting to the API server");
+    let connected = cluster::connect(options).await;
+    spinner.finish_and_clear();
+    let (client, info) = connected?;
+    let kinds = needed_kinds(&scope.analyzers);
+    let bar = printer.progress(kinds.len() as u64, "reading the cluster");
+    let progress = BarProgress(bar.clone());
+    let result = cluster::read(&client, &info, &kinds, scope.scope.namespace.as_deref(), options.read_timeout, &progress).await;
+    bar.finish_and_clear();
+    Ok((result?, info))
+}
+
+/// Loads a saved snapshot, narrowed to the namespace as a live read would be.
+pub fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow::Result<Snapshot> {
+    let mut builder = SnapshotBuilder::new();
+    crate::snapshot_io::load(path, &mut builder)?;
+    if let Some(ns) = &scope.scope.namespace {
+        builder.retain_namespace(ns);
+    }
+    Ok(builder.build())
+}

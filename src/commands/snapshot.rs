@@ -1,0 +1,27 @@
+//! `mekhanikube snapshot`: save what the analyzers would read, for offline analysis or a bug report.
+
+use anyhow::Context;
+
+use super::{EXIT_OK, read_cluster};
+use crate::cli::SnapshotArgs;
+use crate::printer::Printer;
+use crate::{settings, snapshot_io};
+
+pub async fn run_snapshot(printer: &Printer, args: SnapshotArgs) -> anyhow::Result<u8> {
+    let scope = settings::scope(&args.scope)?;
+    let options = settings::cluster_options(&args.cluster)?;
+    let (builder, _info) = read_cluster(printer, &options, &scope).await.context("reading the cluster")?;
+    let mut items = vec![builder.info_item()];
+    items.extend(builder.objects().to_list_items());
+    let count = items.len() - 1;
+    let to_stdout = args.output.as_os_str() == "-";
+    let json = args.output.extension().is_some_and(|e| e == "json");
+    let text = snapshot_io::encode_list(items, json && !to_stdout)?;
+    if to_stdout {
+        printer.out(&text);
+    } else {
+        snapshot_io::write_atomic(&args.output, &text)?;
+        printer.note(&format!("wrote {count} objects to {}", args.output.display()));
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,93 @@
+//! The versioned analysis document behind `-o json|yaml` and reports. Its JSON Schema is published in
+//! docs/analysis.schema.json and kept in sync by a test.
+
+use mekhanikube_analyzers::{Finding, Skipped, Summary};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const API_VERSION: &str = "mekhanikube.io/v1alpha1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisDocument {
+    /// Always `mekhanikube.io/v1alpha1` for this shape.
+    pub api_version: String,
+    /// Always `Analysis`.
+    pub kind: String,
+    /// When the analysis ran (RFC 3339).
+    pub generated_at: String,
+    pub source: Source,
+    pub scope: ScopeInfo,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    /// Kinds that could not be read, and why. Checks that need them were not made.
+    pub skipped: Vec<Skipped>,
+    /// Present with --explain: one entry per problem (findings grouped by cause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// `cluster` or `snapshot`.
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub analyzers: Vec<String>,
+}
+
+impl AnalysisDocument {
+    pub fn new(source: Source, scope: ScopeInfo, findings: Vec<Finding>, skipped: Vec<Skipped>) -> AnalysisDocument {
+        AnalysisDocument {
+            api_version: API_VERSION.to_string(),
+            kind: "Analysis".to_string(),
+            generated_at: jiff::Timestamp::now().to_string(),
+            source,
+            scope,
+            summary: Summary::of(&findings),
+            findings,
+            skipped,
+            explanations: None,
+        }
+    }
+}
+
+/// The JSON Schema of [`AnalysisDocument`], as published in docs/.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(AnalysisDocument);
+    serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_json;
+
+    /// The published schema must be the one the binary implements. Regenerate with
+    /// `MEKHANIKUBE_UPDATE_SCHEMA=1 cargo test --bin mekhanikube document::`.
+    #[test]
+    fn published_schema_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/analysis.schema.json");
+        let generated = schema_json();
+        if std::env::var_os("MEKHANIKUBE_UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let published = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(published == generated, "docs/analysis.schema.json is stale: regenerate it (see this test's doc)");
+    }
+}

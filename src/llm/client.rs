@@ -1,0 +1,537 @@
+//! A small Ollama client on reqwest: version, model presence, and a streaming `/api/chat` that never loses
+//! data (ollama-rs 0.3.6 does; see docs/prompts.md).
+//!
+//! The stream is NDJSON. Bytes are buffered and split on `\n`; UTF-8 is decoded only on whole lines, so a
+//! chunk boundary inside a multi-byte character is harmless. An `{"error": ...}` line becomes an error that
+//! keeps the text streamed so far; a stream that ends without `done` is an error too.
+//!
+//! Timeouts: `connect` (TCP connect), `first_token` (from sending the request to the first streamed token,
+//! model load included), `idle` (the longest gap between two chunks after that). Connection failures and 5xx
+//! answers are retried with backoff, only before the first token: once text has been streamed, a retry would
+//! repeat it.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_token: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    /// Generous enough for a CPU-only host loading a 1.5B model: 5 s to connect, 180 s to the first token,
+    /// 60 s between chunks.
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(5), first_token: Duration::from_secs(180), idle: Duration::from_secs(60) }
+    }
+}
+
+/// Retries before the first token: `attempts` in all, waiting `base_delay`, then twice as long each time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    pub attempts: u32,
+    pub base_delay: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { attempts: 3, base_delay: Duration::from_millis(500) }
+    }
+}
+
+/// Model options sent with every chat request. All of them are part of the cache key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatOptions {
+    /// Context window in tokens, always sent: Ollama's default (2048 or 4096 depending on version) silently
+    /// truncates long prompts.
+    pub num_ctx: u32,
+    pub temperature: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// Upper bound on answer tokens, so a rambling small model cannot run for minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_predict: Option<i32>,
+}
+
+impl Default for ChatOptions {
+    fn default() -> Self {
+        ChatOptions { num_ctx: 4096, temperature: 0.2, seed: Some(42), num_predict: Some(800) }
+    }
+}
+
+/// One chat call: a system and a user message.
+#[derive(Clone, Debug)]
+pub struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub system: &'a str,
+    pub user: &'a str,
+    pub options: &'a ChatOptions,
+    /// A JSON schema for structured output, sent as `format`.
+    pub format: Option<&'a serde_json::Value>,
+}
+
+/// Counters Ollama reports with `done`, and what the client measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatStats {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_duration_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_duration_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_duration_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_duration_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_reason: Option<String>,
+    /// From sending the request to the first token, as seen by the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+    #[serde(default)]
+    pub wall_ms: u64,
+}
+
+impl ChatStats {
+    /// Generation speed as Ollama measured it.
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        match (self.eval_count, self.eval_duration_ns) {
+            (Some(n), Some(d)) if d > 0 => Some(n as f64 / (d as f64 / 1e9)),
+            _ => None,
+        }
+    }
+}
+
+/// A finished answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatOutcome {
+    pub content: String,
+    pub stats: ChatStats,
+    /// One line each: a truncated prompt, an answer cut at `num_predict`.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum LlmError {
+    #[error("invalid LLM URL '{url}': {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error(
+        "refusing to send cluster data to {host}: the LLM URL must be on this host (127.0.0.1, ::1 or localhost); pass --llm-allow-remote to allow it (names are then anonymized)"
+    )]
+    RemoteNotAllowed { host: String },
+    #[error("cannot reach Ollama at {url}: {reason} (is `ollama serve` running?)")]
+    Unreachable { url: String, reason: String },
+    #[error("model '{model}' is not available in Ollama: run `ollama pull {model}`")]
+    ModelNotFound { model: String },
+    #[error("Ollama answered HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("Ollama reported an error: {0}")]
+    Server(String),
+    #[error("no answer from the model within {}s (first token); the model may be too large for this host", .0.as_secs())]
+    FirstTokenTimeout(Duration),
+    #[error("the model stopped sending for {}s", .0.as_secs())]
+    IdleTimeout(Duration),
+    #[error("the answer stream ended before it was complete")]
+    Incomplete,
+    #[error("the answer stream broke: {0}")]
+    Stream(String),
+    #[error("unexpected answer from Ollama: {0}")]
+    Protocol(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl LlmError {
+    /// Whether every later request would fail the same way (Ollama down, model missing), so there is no
+    /// point in trying the other problems.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, LlmError::Unreachable { .. } | LlmError::ModelNotFound { .. } | LlmError::InvalidUrl { .. } | LlmError::RemoteNotAllowed { .. })
+    }
+}
+
+/// A failed chat: the error, and the text streamed before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatFailure {
+    pub error: LlmError,
+    pub partial: String,
+    pub stats: ChatStats,
+}
+
+#[derive(Clone, Debug)]
+pub struct OllamaClient {
+    http: reqwest::Client,
+    base: Url,
+    timeouts: Timeouts,
+    retry: Retry,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'a str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireChat<'a> {
+    model: &'a str,
+    messages: [WireMessage<'a>; 2],
+    stream: bool,
+    options: &'a ChatOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'a serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireChunk {
+    #[serde(default)]
+    message: Option<WireChunkMessage>,
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    #[serde(default)]
+    done_reason: Option<String>,
+    #[serde(default)]
+    prompt_eval_count: Option<u64>,
+    #[serde(default)]
+    eval_count: Option<u64>,
+    #[serde(default)]
+    eval_duration: Option<u64>,
+    #[serde(default)]
+    prompt_eval_duration: Option<u64>,
+    #[serde(default)]
+    load_duration: Option<u64>,
+    #[serde(default)]
+    total_duration: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireChunkMessage {
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    thinking: Option<String>,
+}
+
+impl OllamaClient {
+    /// A client for the Ollama server at `base_url` (e.g. `http://127.0.0.1:11434`). Check the URL with
+    /// [`super::check_llm_url`] first. Proxies from the environment are ignored and redirects are not
+    /// followed, so requests go exactly where the URL says; `localhost` is pinned to the loopback addresses.
+    pub fn new(base_url: &str, timeouts: Timeouts) -> Result<OllamaClient, LlmError> {
+        let base = Url::parse(base_url).map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: e.to_string() })?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("mekhanikube/", env!("CARGO_PKG_VERSION")));
+        if base.host_str().is_some_and(|h| h.eq_ignore_ascii_case("localhost")) {
+            let port = base.port_or_known_default().unwrap_or(11434);
+            builder = builder.resolve_to_addrs(
+                "localhost",
+                &[
+                    std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+                ],
+            );
+        }
+        let http = builder.build().map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: error_chain(&e) })?;
+        Ok(OllamaClient { http, base, timeouts, retry: Retry::default() })
+    }
+
+    pub fn with_retry(mut self, retry: Retry) -> OllamaClient {
+        self.retry = retry;
+        self
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}{path}"));
+        url
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> LlmError {
+        LlmError::Unreachable { url: self.base.to_string().trim_end_matches('/').to_string(), reason: error_chain(e) }
+    }
+
+    /// The server version (`GET /api/version`).
+    pub async fn version(&self) -> Result<String, LlmError> {
+        #[derive(Deserialize)]
+        struct V {
+            version: String,
+        }
+        let resp = self
+            .http
+            .get(self.endpoint("/api/version"))
+            .timeout(self.timeouts.connect + Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| LlmError::Stream(error_chain(&e)))?;
+        if !status.is_success() {
+            return Err(http_error(status.as_u16(), &body, None));
+        }
+        serde_json::from_str::<V>(&body).map(|v| v.version).map_err(|e| LlmError::Protocol(format!("/api/version: {e}")))
+    }
+
+    /// Whether the model is available locally (`POST /api/show`), without loading it.
+    pub async fn has_model(&self, model: &str) -> Result<bool, LlmError> {
+        let resp = self
+            .http
+            .post(self.endpoint("/api/show"))
+            .timeout(self.timeouts.connect + Duration::from_secs(20))
+            .json(&serde_json::json!({ "model": model }))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Ok(false);
+        }
+        let body = resp.text().await.map_err(|e| LlmError::Stream(error_chain(&e)))?;
+        if !(200..300).contains(&status) {
+            return Err(http_error(status, &body, None));
+        }
+        Ok(true)
+    }
+
+    /// Streams one chat answer, calling `on_token` with each piece of text as it arrives.
+    pub async fn chat(
+        &self,
+        request: &ChatRequest<'_>,
+        on_token: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<ChatOutcome, ChatFailure> {
+        let start = Instant::now();
+        let first_deadline = tokio::time::Instant::now() + self.timeouts.first_token;
+        let fail = |error: LlmError, partial: String, stats: ChatStats| ChatFailure { error, partial, stats };
+        let body = WireChat {
+            model: request.model,
+            messages: [
+                WireMessage { role: "system", content: request.system },
+                WireMessage { role: "user", content: request.user },
+            ],
+            stream: true,
+            options: request.options,
+            format: request.format,
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| fail(LlmError::Protocol(e.to_string()), String::new(), ChatStats::default()))?;
+
+        // Connect and get the response head, retrying what is worth retrying.
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            let send = self
+                .http
+                .post(self.endpoint("/api/chat"))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .send();
+            let retryable: LlmError = match tokio::time::timeout_at(first_deadline, send).await {
+                Err(_) => return Err(fail(LlmError::FirstTokenTimeout(self.timeouts.first_token), String::new(), ChatStats::default())),
+                Ok(Err(e)) => {
+                    let err = self.unreachable(&e);
+                    if !(e.is_connect() || e.is_request()) {
+                        return Err(fail(err, String::new(), ChatStats::default()));
+                    }
+                    err
+                }
+                Ok(Ok(resp)) if resp.status().is_success() => break resp,
+                Ok(Ok(resp)) => {
+                    let status = resp.status().as_u16();
+                    let text = match tokio::time::timeout_at(first_deadline, resp.text()).await {
+                        Ok(Ok(t)) => t,
+                        _ => String::new(),
+                    };
+                    let err = http_error(status, &text, Some(request.model));
+                    if status < 500 {
+                        return Err(fail(err, String::new(), ChatStats::default()));
+                    }
+                    err
+                }
+            };
+            if attempt >= self.retry.attempts.max(1) {
+                return Err(fail(retryable, String::new(), ChatStats::default()));
+            }
+            let delay = self.retry.base_delay * 2u32.saturating_pow(attempt - 1);
+            if tokio::time::Instant::now() + delay >= first_deadline {
+                return Err(fail(retryable, String::new(), ChatStats::default()));
+            }
+            tracing::debug!(attempt, ?delay, error = %retryable, "retrying Ollama chat request");
+            tokio::time::sleep(delay).await;
+        };
+
+        let mut stream = response.bytes_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut content = String::new();
+        let mut stats = ChatStats::default();
+        let mut first = false;
+        let mut done = false;
+        let mut eof = false;
+        while !done && !eof {
+            let next = if first {
+                tokio::time::timeout(self.timeouts.idle, stream.next()).await.map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))
+            } else {
+                tokio::time::timeout_at(first_deadline, stream.next())
+                    .await
+                    .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))
+            };
+            let next = match next {
+                Ok(n) => n,
+                Err(e) => {
+                    stats.wall_ms = elapsed_ms(start);
+                    return Err(fail(e, content, stats));
+                }
+            };
+            match next {
+                None => eof = true,
+                Some(Err(e)) => {
+                    stats.wall_ms = elapsed_ms(start);
+                    return Err(fail(LlmError::Stream(error_chain(&e)), content, stats));
+                }
+                Some(Ok(bytes)) => buf.extend_from_slice(&bytes),
+            }
+            // Whole lines only; at the end of the stream, whatever is left is the last line.
+            loop {
+                let line: Vec<u8> = match buf.iter().position(|b| *b == b'\n') {
+                    Some(pos) => buf.drain(..=pos).collect(),
+                    None if eof && !buf.is_empty() => std::mem::take(&mut buf),
+                    None => break,
+                };
+                let line = match std::str::from_utf8(&line) {
+                    Ok(l) => l.trim(),
+                    Err(e) => {
+                        stats.wall_ms = elapsed_ms(start);
+                        return Err(fail(LlmError::Protocol(format!("invalid UTF-8 in stream: {e}")), content, stats));
+                    }
+                };
+                if line.is_empty() {
+                    continue;
+                }
+                let chunk: WireChunk = match serde_json::from_str(line) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        stats.wall_ms = elapsed_ms(start);
+                        let shown: String = line.chars().take(120).collect();
+                        return Err(fail(LlmError::Protocol(format!("{e} in line: {shown}")), content, stats));
+                    }
+                };
+                if let Some(err) = chunk.error {
+                    stats.wall_ms = elapsed_ms(start);
+                    let message = match err {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    return Err(fail(LlmError::Server(message), content, stats));
+                }
+                if let Some(m) = &chunk.message
+                    && (!m.content.is_empty() || m.thinking.as_deref().is_some_and(|t| !t.is_empty()))
+                {
+                    if !first {
+                        first = true;
+                        stats.first_token_ms = Some(elapsed_ms(start));
+                    }
+                    if !m.content.is_empty() {
+                        content.push_str(&m.content);
+                        on_token(&m.content);
+                    }
+                }
+                if chunk.done {
+                    done = true;
+                    stats.prompt_eval_count = chunk.prompt_eval_count;
+                    stats.eval_count = chunk.eval_count;
+                    stats.eval_duration_ns = chunk.eval_duration;
+                    stats.prompt_eval_duration_ns = chunk.prompt_eval_duration;
+                    stats.load_duration_ns = chunk.load_duration;
+                    stats.total_duration_ns = chunk.total_duration;
+                    stats.done_reason = chunk.done_reason;
+                    break;
+                }
+            }
+        }
+        stats.wall_ms = elapsed_ms(start);
+        if !done {
+            return Err(fail(LlmError::Incomplete, content, stats));
+        }
+        let warnings = warnings_for(&stats, request);
+        Ok(ChatOutcome { content, stats, warnings })
+    }
+}
+
+/// A rough token count for a prompt (about 4 bytes per token for English and YAML), to spot truncation.
+pub fn estimate_tokens(text: &str) -> u64 {
+    (text.len() as u64).div_ceil(4)
+}
+
+fn warnings_for(stats: &ChatStats, request: &ChatRequest<'_>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let num_ctx = u64::from(request.options.num_ctx);
+    let estimate = estimate_tokens(request.system) + estimate_tokens(request.user);
+    match stats.prompt_eval_count {
+        Some(n) if n >= num_ctx => warnings.push(format!(
+            "the prompt filled the whole context window ({n} tokens, num_ctx {num_ctx}): it was probably truncated; raise num_ctx"
+        )),
+        // Ollama reports only the tokens it had to evaluate; a reused prompt prefix can lower the count, but
+        // never below the user message, so "far below the estimate" means the prompt was cut.
+        Some(n) if estimate >= num_ctx && n * 3 < estimate => warnings.push(format!(
+            "the prompt may have been truncated: about {estimate} tokens were sent but the model read {n} (num_ctx {num_ctx})"
+        )),
+        _ => {}
+    }
+    if stats.done_reason.as_deref() == Some("length") {
+        warnings.push(format!(
+            "the answer was cut at {} tokens (num_predict)",
+            request.options.num_predict.map_or("the maximum".to_string(), |n| n.to_string())
+        ));
+    }
+    warnings
+}
+
+fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Classifies a non-success answer: a 404 that says the model is not found becomes [`LlmError::ModelNotFound`].
+fn http_error(status: u16, body: &str, model: Option<&str>) -> LlmError {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        .unwrap_or_else(|| body.trim().chars().take(200).collect());
+    if status == 404
+        && let Some(model) = model
+        && (message.contains("not found") || message.contains("pull"))
+    {
+        return LlmError::ModelNotFound { model: model.to_string() };
+    }
+    LlmError::Http { status, message: super::sanitize_for_terminal(&message).replace('\n', " ") }
+}
+
+/// An error and its sources on one line ("error sending request: client error (Connect): Connection refused").
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,143 @@
+//! The terminal view: a summary, a table of findings, then details per finding.
+
+use comfy_table::{Cell, ContentArrangement, Table, presets};
+use mekhanikube_analyzers::{Evidence, Finding, Severity};
+use owo_colors::OwoColorize;
+
+use crate::document::AnalysisDocument;
+use crate::sanitize::for_terminal;
+
+/// Renders the document; `width` fixes the table width (tests), None lets it follow the terminal.
+pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
+    let mut out = String::new();
+    let s = &doc.summary;
+    let where_ = match (&doc.source.context, &doc.source.snapshot) {
+        (_, Some(path)) => format!("snapshot {path}"),
+        (Some(ctx), None) => format!("context {ctx}"),
+        (None, None) => doc.source.server.clone().unwrap_or_default(),
+    };
+    out.push_str(&format!("{} {}\n", "mekhanikube analysis of".bold(), for_terminal(&where_)));
+    if s.total == 0 {
+        out.push_str(&format!("{} no findings — health score {}/100\n", "✓".green().bold(), s.health_score));
+    } else {
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .filter(|sev| s.count(**sev) > 0)
+            .map(|sev| format!("{} {}", s.count(*sev), severity_label(*sev)))
+            .collect();
+        out.push_str(&format!(
+            "{} findings: {} — health score {}/100\n\n",
+            s.total,
+            counts.join(", "),
+            score_colored(s.health_score)
+        ));
+        out.push_str(&findings_table(&doc.findings, width));
+        for (i, finding) in doc.findings.iter().enumerate() {
+            out.push('\n');
+            out.push_str(&details(i + 1, finding));
+        }
+    }
+    for skipped in &doc.skipped {
+        out.push_str(&format!(
+            "\n{} {} not read: {}",
+            "skipped:".yellow(),
+            for_terminal(&skipped.kind),
+            for_terminal(&skipped.reason)
+        ));
+    }
+    if !doc.skipped.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+fn severity_label(severity: Severity) -> String {
+    let label = severity.as_str().to_uppercase();
+    match severity {
+        Severity::Critical => label.white().on_red().bold().to_string(),
+        Severity::High => label.red().bold().to_string(),
+        Severity::Medium => label.yellow().bold().to_string(),
+        Severity::Low => label.cyan().to_string(),
+        Severity::Info => label.dimmed().to_string(),
+    }
+}
+
+fn score_colored(score: u8) -> String {
+    match score {
+        80..=100 => score.green().to_string(),
+        50..=79 => score.yellow().to_string(),
+        _ => score.red().bold().to_string(),
+    }
+}
+
+fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = width {
+        table.force_no_tty().set_width(w);
+    }
+    table.set_header(["#", "SEVERITY", "NAMESPACE", "OBJECT", "CODE"]);
+    for (i, f) in findings.iter().enumerate() {
+        table.add_row([
+            Cell::new(i + 1),
+            Cell::new(f.severity.as_str().to_uppercase()),
+            Cell::new(for_terminal(f.object.namespace.as_deref().unwrap_or("-"))),
+            Cell::new(for_terminal(&format!("{}/{}", f.object.kind, f.object.name))),
+            Cell::new(&f.code),
+        ]);
+    }
+    table.to_string() + "\n"
+}
+
+fn details(index: usize, f: &Finding) -> String {
+    let mut out = format!(
+        "{} {} {}",
+        format!("{index}.").bold(),
+        severity_label(f.severity),
+        for_terminal(&f.object.display()).bold()
+    );
+    if let Some(parent) = &f.parent {
+        out.push_str(&format!(" (in {}/{})", for_terminal(&parent.kind), for_terminal(&parent.name)));
+    }
+    out.push_str(&format!("  {}\n", f.code.dimmed()));
+    out.push_str(&format!("   {}\n", for_terminal(&f.message)));
+    for e in &f.evidence {
+        out.push_str(&format!("   {} {}\n", "·".dimmed(), for_terminal(&evidence_line(e)).dimmed()));
+    }
+    out
+}
+
+fn evidence_line(e: &Evidence) -> String {
+    match e {
+        Evidence::Condition { condition, status, reason, message } => {
+            let mut line = format!("condition {condition}={status}");
+            if let Some(r) = reason {
+                line.push_str(&format!(" ({r})"));
+            }
+            if let Some(m) = message {
+                line.push_str(&format!(": {m}"));
+            }
+            line
+        }
+        Evidence::ContainerState { container, init, state, reason, message, exit_code, restart_count } => {
+            let mut line = format!("{}container {container} {state}", if *init { "init " } else { "" });
+            if let Some(r) = reason {
+                line.push_str(&format!(" {r}"));
+            }
+            if let Some(code) = exit_code {
+                line.push_str(&format!(" exit {code}"));
+            }
+            line.push_str(&format!(", {restart_count} restarts"));
+            if let Some(m) = message {
+                line.push_str(&format!(": {m}"));
+            }
+            line
+        }
+        Evidence::Event(ev) => {
+            let when = ev.last_time.as_deref().map(|t| format!(", last {t}")).unwrap_or_default();
+            format!("event {} ×{}{when}: {}", ev.reason, ev.count, ev.message)
+        }
+        Evidence::Field { name, value } => format!("{name}: {value}"),
+    }
+}

@@ -1,0 +1,84 @@
+//! Saved snapshots: reading `kind: List` files or directories as kubectl prints them, and writing one.
+
+use std::path::{Path, PathBuf};
+
+use mekhanikube_analyzers::{LoadError, SnapshotBuilder};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotFileError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("snapshot directory {0} holds no .yaml, .yml or .json file")]
+    EmptyDir(String),
+    #[error(transparent)]
+    Parse(#[from] LoadError),
+    #[error("cannot write snapshot {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot encode snapshot: {0}")]
+    Encode(String),
+}
+
+/// Loads a file, or every `.yaml`/`.yml`/`.json` file under a directory (sorted, recursively).
+pub fn load(path: &Path, builder: &mut SnapshotBuilder) -> Result<usize, SnapshotFileError> {
+    let files = if path.is_dir() {
+        let mut files = Vec::new();
+        collect_files(path, &mut files)?;
+        if files.is_empty() {
+            return Err(SnapshotFileError::EmptyDir(path.display().to_string()));
+        }
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| SnapshotFileError::Read { path: file.display().to_string(), source })?;
+        builder.add_text(&file.display().to_string(), &text)?;
+    }
+    Ok(files.len())
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotFileError> {
+    let read_err = |source| SnapshotFileError::Read { path: dir.display().to_string(), source };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read_err)?
+        .into_iter()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_files(&entry, out)?;
+        } else if entry.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Encodes items as a kubectl-compatible `kind: List`: JSON when `json`, YAML otherwise.
+pub fn encode_list(items: Vec<serde_json::Value>, json: bool) -> Result<String, SnapshotFileError> {
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+        "items": items,
+    });
+    if json {
+        serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| SnapshotFileError::Encode(e.to_string()))
+    } else {
+        serde_saphyr::to_string(&list).map_err(|e| SnapshotFileError::Encode(e.to_string()))
+    }
+}
+
+/// Writes through a temporary file and a rename, so an interrupted run never leaves half a snapshot.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), SnapshotFileError> {
+    let write_err = |source| SnapshotFileError::Write { path: path.display().to_string(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    std::io::Write::write_all(&mut tmp, contents.as_bytes()).map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}

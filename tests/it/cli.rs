@@ -1,0 +1,151 @@
+//! The CLI on saved snapshots: formats, ordering, scope flags, exit codes, the published schema.
+
+use crate::common::{finding_keys, fixture, json, mekhanikube, repo_path, run};
+
+#[test]
+fn analyzers_lists_every_analyzer_with_codes() {
+    let out = run(mekhanikube().args(["analyzers", "-o", "json"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let list = json(&out.stdout);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    for expected in ["pod", "deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob", "service", "ingress", "pvc", "node", "webhook", "hpa"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let pod = list.as_array().unwrap().iter().find(|a| a["name"] == "pod").unwrap();
+    assert!(pod["codes"].as_array().unwrap().iter().any(|c| c["code"] == "pod-crash-loop"));
+    assert!(pod["kinds"].as_array().unwrap().iter().any(|k| k == "Pod"));
+}
+
+#[test]
+fn json_document_is_versioned_sorted_and_counted() {
+    let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/broken.yaml")).args(["-o", "json"]));
+    assert_eq!(out.code, 1, "high findings exit 1: {}", out.stderr);
+    let doc = json(&out.stdout);
+    assert_eq!(doc["apiVersion"], "mekhanikube.io/v1alpha1");
+    assert_eq!(doc["kind"], "Analysis");
+    assert_eq!(doc["source"]["mode"], "snapshot");
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(doc["summary"]["total"].as_u64().unwrap() as usize, findings.len());
+    let rank = |s: &str| ["critical", "high", "medium", "low", "info"].iter().position(|x| *x == s).unwrap();
+    let keys: Vec<(usize, String, String)> = findings
+        .iter()
+        .map(|f| (rank(f["severity"].as_str().unwrap()), f["object"]["namespace"].as_str().unwrap_or("").to_string(), f["object"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "findings are ordered by severity, namespace, name");
+    let score = doc["summary"]["healthScore"].as_u64().unwrap();
+    assert!(score < 100);
+    // lower camelCase keys only
+    assert!(doc["findings"][0].get("object").unwrap().get("apiVersion").is_some());
+}
+
+#[test]
+fn json_and_yaml_carry_the_same_document() {
+    let path = fixture("pod/broken.yaml");
+    let from_json = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json"])).stdout);
+    let yaml_out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "yaml"]));
+    let from_yaml: serde_json::Value = serde_saphyr::from_str(&yaml_out.stdout).expect("valid YAML");
+    assert_eq!(finding_keys(&from_json), finding_keys(&from_yaml));
+    assert_eq!(from_json["summary"], from_yaml["summary"]);
+}
+
+#[test]
+fn output_validates_against_the_published_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_path("docs/analysis.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for fixture_name in ["pod/broken.yaml", "pod/healthy.yaml"] {
+        let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture(fixture_name)).args(["-o", "json"]));
+        let doc = json(&out.stdout);
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{fixture_name}: {errors:?}");
+    }
+}
+
+#[test]
+fn min_severity_hides_and_fail_on_sets_the_exit_code() {
+    let path = fixture("pod/broken.yaml");
+    let all = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json"])).stdout);
+    let high = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--min-severity", "high"]));
+    let high_doc = json(&high.stdout);
+    assert!(high_doc["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "high" || f["severity"] == "critical"));
+    assert!(high_doc["findings"].as_array().unwrap().len() < all["findings"].as_array().unwrap().len());
+    let lenient = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--fail-on", "critical"]));
+    assert_eq!(lenient.code, 0, "no critical finding in the pod fixture");
+    let healthy = run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/healthy.yaml")));
+    assert_eq!(healthy.code, 0);
+    assert!(healthy.stdout.contains("no findings"), "{}", healthy.stdout);
+}
+
+#[test]
+fn scope_flags_narrow_findings() {
+    let path = fixture("pod/broken.yaml");
+    let by_resource = json(
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--resource", "deployment/api"])).stdout,
+    );
+    assert_eq!(finding_keys(&by_resource), vec![("pod-crash-loop".to_string(), "api-5d8f7c9b6-crash".to_string())]);
+    let by_label = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-l", "app=api"])).stdout);
+    assert_eq!(finding_keys(&by_label), finding_keys(&by_resource));
+    let other_ns = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-n", "elsewhere"])).stdout);
+    assert!(other_ns["findings"].as_array().unwrap().is_empty());
+    let filtered = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--filter", "service,node"])).stdout);
+    assert!(filtered["findings"].as_array().unwrap().is_empty(), "the pod analyzer was not selected");
+    assert_eq!(filtered["scope"]["analyzers"], serde_json::json!(["service", "node"]));
+}
+
+#[test]
+fn directories_multi_document_yaml_and_json_load_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(fixture("pod/broken.yaml")).unwrap();
+    let list: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+    let items = list["items"].as_array().unwrap();
+    // Half as a JSON List, half as multi-document YAML of single objects.
+    let (first, second) = items.split_at(items.len() / 2);
+    std::fs::write(dir.path().join("a.json"), serde_json::json!({"apiVersion": "v1", "kind": "List", "items": first}).to_string()).unwrap();
+    let docs: Vec<String> = second.iter().map(|i| serde_saphyr::to_string(i).unwrap()).collect();
+    std::fs::write(dir.path().join("b.yaml"), docs.join("---\n")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+    let from_dir = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(dir.path()).args(["-o", "json"])).stdout);
+    let from_file = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/broken.yaml")).args(["-o", "json"])).stdout);
+    assert_eq!(finding_keys(&from_dir), finding_keys(&from_file));
+}
+
+#[test]
+fn text_output_is_plain_when_piped_or_no_color() {
+    let path = fixture("pod/broken.yaml");
+    let piped = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path));
+    assert!(!piped.stdout.contains('\u{1b}'), "no escapes when stdout is not a terminal");
+    assert!(piped.stdout.contains("pod-crash-loop"));
+    assert!(piped.stdout.contains("SEVERITY"), "summary table present");
+    let forced = run(mekhanikube().args(["analyze", "--color", "always", "--snapshot"]).arg(&path));
+    assert!(forced.stdout.contains('\u{1b}'), "--color always keeps colour");
+    let no_color = run(mekhanikube().env("NO_COLOR", "1").args(["analyze", "--snapshot"]).arg(&path));
+    assert!(!no_color.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn help_reads_well() {
+    let out = run(mekhanikube().args(["analyze", "--help"]));
+    assert_eq!(out.code, 0);
+    for flag in ["--kubeconfig", "--context", "--namespace", "--all-namespaces", "--selector", "--resource", "--filter", "--snapshot", "--min-severity", "--fail-on", "--explain"] {
+        assert!(out.stdout.contains(flag), "{flag} missing from help");
+    }
+}
+
+#[test]
+fn hostile_object_names_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.json");
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "evil\u{1b}[2J\u{1b}]0;owned\u{7}", "namespace": "x"},
+        "spec": {"containers": [{"name": "c", "image": "i"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "c", "image": "i\u{1b}[31m", "imageID": "", "ready": false, "restartCount": 3,
+            "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}
+    }]});
+    std::fs::write(&path, pod.to_string()).unwrap();
+    let out = run(mekhanikube().args(["analyze", "--color", "always", "--snapshot"]).arg(&path));
+    assert!(out.stdout.contains("pod-image-pull-failed"), "{}", out.stdout);
+    assert!(!out.stdout.contains("\u{1b}[2J") && !out.stdout.contains("\u{1b}]0;"), "escape sequences from the cluster were printed");
+}

@@ -1,0 +1,55 @@
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// An analyzer fixture from analyzers/tests/fixtures.
+pub fn fixture(relative: &str) -> PathBuf {
+    repo_path("analyzers/tests/fixtures").join(relative)
+}
+
+/// The binary under test, isolated from the caller's kubeconfig, colour settings and Ollama.
+pub fn mekhanikube() -> Command {
+    let mut cmd = Command::cargo_bin("mekhanikube").expect("binary built");
+    cmd.env_remove("KUBECONFIG")
+        .env_remove("OLLAMA_HOST")
+        .env_remove("MEKHANIKUBE_MODEL")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("HOME", std::env::temp_dir().join("mekhanikube-test-home"))
+        .env("XDG_CACHE_HOME", std::env::temp_dir().join("mekhanikube-test-home/cache"))
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("mekhanikube-test-home/state"));
+    cmd
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+/// `(code, object name)` of every finding in a JSON analysis document.
+pub fn finding_keys(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().to_string(), f["object"]["name"].as_str().unwrap().to_string()))
+        .collect()
+}
