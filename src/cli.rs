@@ -45,6 +45,8 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// List the analyzers, the kinds each reads and the codes each can emit.
     Analyzers(AnalyzersArgs),
+    /// Analyze and write a timestamped report (Markdown, HTML, JSON) with the diff against the previous run.
+    Report(crate::commands::report::ReportArgs),
     /// Manage the explanation cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -137,7 +139,13 @@ pub struct LlmArgs {
     #[arg(long, help_heading = "Explanations")]
     pub explain: bool,
     /// Ollama's address. Only loopback is allowed unless --allow-remote-llm.
-    #[arg(long, env = "OLLAMA_HOST", value_name = "URL", default_value = "http://127.0.0.1:11434", help_heading = "Explanations")]
+    #[arg(
+        long,
+        env = "OLLAMA_HOST",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:11434",
+        help_heading = "Explanations"
+    )]
     pub ollama_url: String,
     /// The model to ask (`ollama pull` it first).
     #[arg(long, env = "MEKHANIKUBE_MODEL", value_name = "NAME", help_heading = "Explanations")]

@@ -7,6 +7,7 @@ mod document;
 mod llm;
 mod printer;
 mod render;
+mod report;
 mod sanitize;
 mod settings;
 mod snapshot_io;
@@ -51,6 +52,7 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Analyze(args) => commands::analyze::run_analyze(printer, args).await,
         Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, args).await,
+        Command::Report(args) => commands::report::run_report(printer, args).await,
         Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, args),
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
     }

@@ -76,12 +76,7 @@ impl Evidence {
         Evidence::Field { name: name.into(), value: value.into() }
     }
 
-    pub fn condition(
-        condition: &str,
-        status: &str,
-        reason: Option<&String>,
-        message: Option<&String>,
-    ) -> Evidence {
+    pub fn condition(condition: &str, status: &str, reason: Option<&String>, message: Option<&String>) -> Evidence {
         Evidence::Condition {
             condition: condition.to_string(),
             status: status.to_string(),
@@ -97,7 +92,12 @@ impl Evidence {
             if let Some(w) = &state.waiting {
                 Some(("waiting", w.reason.clone(), w.message.clone(), None))
             } else if let Some(t) = &state.terminated {
-                Some((if last { "lastTerminated" } else { "terminated" }, t.reason.clone(), t.message.clone(), Some(t.exit_code)))
+                Some((
+                    if last { "lastTerminated" } else { "terminated" },
+                    t.reason.clone(),
+                    t.message.clone(),
+                    Some(t.exit_code),
+                ))
             } else {
                 state.running.as_ref().map(|_| ("running", None, None, None))
             }

@@ -137,10 +137,7 @@ impl Kind {
             _ => None,
         };
         short.or_else(|| {
-            Kind::ALL
-                .iter()
-                .copied()
-                .find(|k| k.name().eq_ignore_ascii_case(&lower) || k.plural() == lower)
+            Kind::ALL.iter().copied().find(|k| k.name().eq_ignore_ascii_case(&lower) || k.plural() == lower)
         })
     }
 }

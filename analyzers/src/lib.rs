@@ -11,7 +11,7 @@ mod selector;
 mod snapshot;
 
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, run, select};
-pub use evidence::{Evidence, EventSummary};
+pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary};
 pub use kind::{Kind, Objects};
 pub use scope::{ResourceRef, Scope, ScopeError};

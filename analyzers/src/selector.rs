@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid label selector '{query}': {reason}")]
 pub struct SelectorError {
@@ -99,8 +97,7 @@ fn parse_set(values: &str) -> Result<Vec<String>, String> {
 
 fn valid_key(key: &str) -> Result<String, String> {
     let key = key.trim();
-    let ok = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    let ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if ok { Ok(key.to_string()) } else { Err(format!("'{key}' is not a valid label key")) }
 }
 
@@ -108,26 +105,6 @@ fn valid_key(key: &str) -> Result<String, String> {
 /// nothing, as for Services.
 pub(crate) fn map_selects(selector: &BTreeMap<String, String>, labels: Option<&BTreeMap<String, String>>) -> bool {
     !selector.is_empty() && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
-}
-
-/// Whether a workload's `LabelSelector` selects these labels. An empty selector selects everything.
-pub(crate) fn label_selector_matches(selector: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -> bool {
-    let empty = BTreeMap::new();
-    let labels = labels.unwrap_or(&empty);
-    let match_labels = selector.match_labels.as_ref().is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
-    let match_exprs = selector.match_expressions.as_ref().is_none_or(|exprs| {
-        exprs.iter().all(|e| {
-            let values = e.values.as_deref().unwrap_or_default();
-            match e.operator.as_str() {
-                "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
-                "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
-                "Exists" => labels.contains_key(&e.key),
-                "DoesNotExist" => !labels.contains_key(&e.key),
-                _ => false,
-            }
-        })
-    });
-    match_labels && match_exprs
 }
 
 #[cfg(test)]

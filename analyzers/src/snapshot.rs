@@ -122,12 +122,17 @@ impl SnapshotBuilder {
     pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
         let items: Vec<serde_json::Value> = match doc {
             serde_json::Value::Null => return Ok(()),
-            serde_json::Value::Object(ref map) if map.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List")) => {
+            serde_json::Value::Object(ref map)
+                if map.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List")) =>
+            {
                 match map.get("items") {
                     Some(serde_json::Value::Array(items)) => items.clone(),
                     Some(serde_json::Value::Null) | None => Vec::new(),
                     Some(other) => {
-                        return Err(LoadError::NotAList { source_name: source_name.into(), found: format!("items: {}", type_name(other)) });
+                        return Err(LoadError::NotAList {
+                            source_name: source_name.into(),
+                            found: format!("items: {}", type_name(other)),
+                        });
                     }
                 }
             }
@@ -168,7 +173,10 @@ impl SnapshotBuilder {
     /// Parses YAML (one or many documents) or JSON text as printed by `kubectl get -o yaml|json`.
     pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
         let docs: Vec<serde_json::Value> = if text.trim_start().starts_with(['{', '[']) {
-            vec![serde_json::from_str(text).map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?]
+            vec![
+                serde_json::from_str(text)
+                    .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?,
+            ]
         } else {
             serde_saphyr::from_multiple(text).map_err(|e| LoadError::Syntax {
                 source_name: source_name.into(),
@@ -278,10 +286,12 @@ impl Snapshot {
         let mut events_by_object: HashMap<ObjectKey, Vec<Event>> = HashMap::new();
         for event in objects.events.iter() {
             let involved = &event.involved_object;
-            let (Some(kind), Some(name)) = (involved.kind.as_deref(), involved.name.as_deref()) else { continue };
+            let (Some(kind), Some(name)) = (involved.kind.as_deref(), involved.name.as_deref()) else {
+                continue;
+            };
             let api_version = involved.api_version.as_deref().unwrap_or_default();
-            let kind = Kind::from_type(api_version, kind)
-                .or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == kind));
+            let kind =
+                Kind::from_type(api_version, kind).or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == kind));
             let Some(kind) = kind else { continue };
             let namespace = if kind.namespaced() {
                 involved.namespace.clone().or_else(|| event.metadata.namespace.clone()).unwrap_or_default()
@@ -334,7 +344,9 @@ impl Snapshot {
         let mut chain = Vec::new();
         let mut current = meta.clone();
         for _ in 0..8 {
-            let Some(owners) = current.owner_references.as_ref() else { break };
+            let Some(owners) = current.owner_references.as_ref() else {
+                break;
+            };
             let Some(owner) = owners.iter().find(|o| o.controller == Some(true)).or_else(|| owners.first()) else {
                 break;
             };
@@ -379,6 +391,13 @@ impl Snapshot {
         let meta = object.metadata();
         let namespace = meta.namespace.clone().unwrap_or_default();
         let parent = self.owner_chain(&namespace, meta).pop();
-        crate::Finding::new(analyzer, code, ObjectRef::from_meta(K::API_VERSION, K::KIND, meta), parent, severity, message)
+        crate::Finding::new(
+            analyzer,
+            code,
+            ObjectRef::from_meta(K::API_VERSION, K::KIND, meta),
+            parent,
+            severity,
+            message,
+        )
     }
 }

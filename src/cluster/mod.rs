@@ -1,8 +1,8 @@
 //! Read-only access to a live cluster: configuration, a client that can only GET, and one concurrent, paginated
 //! list per kind.
 
-mod readonly;
 mod reader;
+mod readonly;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-pub use readonly::ReadOnlyLayer;
 pub use reader::{ReadProgress, read};
+pub use readonly::ReadOnlyLayer;
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -59,7 +59,8 @@ pub async fn connect(options: &ClusterOptions) -> Result<(Client, ClusterInfo), 
         .build();
     let info = ClusterInfo { context: options.context.clone().or_else(current_context), server };
     // One cheap GET first, so an unreachable server fails fast with one clear message.
-    let version = tokio::time::timeout(options.connect_timeout + options.read_timeout, client.apiserver_version()).await;
+    let version =
+        tokio::time::timeout(options.connect_timeout + options.read_timeout, client.apiserver_version()).await;
     match version {
         Err(_) => Err(ClusterError::Timeout {
             server: info.server.clone(),
@@ -72,28 +73,32 @@ pub async fn connect(options: &ClusterOptions) -> Result<(Client, ClusterInfo), 
 
 async fn load_config(options: &ClusterOptions) -> Result<Config, ClusterError> {
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
-    let kubeconfig = match &options.kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| ClusterError::KubeconfigFile {
-            path: path.display().to_string(),
-            detail: error_chain(&e),
-        })?),
-        None => match Kubeconfig::from_env() {
-            Ok(Some(kc)) => Some(kc),
-            Ok(None) => default_kubeconfig_path()
-                .filter(|p| p.exists())
-                .map(|p| {
-                    Kubeconfig::read_from(&p).map_err(|e| ClusterError::KubeconfigFile {
-                        path: p.display().to_string(),
-                        detail: error_chain(&e),
+    let kubeconfig =
+        match &options.kubeconfig {
+            Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| ClusterError::KubeconfigFile {
+                path: path.display().to_string(),
+                detail: error_chain(&e),
+            })?),
+            None => match Kubeconfig::from_env() {
+                Ok(Some(kc)) => Some(kc),
+                Ok(None) => default_kubeconfig_path()
+                    .filter(|p| p.exists())
+                    .map(|p| {
+                        Kubeconfig::read_from(&p).map_err(|e| ClusterError::KubeconfigFile {
+                            path: p.display().to_string(),
+                            detail: error_chain(&e),
+                        })
                     })
-                })
-                .transpose()?,
-            Err(e) => {
-                let path = std::env::var("KUBECONFIG").unwrap_or_default();
-                return Err(ClusterError::KubeconfigFile { path: format!("$KUBECONFIG ({path})"), detail: error_chain(&e) });
-            }
-        },
-    };
+                    .transpose()?,
+                Err(e) => {
+                    let path = std::env::var("KUBECONFIG").unwrap_or_default();
+                    return Err(ClusterError::KubeconfigFile {
+                        path: format!("$KUBECONFIG ({path})"),
+                        detail: error_chain(&e),
+                    });
+                }
+            },
+        };
     match kubeconfig {
         Some(kc) => Config::from_custom_kubeconfig(kc, &kube_options)
             .await

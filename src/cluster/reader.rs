@@ -92,7 +92,11 @@ pub async fn read(
     Ok(builder)
 }
 
-async fn list_kind(client: &Client, kind: Kind, namespace: Option<&str>) -> Result<Vec<serde_json::Value>, kube::Error> {
+async fn list_kind(
+    client: &Client,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Result<Vec<serde_json::Value>, kube::Error> {
     macro_rules! namespaced {
         ($ty:ty) => {
             list_typed::<$ty>(namespaced_api(client, namespace)).await
@@ -154,6 +158,7 @@ where
         if let Some(t) = &token {
             params = params.continue_token(t);
         }
+        test_delay().await;
         match list_page(params).await {
             Ok(page) => {
                 items.extend(page.items);
@@ -170,6 +175,14 @@ where
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Debug builds only: slows every page so a test can stop the API server in the middle of a run.
+async fn test_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("MEKHANIKUBE_TEST_SLOW_LIST_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
 

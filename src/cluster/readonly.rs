@@ -87,7 +87,8 @@ mod tests {
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS] {
             let hits = Arc::new(AtomicUsize::new(0));
             let svc = ReadOnlyLayer.layer(counting_service(hits.clone()));
-            let req = Request::builder().method(method.clone()).uri("/api/v1/namespaces/x/pods").body(String::new()).unwrap();
+            let req =
+                Request::builder().method(method.clone()).uri("/api/v1/namespaces/x/pods").body(String::new()).unwrap();
             let err = svc.oneshot(req).await.expect_err("must be refused");
             assert!(err.to_string().contains(&format!("refused to send {method}")), "{err}");
             assert_eq!(hits.load(Ordering::SeqCst), 0, "{method} reached the inner service");

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod analyzers;
 pub mod cache;
+pub mod report;
 pub mod snapshot;
 
 use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, needed_kinds};
@@ -38,7 +39,8 @@ pub async fn read_cluster(
     let kinds = needed_kinds(&scope.analyzers);
     let bar = printer.progress(kinds.len() as u64, "reading the cluster");
     let progress = BarProgress(bar.clone());
-    let result = cluster::read(&client, &info, &kinds, scope.scope.namespace.as_deref(), options.read_timeout, &progress).await;
+    let result =
+        cluster::read(&client, &info, &kinds, scope.scope.namespace.as_deref(), options.read_timeout, &progress).await;
     bar.finish_and_clear();
     Ok((result?, info))
 }

@@ -19,6 +19,8 @@ const KEEP: &[&str] = &["default", "kube-system", "kube-public", "kube-node-leas
 pub struct AnonymizerBuilder {
     entries: Vec<(String, String)>,
     seen: BTreeSet<String>,
+    /// Free texts (messages), scanned at build time for `name.namespace.svc` host names.
+    texts: Vec<String>,
 }
 
 impl AnonymizerBuilder {
@@ -33,7 +35,10 @@ impl AnonymizerBuilder {
         let name = name.trim();
         if name.chars().count() < 2
             || KEEP.contains(&name)
-            || matches!(name.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none")
+            || matches!(
+                name.to_ascii_lowercase().as_str(),
+                "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "none"
+            )
             || name.chars().all(|c| c.is_ascii_digit() || c == '.')
             || !name.chars().any(|c| c.is_alphanumeric())
         {
@@ -108,24 +113,32 @@ impl AnonymizerBuilder {
                 self.add("container", container);
             }
         }
-        self.add_quoted(&finding.message);
+        self.add_text(&finding.message);
         for e in &finding.evidence {
             match e {
                 Evidence::Condition { message: Some(m), .. } => {
-                    self.add_quoted(m);
+                    self.add_text(m);
                 }
                 Evidence::ContainerState { message: Some(m), .. } => {
-                    self.add_quoted(m);
+                    self.add_text(m);
                 }
                 Evidence::Event(ev) => {
-                    self.add_quoted(&ev.message);
+                    self.add_text(&ev.message);
                 }
                 Evidence::Field { value, .. } => {
-                    self.add_quoted(value);
+                    self.add_text(value);
                 }
                 _ => {}
             }
         }
+        self
+    }
+
+    /// Adds the names a free text gives away: quoted DNS-like names now, and at build time the service in
+    /// any `service.namespace.svc` (or `service.namespace:port`) host name whose namespace is known.
+    pub fn add_text(&mut self, text: &str) -> &mut Self {
+        self.add_quoted(text);
+        self.texts.push(text.to_string());
         self
     }
 
@@ -144,7 +157,25 @@ impl AnonymizerBuilder {
         self
     }
 
-    pub fn build(self) -> Anonymizer {
+    pub fn build(mut self) -> Anonymizer {
+        let namespaces: Vec<String> = self.entries.iter().filter(|(c, _)| c == "ns").map(|(_, n)| n.clone()).collect();
+        let texts = std::mem::take(&mut self.texts);
+        for text in &texts {
+            for ns in &namespaces {
+                for (at, _) in text.match_indices(&format!(".{ns}")) {
+                    let after = &text[at + ns.len() + 1..];
+                    if !(after.starts_with(".svc") || after.starts_with(':') || after.starts_with(".pod")) {
+                        continue;
+                    }
+                    let before = &text[..at];
+                    let start = before
+                        .rfind(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+                        .map_or(0, |i| i + 1);
+                    let service = before[start..].to_string();
+                    self.add("service", &service);
+                }
+            }
+        }
         let names: BTreeSet<&str> = self.entries.iter().map(|(_, n)| n.as_str()).collect();
         let mut counters: BTreeMap<&str, usize> = BTreeMap::new();
         let mut pairs = Vec::new();
@@ -250,12 +281,15 @@ impl Anonymizer {
     }
 }
 
+/// Characters that continue a name. `_` is not one: no Kubernetes name contains it, and runtimes glue names
+/// with it (`pod_namespace(uid)`).
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_alphanumeric()
 }
 
-/// Replaces each `from` with its `to` where it starts after a non-name character (not a letter, digit, `_` or
-/// `-`) and ends before a non-word character (`-` and `.` allowed, so derived names and DNS names are caught).
+/// Replaces each `from` with its `to` where it starts after a character that is not a letter, digit or `-`,
+/// and ends before one that is not a letter or digit (`-`, `.` and `_` allowed, so derived names, DNS names
+/// and runtime ids like `pod_namespace` are caught).
 /// `pairs` must be sorted longest first.
 fn replace_names(text: &str, pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
@@ -304,7 +338,8 @@ mod tests {
     fn longest_first_and_boundaries() {
         let a = anon(&[("deployment", "web"), ("deployment", "web-api"), ("container", "app"), ("ns", "shop")]);
         assert_eq!(a.anonymize("web-api and web"), "deployment-2 and deployment-1");
-        assert_eq!(a.anonymize("apps use app, app_x, app2"), "apps use container-1, app_x, app2");
+        assert_eq!(a.anonymize("apps use app, app_x, app2"), "apps use container-1, container-1_x, app2");
+        assert_eq!(a.anonymize("web-api-1_shop(uid)"), "deployment-2-1_ns-1(uid)");
         assert_eq!(a.anonymize("web.shop.svc.cluster.local"), "deployment-1.ns-1.svc.cluster.local");
         assert_eq!(a.anonymize("replicaset web-5d8f7c and my-web"), "replicaset deployment-1-5d8f7c and my-web");
         assert_eq!(a.anonymize("pod shop/web-api-1"), "pod ns-1/deployment-2-1");
@@ -333,7 +368,9 @@ mod tests {
     #[test]
     fn images_and_hosts() {
         let mut b = Anonymizer::builder();
-        b.add_image("registry.corp.example:5000/team/billing:1.2.3").add_image("nginx:1.25").add_host("https://api.corp.example/x");
+        b.add_image("registry.corp.example:5000/team/billing:1.2.3")
+            .add_image("nginx:1.25")
+            .add_host("https://api.corp.example/x");
         let a = b.build();
         let text = "pull registry.corp.example:5000/team/billing:1.2.3 failed; registry.corp.example unreachable; \
                     team/billing; nginx and docker.io/library/nginx:1.25 at api.corp.example";
@@ -358,5 +395,15 @@ mod tests {
         assert_eq!(a.token_for("app-settings"), Some("name-1"));
         assert_eq!(a.token_for("db-creds"), Some("name-2"));
         assert_eq!(a.token_for("Not A Name"), None);
+    }
+
+    #[test]
+    fn service_host_names_in_texts() {
+        let mut b = Anonymizer::builder();
+        b.add("ns", "payments").add_text("dial tcp orders-db.payments.svc:5432 and cache.payments:6379; x.other.svc");
+        let a = b.build();
+        assert_eq!(a.token_for("orders-db"), Some("service-1"));
+        assert_eq!(a.token_for("cache"), Some("service-2"));
+        assert_eq!(a.token_for("x"), None);
     }
 }

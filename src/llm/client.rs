@@ -27,7 +27,11 @@ impl Default for Timeouts {
     /// Generous enough for a CPU-only host loading a 1.5B model: 5 s to connect, 180 s to the first token,
     /// 60 s between chunks.
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(5), first_token: Duration::from_secs(180), idle: Duration::from_secs(60) }
+        Timeouts {
+            connect: Duration::from_secs(5),
+            first_token: Duration::from_secs(180),
+            idle: Duration::from_secs(60),
+        }
     }
 }
 
@@ -124,7 +128,7 @@ pub enum LlmError {
     #[error("invalid LLM URL '{url}': {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error(
-        "refusing to send cluster data to {host}: the LLM URL must be on this host (127.0.0.1, ::1 or localhost); pass --llm-allow-remote to allow it (names are then anonymized)"
+        "refusing to send cluster data to {host}: the LLM URL must be on this host (127.0.0.1, ::1 or localhost); pass --allow-remote-llm to allow it (names are then anonymized)"
     )]
     RemoteNotAllowed { host: String },
     #[error("cannot reach Ollama at {url}: {reason} (is `ollama serve` running?)")]
@@ -153,7 +157,13 @@ impl LlmError {
     /// Whether every later request would fail the same way (Ollama down, model missing), so there is no
     /// point in trying the other problems.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, LlmError::Unreachable { .. } | LlmError::ModelNotFound { .. } | LlmError::InvalidUrl { .. } | LlmError::RemoteNotAllowed { .. })
+        matches!(
+            self,
+            LlmError::Unreachable { .. }
+                | LlmError::ModelNotFound { .. }
+                | LlmError::InvalidUrl { .. }
+                | LlmError::RemoteNotAllowed { .. }
+        )
     }
 }
 
@@ -226,7 +236,8 @@ impl OllamaClient {
     /// [`super::check_llm_url`] first. Proxies from the environment are ignored and redirects are not
     /// followed, so requests go exactly where the URL says; `localhost` is pinned to the loopback addresses.
     pub fn new(base_url: &str, timeouts: Timeouts) -> Result<OllamaClient, LlmError> {
-        let base = Url::parse(base_url).map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: e.to_string() })?;
+        let base =
+            Url::parse(base_url).map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: e.to_string() })?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .no_proxy()
@@ -242,7 +253,8 @@ impl OllamaClient {
                 ],
             );
         }
-        let http = builder.build().map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: error_chain(&e) })?;
+        let http =
+            builder.build().map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: error_chain(&e) })?;
         Ok(OllamaClient { http, base, timeouts, retry: Retry::default() })
     }
 
@@ -288,7 +300,9 @@ impl OllamaClient {
         if !status.is_success() {
             return Err(http_error(status.as_u16(), &body, None));
         }
-        serde_json::from_str::<V>(&body).map(|v| v.version).map_err(|e| LlmError::Protocol(format!("/api/version: {e}")))
+        serde_json::from_str::<V>(&body)
+            .map(|v| v.version)
+            .map_err(|e| LlmError::Protocol(format!("/api/version: {e}")))
     }
 
     /// Whether the model is available locally (`POST /api/show`), without loading it.
@@ -331,7 +345,8 @@ impl OllamaClient {
             options: request.options,
             format: request.format,
         };
-        let body = serde_json::to_vec(&body).map_err(|e| fail(LlmError::Protocol(e.to_string()), String::new(), ChatStats::default()))?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| fail(LlmError::Protocol(e.to_string()), String::new(), ChatStats::default()))?;
 
         // Connect and get the response head, retrying what is worth retrying.
         let mut attempt = 0;
@@ -344,7 +359,13 @@ impl OllamaClient {
                 .body(body.clone())
                 .send();
             let retryable: LlmError = match tokio::time::timeout_at(first_deadline, send).await {
-                Err(_) => return Err(fail(LlmError::FirstTokenTimeout(self.timeouts.first_token), String::new(), ChatStats::default())),
+                Err(_) => {
+                    return Err(fail(
+                        LlmError::FirstTokenTimeout(self.timeouts.first_token),
+                        String::new(),
+                        ChatStats::default(),
+                    ));
+                }
                 Ok(Err(e)) => {
                     let err = self.unreachable(&e);
                     if !(e.is_connect() || e.is_request()) {
@@ -386,7 +407,9 @@ impl OllamaClient {
         let mut eof = false;
         while !done && !eof {
             let next = if first {
-                tokio::time::timeout(self.timeouts.idle, stream.next()).await.map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))
+                tokio::time::timeout(self.timeouts.idle, stream.next())
+                    .await
+                    .map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))
             } else {
                 tokio::time::timeout_at(first_deadline, stream.next())
                     .await

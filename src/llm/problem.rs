@@ -193,14 +193,20 @@ mod tests {
         let mut findings = Vec::new();
         for i in 0..200 {
             let pod = format!("api-5c6d7e8f9a-{:05}", i);
-            findings.push(pod_finding("prod", &pod, Some("api"), &format!("container api is crash-looping: exit code 1, {i} restarts")));
+            findings.push(pod_finding(
+                "prod",
+                &pod,
+                Some("api"),
+                &format!("container api is crash-looping: exit code 1, {i} restarts"),
+            ));
         }
         let mut low = pod_finding("prod", "batch-x", None, "pod was evicted: The node was low on resource: memory.");
         low.code = "pod-evicted".into();
         low.severity = Severity::Medium;
         findings.insert(0, low);
         let other_owner_kind = {
-            let mut f = pod_finding("prod", "db-0", Some("db"), "container api is crash-looping: exit code 1, 3 restarts");
+            let mut f =
+                pod_finding("prod", "db-0", Some("db"), "container api is crash-looping: exit code 1, 3 restarts");
             f.parent.as_mut().unwrap().kind = "StatefulSet".into();
             f
         };

@@ -164,10 +164,15 @@ impl PromptSet {
     }
 
     /// Renders the system and problem prompts for one prepared problem.
-    pub fn render(&self, prepared: &PreparedProblem, language: &str, structured: bool) -> Result<RenderedPrompt, PromptError> {
+    pub fn render(
+        &self,
+        prepared: &PreparedProblem,
+        language: &str,
+        structured: bool,
+    ) -> Result<RenderedPrompt, PromptError> {
         let mut ctx = prepared.context.clone();
         ctx.set("language", language).set("structured", structured);
-        let value = Value::from_serialize(&ctx);
+        let value = Value::from(minijinja::value::Serde(&ctx));
         let render = |name: &str| -> Result<String, PromptError> {
             let t = self.templates.iter().find(|t| t.name == name).expect("template is registered");
             self.env
@@ -298,7 +303,6 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
             Evidence::Field { name, value } => {
                 fields.set(name, value.as_str());
             }
-            _ => {}
         }
     }
     evidence
@@ -380,10 +384,7 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
             context.set(&k, v);
         }
     }
-    context
-        .set("spec_kind", spec.as_ref().map(|s| s.kind.clone()))
-        .set("data_yaml", data_yaml)
-        .set("fence", fence);
+    context.set("spec_kind", spec.as_ref().map(|s| s.kind.clone())).set("data_yaml", data_yaml).set("fence", fence);
     PreparedProblem { context, anonymizer }
 }
 
@@ -424,7 +425,8 @@ fn longest_backtick_run(s: &str) -> usize {
 /// object is not in the snapshot.
 fn owner_chain(snapshot: &Snapshot, finding: &Finding) -> Vec<ObjectRef> {
     let o = &finding.object;
-    let kind = Kind::from_type(&o.api_version, &o.kind).or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == o.kind));
+    let kind =
+        Kind::from_type(&o.api_version, &o.kind).or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == o.kind));
     let ns = o.namespace.as_deref().unwrap_or("");
     let chain = kind
         .and_then(|k| snapshot.objects.meta(k, if k.namespaced() { ns } else { "" }, &o.name))
@@ -466,7 +468,12 @@ pub(crate) fn sample_finding(code: &str) -> Finding {
         }),
         message: format!("sample message for {code}"),
         evidence: vec![
-            Evidence::Condition { condition: "Ready".into(), status: "False".into(), reason: Some("ContainersNotReady".into()), message: None },
+            Evidence::Condition {
+                condition: "Ready".into(),
+                status: "False".into(),
+                reason: Some("ContainersNotReady".into()),
+                message: None,
+            },
             Evidence::ContainerState {
                 container: "app".into(),
                 init: false,

@@ -127,8 +127,16 @@ fn build(view: &mut SpecView, kind: &str, json: &Value, focus: &[String], compac
             d.push("template", pod_spec(view, &spec["template"]["spec"], focus, compact));
             let status = &json["status"];
             let mut st = Data::map();
-            for key in ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas",
-                "desiredNumberScheduled", "numberReady", "numberUnavailable"] {
+            for key in [
+                "replicas",
+                "readyReplicas",
+                "availableReplicas",
+                "updatedReplicas",
+                "unavailableReplicas",
+                "desiredNumberScheduled",
+                "numberReady",
+                "numberUnavailable",
+            ] {
                 st.push(key, num(&status[key]));
             }
             d.push("status", st);
@@ -233,10 +241,13 @@ fn build(view: &mut SpecView, kind: &str, json: &Value, focus: &[String], compac
             if let Some(n) = target["name"].as_str() {
                 view.name(super::anonymize::kind_prefix(target["kind"].as_str().unwrap_or("")), n);
             }
-            d.push("scaleTargetRef", format!("{}/{}", s(&target["kind"]).unwrap_or_default(), s(&target["name"]).unwrap_or_default()))
-                .push("minReplicas", num(&spec["minReplicas"]))
-                .push("maxReplicas", num(&spec["maxReplicas"]))
-                .push("metrics", Data::from_json(&spec["metrics"]));
+            d.push(
+                "scaleTargetRef",
+                format!("{}/{}", s(&target["kind"]).unwrap_or_default(), s(&target["name"]).unwrap_or_default()),
+            )
+            .push("minReplicas", num(&spec["minReplicas"]))
+            .push("maxReplicas", num(&spec["maxReplicas"]))
+            .push("metrics", Data::from_json(&spec["metrics"]));
             let mut st = Data::map();
             st.push("currentReplicas", num(&json["status"]["currentReplicas"]))
                 .push("desiredReplicas", num(&json["status"]["desiredReplicas"]));
@@ -343,7 +354,9 @@ fn pod_spec(view: &mut SpecView, ps: &Value, focus: &[String], compact: bool) ->
     if !ps.is_object() {
         return d;
     }
-    for (key, category) in [("serviceAccountName", "serviceaccount"), ("nodeName", "node"), ("priorityClassName", "priorityclass")] {
+    for (key, category) in
+        [("serviceAccountName", "serviceaccount"), ("nodeName", "node"), ("priorityClassName", "priorityclass")]
+    {
         if let Some(v) = ps[key].as_str() {
             view.name(category, v);
         }
@@ -508,9 +521,7 @@ fn volume(view: &mut SpecView, v: &Value) -> Data {
     let mut source = String::new();
     if let Some(o) = v.as_object() {
         for (key, val) in o.iter().filter(|(k, _)| k.as_str() != "name") {
-            let refname = ["name", "secretName", "claimName", "path", "medium"]
-                .iter()
-                .find_map(|k| val[*k].as_str());
+            let refname = ["name", "secretName", "claimName", "path", "medium"].iter().find_map(|k| val[*k].as_str());
             match (key.as_str(), refname) {
                 ("configMap", Some(r)) => view.name("configmap", r),
                 ("secret", Some(r)) => view.name("secret", r),
@@ -522,10 +533,12 @@ fn volume(view: &mut SpecView, v: &Value) -> Data {
                 None if key == "projected" => {
                     let parts: Vec<String> = array(&val["sources"])
                         .filter_map(|s| s.as_object())
-                        .flat_map(|s| s.iter().map(|(k, v)| match v["name"].as_str() {
-                            Some(n) => format!("{k} {n}"),
-                            None => k.clone(),
-                        }))
+                        .flat_map(|s| {
+                            s.iter().map(|(k, v)| match v["name"].as_str() {
+                                Some(n) => format!("{k} {n}"),
+                                None => k.clone(),
+                            })
+                        })
                         .collect();
                     format!("projected [{}]", parts.join(", "))
                 }
@@ -685,7 +698,17 @@ mod tests {
         for secret in ["db.internal", "hunter2", "abc", "pw@", "s3cret", "key: password"] {
             assert!(!yaml.contains(secret), "{secret} leaked:\n{yaml}");
         }
-        for kept in ["DB_HOST", "DB_PASS (from secret db-creds)", "configmap web-config", "HTTP :8080/healthz", "cfg: configMap web-files", "64Mi", "cfg -> /etc/web (ro)", "disktype", "--token=<redacted>"] {
+        for kept in [
+            "DB_HOST",
+            "DB_PASS (from secret db-creds)",
+            "configmap web-config",
+            "HTTP :8080/healthz",
+            "cfg: configMap web-files",
+            "64Mi",
+            "cfg -> /etc/web (ro)",
+            "disktype",
+            "--token=<redacted>",
+        ] {
             assert!(yaml.contains(kept), "{kept} missing:\n{yaml}");
         }
         assert!(view.names.iter().any(|(c, n)| c == "secret" && n == "db-creds"));

@@ -8,7 +8,21 @@ fn analyzers_lists_every_analyzer_with_codes() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let list = json(&out.stdout);
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    for expected in ["pod", "deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob", "service", "ingress", "pvc", "node", "webhook", "hpa"] {
+    for expected in [
+        "pod",
+        "deployment",
+        "replicaset",
+        "statefulset",
+        "daemonset",
+        "job",
+        "cronjob",
+        "service",
+        "ingress",
+        "pvc",
+        "node",
+        "webhook",
+        "hpa",
+    ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     let pod = list.as_array().unwrap().iter().find(|a| a["name"] == "pod").unwrap();
@@ -29,7 +43,13 @@ fn json_document_is_versioned_sorted_and_counted() {
     let rank = |s: &str| ["critical", "high", "medium", "low", "info"].iter().position(|x| *x == s).unwrap();
     let keys: Vec<(usize, String, String)> = findings
         .iter()
-        .map(|f| (rank(f["severity"].as_str().unwrap()), f["object"]["namespace"].as_str().unwrap_or("").to_string(), f["object"]["name"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                rank(f["severity"].as_str().unwrap()),
+                f["object"]["namespace"].as_str().unwrap_or("").to_string(),
+                f["object"]["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -67,11 +87,15 @@ fn output_validates_against_the_published_schema() {
 fn min_severity_hides_and_fail_on_sets_the_exit_code() {
     let path = fixture("pod/broken.yaml");
     let all = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json"])).stdout);
-    let high = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--min-severity", "high"]));
+    let high =
+        run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--min-severity", "high"]));
     let high_doc = json(&high.stdout);
-    assert!(high_doc["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "high" || f["severity"] == "critical"));
+    assert!(
+        high_doc["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "high" || f["severity"] == "critical")
+    );
     assert!(high_doc["findings"].as_array().unwrap().len() < all["findings"].as_array().unwrap().len());
-    let lenient = run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--fail-on", "critical"]));
+    let lenient =
+        run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--fail-on", "critical"]));
     assert_eq!(lenient.code, 0, "no critical finding in the pod fixture");
     let healthy = run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/healthy.yaml")));
     assert_eq!(healthy.code, 0);
@@ -82,14 +106,27 @@ fn min_severity_hides_and_fail_on_sets_the_exit_code() {
 fn scope_flags_narrow_findings() {
     let path = fixture("pod/broken.yaml");
     let by_resource = json(
-        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--resource", "deployment/api"])).stdout,
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args([
+            "-o",
+            "json",
+            "--resource",
+            "deployment/api",
+        ]))
+        .stdout,
     );
     assert_eq!(finding_keys(&by_resource), vec![("pod-crash-loop".to_string(), "api-5d8f7c9b6-crash".to_string())]);
-    let by_label = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-l", "app=api"])).stdout);
+    let by_label = json(
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-l", "app=api"])).stdout,
+    );
     assert_eq!(finding_keys(&by_label), finding_keys(&by_resource));
-    let other_ns = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-n", "elsewhere"])).stdout);
+    let other_ns = json(
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "-n", "elsewhere"])).stdout,
+    );
     assert!(other_ns["findings"].as_array().unwrap().is_empty());
-    let filtered = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--filter", "service,node"])).stdout);
+    let filtered = json(
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(&path).args(["-o", "json", "--filter", "service,node"]))
+            .stdout,
+    );
     assert!(filtered["findings"].as_array().unwrap().is_empty(), "the pod analyzer was not selected");
     assert_eq!(filtered["scope"]["analyzers"], serde_json::json!(["service", "node"]));
 }
@@ -102,12 +139,19 @@ fn directories_multi_document_yaml_and_json_load_the_same() {
     let items = list["items"].as_array().unwrap();
     // Half as a JSON List, half as multi-document YAML of single objects.
     let (first, second) = items.split_at(items.len() / 2);
-    std::fs::write(dir.path().join("a.json"), serde_json::json!({"apiVersion": "v1", "kind": "List", "items": first}).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("a.json"),
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": first}).to_string(),
+    )
+    .unwrap();
     let docs: Vec<String> = second.iter().map(|i| serde_saphyr::to_string(i).unwrap()).collect();
     std::fs::write(dir.path().join("b.yaml"), docs.join("---\n")).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
-    let from_dir = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(dir.path()).args(["-o", "json"])).stdout);
-    let from_file = json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/broken.yaml")).args(["-o", "json"])).stdout);
+    let from_dir =
+        json(&run(mekhanikube().args(["analyze", "--snapshot"]).arg(dir.path()).args(["-o", "json"])).stdout);
+    let from_file = json(
+        &run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture("pod/broken.yaml")).args(["-o", "json"])).stdout,
+    );
     assert_eq!(finding_keys(&from_dir), finding_keys(&from_file));
 }
 
@@ -128,7 +172,19 @@ fn text_output_is_plain_when_piped_or_no_color() {
 fn help_reads_well() {
     let out = run(mekhanikube().args(["analyze", "--help"]));
     assert_eq!(out.code, 0);
-    for flag in ["--kubeconfig", "--context", "--namespace", "--all-namespaces", "--selector", "--resource", "--filter", "--snapshot", "--min-severity", "--fail-on", "--explain"] {
+    for flag in [
+        "--kubeconfig",
+        "--context",
+        "--namespace",
+        "--all-namespaces",
+        "--selector",
+        "--resource",
+        "--filter",
+        "--snapshot",
+        "--min-severity",
+        "--fail-on",
+        "--explain",
+    ] {
         assert!(out.stdout.contains(flag), "{flag} missing from help");
     }
 }
@@ -147,5 +203,8 @@ fn hostile_object_names_cannot_drive_the_terminal() {
     std::fs::write(&path, pod.to_string()).unwrap();
     let out = run(mekhanikube().args(["analyze", "--color", "always", "--snapshot"]).arg(&path));
     assert!(out.stdout.contains("pod-image-pull-failed"), "{}", out.stdout);
-    assert!(!out.stdout.contains("\u{1b}[2J") && !out.stdout.contains("\u{1b}]0;"), "escape sequences from the cluster were printed");
+    assert!(
+        !out.stdout.contains("\u{1b}[2J") && !out.stdout.contains("\u{1b}]0;"),
+        "escape sequences from the cluster were printed"
+    );
 }

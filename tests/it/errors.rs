@@ -14,7 +14,8 @@ fn assert_one_line_error(out: &crate::common::Output, needle: &str) {
 
 #[test]
 fn unknown_analyzer_in_filter() {
-    let out = run(mekhanikube().args(["analyze", "--filter", "pod,podz", "--snapshot"]).arg(fixture("pod/broken.yaml")));
+    let out =
+        run(mekhanikube().args(["analyze", "--filter", "pod,podz", "--snapshot"]).arg(fixture("pod/broken.yaml")));
     assert_one_line_error(&out, "unknown analyzer 'podz'");
 }
 
@@ -119,7 +120,9 @@ fn silent_server_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let path = kubeconfig_for(&format!("https://127.0.0.1:{port}"), dir.path());
     let start = Instant::now();
-    let out = run(mekhanikube().args(["analyze", "--connect-timeout", "1", "--request-timeout", "2", "--kubeconfig"]).arg(&path));
+    let out = run(mekhanikube()
+        .args(["analyze", "--connect-timeout", "1", "--request-timeout", "2", "--kubeconfig"])
+        .arg(&path));
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("did not answer within") || out.stderr.contains("cannot reach"), "{}", out.stderr);
     assert!(start.elapsed() < Duration::from_secs(20), "took {:?}", start.elapsed());
@@ -135,6 +138,8 @@ fn zero_timeout_is_rejected() {
 fn bad_selector_and_resource() {
     let out = run(mekhanikube().args(["analyze", "-l", "app in web", "--snapshot"]).arg(fixture("pod/broken.yaml")));
     assert_one_line_error(&out, "invalid label selector");
-    let out = run(mekhanikube().args(["analyze", "--resource", "frobnicator/x", "--snapshot"]).arg(fixture("pod/broken.yaml")));
+    let out = run(mekhanikube()
+        .args(["analyze", "--resource", "frobnicator/x", "--snapshot"])
+        .arg(fixture("pod/broken.yaml")));
     assert_one_line_error(&out, "unknown kind 'frobnicator'");
 }

@@ -1,1 +1,227 @@
-//! Live tests against the test bed: filled in below.
+//! Live tests against the real test bed (a kube-apiserver + etcd with RBAC and an audit log), started by
+//! `make test`. The fixtures are the same `kind: List` files the offline tests read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use mekhanikube_testenv::TestEnv;
+
+use crate::common::{json, mekhanikube, repo_path, run};
+
+/// The shared test bed with the demo cluster loaded once for the whole test binary.
+fn shared() -> &'static TestEnv {
+    static ENV: OnceLock<TestEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let env = TestEnv::from_env();
+        block_on(env.load_fixture(&demo_fixture())).expect("demo fixture loads");
+        env
+    })
+}
+
+fn demo_fixture() -> PathBuf {
+    repo_path("examples/demo-cluster.yaml")
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+/// Findings without uids: a file loaded into a cluster gets new uids, everything else must match.
+fn comparable(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            for key in ["object", "parent"] {
+                if let Some(o) = f.get_mut(key).and_then(|o| o.as_object_mut()) {
+                    o.remove("uid");
+                }
+            }
+            f
+        })
+        .collect()
+}
+
+fn analyze_live(kubeconfig: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = run(mekhanikube().arg("analyze").arg("--kubeconfig").arg(kubeconfig).args(["-o", "json"]).args(extra));
+    assert!(out.code == 0 || out.code == 1, "analyze failed ({}): {}", out.code, out.stderr);
+    (out.code, json(&out.stdout))
+}
+
+fn analyze_offline(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = run(mekhanikube().arg("analyze").arg("--snapshot").arg(path).args(["-o", "json"]).args(extra));
+    assert!(out.code == 0 || out.code == 1, "offline analyze failed: {}", out.stderr);
+    json(&out.stdout)
+}
+
+#[test]
+fn live_offline_and_saved_snapshot_agree() {
+    let env = shared();
+    let (code, live) = analyze_live(&env.reader_kubeconfig, &[]);
+    assert_eq!(code, 1, "the demo cluster has high findings");
+    let offline = analyze_offline(&demo_fixture(), &[]);
+    assert!(!comparable(&offline).is_empty());
+    assert_eq!(comparable(&live), comparable(&offline), "live and offline findings differ");
+    assert!(live["skipped"].as_array().unwrap().is_empty(), "the reader may read every kind: {}", live["skipped"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["saved.yaml", "saved.json"] {
+        let saved = dir.path().join(name);
+        let out =
+            run(mekhanikube().arg("snapshot").arg("--kubeconfig").arg(&env.reader_kubeconfig).arg("-o").arg(&saved));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let text = std::fs::read_to_string(&saved).unwrap();
+        assert!(!text.contains("managedFields"), "managedFields must be stripped");
+        assert!(!text.contains("ZGVtby1ub3QtYS1zZWNyZXQ"), "a Secret value reached the snapshot");
+        let from_saved = analyze_offline(&saved, &[]);
+        assert_eq!(comparable(&from_saved), comparable(&live), "{name}: saved snapshot analyzes differently");
+    }
+}
+
+#[test]
+fn namespace_scope_matches_offline() {
+    let env = shared();
+    let (_, live) = analyze_live(&env.reader_kubeconfig, &["-n", "shop"]);
+    let offline = analyze_offline(&demo_fixture(), &["-n", "shop"]);
+    assert_eq!(comparable(&live), comparable(&offline));
+    assert!(comparable(&live).iter().all(|f| f["object"]["namespace"] == "shop"));
+}
+
+#[test]
+fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
+    let env = shared();
+    let (_, full) = analyze_live(&env.reader_kubeconfig, &[]);
+    let (_, limited) = analyze_live(&env.limited_kubeconfig, &[]);
+    let skipped: Vec<&str> =
+        limited["skipped"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    for kind in ["MutatingWebhookConfiguration", "Node", "ValidatingWebhookConfiguration"] {
+        assert!(skipped.contains(&kind), "{kind} not in skipped: {skipped:?}");
+    }
+    assert!(limited["skipped"][0]["reason"].as_str().unwrap().starts_with("forbidden"), "{}", limited["skipped"]);
+    let denied = ["Node", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"];
+    let expected: Vec<_> =
+        comparable(&full).into_iter().filter(|f| !denied.contains(&f["object"]["kind"].as_str().unwrap())).collect();
+    assert_eq!(comparable(&limited), expected, "the limited reader must get every finding it can read");
+}
+
+/// Over everything the suite's reader did so far (and a run of its own): only get/list/watch, no Secret fetched,
+/// every Secret list answered as metadata only.
+#[test]
+fn audit_log_proves_read_only_and_metadata_only_secrets() {
+    let env = shared();
+    analyze_live(&env.reader_kubeconfig, &[]);
+    let events = env.audit_events("reader").expect("audit log parses");
+    assert!(!events.is_empty(), "the audit log recorded nothing for the reader");
+    let mut verbs: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &events {
+        *verbs.entry(e.verb.clone()).or_default() += 1;
+        assert!(matches!(e.verb.as_str(), "get" | "list" | "watch"), "write verb by the reader: {e:?}");
+        if e.resource.as_deref() == Some("secrets") {
+            assert_eq!(e.verb, "list", "a Secret was fetched: {e:?}");
+            if e.code == Some(200) {
+                assert_eq!(
+                    e.response_kind.as_deref(),
+                    Some("PartialObjectMetadataList"),
+                    "Secret values came back: {e:?}"
+                );
+            }
+        }
+    }
+    assert!(verbs.get("list").copied().unwrap_or(0) >= 20, "expected one list per kind, got {verbs:?}");
+    std::fs::write(env.dir.join("reader-verbs.json"), serde_json::to_string_pretty(&verbs).unwrap()).unwrap();
+}
+
+/// A separate API server with a few thousand pods: an analyze issues one list per kind plus pages, and no
+/// per-object request.
+#[test]
+fn request_count_is_one_list_per_kind_plus_pages() {
+    let dir = tempfile::Builder::new().prefix("mekhanikube-scale-").tempdir().unwrap();
+    let env = TestEnv::start(dir.path()).expect("second API server starts");
+    let _stop = StopOnDrop(&env);
+    const PODS: usize = 3000;
+    block_on(env.load_value(scale_list(PODS))).expect("scale fixture loads");
+    let before = env.audit_events("reader").unwrap().len();
+    let (code, doc) = analyze_live(&env.reader_kubeconfig, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["summary"]["total"].as_u64().unwrap() as usize, PODS / 10, "every tenth pod crash-loops");
+    let events = env.audit_events("reader").unwrap();
+    let run_events = &events[before..];
+    let mut per_resource: BTreeMap<String, usize> = BTreeMap::new();
+    for e in run_events {
+        assert_ne!(e.verb, "get", "no per-object get expected (only /version is non-resource): {e:?}");
+        if e.verb == "list" {
+            *per_resource.entry(e.resource.clone().unwrap_or_default()).or_default() += 1;
+        }
+    }
+    let pages = PODS.div_ceil(500);
+    assert_eq!(per_resource.get("pods"), Some(&pages), "{per_resource:?}");
+    assert!(per_resource.iter().filter(|(r, _)| r.as_str() != "pods").all(|(_, n)| *n == 1), "{per_resource:?}");
+    let total: usize = per_resource.values().sum();
+    std::fs::write(
+        repo_path("target/request-economy.json"),
+        serde_json::json!({"pods": PODS, "lists": total, "perResource": per_resource}).to_string(),
+    )
+    .unwrap();
+}
+
+/// The API server is killed while a run is under way: a clear error and exit 2, within the timeout.
+#[test]
+fn api_server_stopped_mid_run_gives_a_clear_error() {
+    let dir = tempfile::Builder::new().prefix("mekhanikube-fault-").tempdir().unwrap();
+    let env = TestEnv::start(dir.path()).expect("fault API server starts");
+    let _stop = StopOnDrop(&env);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
+        .args(["analyze", "--request-timeout", "5", "--connect-timeout", "2", "-o", "json", "--kubeconfig"])
+        .arg(&env.reader_kubeconfig)
+        .env("MEKHANIKUBE_TEST_SLOW_LIST_MS", "400")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    env.stop().unwrap();
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert!(stderr.lines().count() == 1, "one line: {stderr}");
+    assert!(start.elapsed() < Duration::from_secs(15), "took {:?}", start.elapsed());
+    assert!(out.stdout.is_empty(), "no partial document on stdout");
+}
+
+struct StopOnDrop<'a>(&'a TestEnv);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.stop();
+    }
+}
+
+/// Many identical Deployments' pods in one namespace: every tenth crash-loops, the rest run.
+fn scale_list(pods: usize) -> serde_json::Value {
+    let mut items = vec![serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "scale"}})];
+    for i in 0..pods {
+        let crash = i % 10 == 0;
+        let state = if crash {
+            serde_json::json!({"waiting": {"reason": "CrashLoopBackOff"}})
+        } else {
+            serde_json::json!({"running": {"startedAt": "2026-11-23T09:00:00Z"}})
+        };
+        items.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("app-{i:05}"), "namespace": "scale", "labels": {"app": "app"}},
+            "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1"}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "app", "image": "registry.example.com/app:1", "imageID": "", "ready": !crash,
+                "restartCount": if crash { 5 } else { 0 }, "state": state,
+                "lastState": if crash { serde_json::json!({"terminated": {"exitCode": 1, "reason": "Error"}}) } else { serde_json::json!({}) }
+            }]}
+        }));
+    }
+    serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
+}

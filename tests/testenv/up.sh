@@ -113,7 +113,7 @@ start_daemon() {
   local name="$1"; shift
   printf '\n==== %s start %s\n' "$name" "$(date -Is)" >>"$dir/$name.log"
   rm -f "$dir/$name.pid"
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >>"$dir/$name.log" 2>&1 </dev/null &
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >>"$dir/$name.log" 2>&1 </dev/null 9>&- &
   local i
   for i in $(seq 50); do [[ -s "$dir/$name.pid" ]] && break; sleep 0.1; done
   [[ -s "$dir/$name.pid" ]] || die "$name did not start"

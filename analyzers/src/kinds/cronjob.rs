@@ -28,10 +28,8 @@ const NEVER_RUNS: CodeInfo = CodeInfo {
     code: "cronjob-schedule-never-runs",
     summary: "spec.schedule parses but names no date that exists (such as 30 February), so no Job is ever created.",
 };
-const LAST_RUN_FAILED: CodeInfo = CodeInfo {
-    code: "cronjob-last-run-failed",
-    summary: "The most recent Job the CronJob created has failed.",
-};
+const LAST_RUN_FAILED: CodeInfo =
+    CodeInfo { code: "cronjob-last-run-failed", summary: "The most recent Job the CronJob created has failed." };
 const SUSPENDED: CodeInfo = CodeInfo {
     code: "cronjob-suspended",
     summary: "The CronJob is suspended (spec.suspend): no new Jobs are created until it is resumed.",
@@ -96,7 +94,13 @@ fn analyze_cron_job(snapshot: &Snapshot, cron: &CronJob) -> Vec<Finding> {
     if cron.spec.suspend == Some(true) {
         findings.push(
             snapshot
-                .finding(NAME, &SUSPENDED, cron, Severity::Info, "cronjob is suspended: no new jobs are created until it is resumed")
+                .finding(
+                    NAME,
+                    &SUSPENDED,
+                    cron,
+                    Severity::Info,
+                    "cronjob is suspended: no new jobs are created until it is resumed",
+                )
                 .with_evidence([Evidence::field("spec.suspend", "true")]),
         );
     }
@@ -131,11 +135,7 @@ fn analyze_cron_job(snapshot: &Snapshot, cron: &CronJob) -> Vec<Finding> {
 
 /// When a run started, or when its Job was created if it has not started.
 fn run_time(job: &Job) -> Option<jiff::Timestamp> {
-    job.status
-        .as_ref()
-        .and_then(|s| s.start_time.as_ref())
-        .or(job.metadata.creation_timestamp.as_ref())
-        .map(|t| t.0)
+    job.status.as_ref().and_then(|s| s.start_time.as_ref()).or(job.metadata.creation_timestamp.as_ref()).map(|t| t.0)
 }
 
 /// One of the five fields: its name, its bounds, and the names it accepts (lower case).
@@ -189,12 +189,14 @@ fn parse_schedule(schedule: &str) -> Result<Option<Vec<CanonicalField>>, String>
     }
     let fields: Vec<&str> = spec.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!(
-            "expected 5 fields (minute hour day-of-month month day-of-week), found {}",
-            fields.len()
-        ));
+        return Err(format!("expected 5 fields (minute hour day-of-month month day-of-week), found {}", fields.len()));
     }
-    fields.iter().zip(FIELDS.iter()).map(|(text, field)| canonical_field(text, field)).collect::<Result<Vec<_>, _>>().map(Some)
+    fields
+        .iter()
+        .zip(FIELDS.iter())
+        .map(|(text, field)| canonical_field(text, field))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn parse_descriptor(spec: &str) -> Result<(), String> {
@@ -273,18 +275,25 @@ fn canonical_field(text: &str, field: &Field) -> Result<CanonicalField, String> 
             // robfig ignores anything after a leading `*-`.
             (field.min, field.max, true)
         } else {
-            let start = value_of(bounds[0], field).map_err(|e| format!("{name} field \"{text}\": {e}"))?;
+            // `hour field "x" is not a number` when the term is the whole field, else name the term.
+            let in_field = |e: String| {
+                if term == text { format!("{name} field {e}") } else { format!("{name} field \"{text}\": {e}") }
+            };
+            let start = value_of(bounds[0], field).map_err(in_field)?;
             let end = match bounds.len() {
                 1 => start,
-                2 => value_of(bounds[1], field).map_err(|e| format!("{name} field \"{text}\": {e}"))?,
-                _ => return Err(format!("{name} field \"{text}\": too many hyphens in \"{term}\"")),
+                2 => value_of(bounds[1], field).map_err(in_field)?,
+                _ => {
+                    return Err(format!("{name} field \"{text}\": too many hyphens in \"{term}\""));
+                }
             };
             (start, end, false)
         };
         let (end, step) = match step {
             None => (end, 1),
             Some(step) => {
-                let step = go_atoi(step).ok_or_else(|| format!("{name} field \"{text}\": step \"{step}\" is not a number"))?;
+                let step =
+                    go_atoi(step).ok_or_else(|| format!("{name} field \"{text}\": step \"{step}\" is not a number"))?;
                 if step < 0 {
                     return Err(format!("{name} field \"{text}\": step {step} is negative"));
                 }
@@ -475,7 +484,9 @@ mod tests {
         assert!(never("0 0 30 2 *").unwrap().contains("no month among feb has day 30"));
         assert!(never("0 0 31 4,6,9,11 *").is_some());
         assert!(never(", * * * *").unwrap().contains("minute field selects no value"));
-        for fires in ["0 0 29 2 *", "0 0 31 * *", "0 0 30 2 1", "0 0 * 2 1", "0 0 30,1 2 *", "0 0 31 */2 *", "0 0 ? 2 *"] {
+        for fires in
+            ["0 0 29 2 *", "0 0 31 * *", "0 0 30 2 1", "0 0 * 2 1", "0 0 30,1 2 *", "0 0 31 */2 *", "0 0 ? 2 *"]
+        {
             assert_eq!(never(fires), None, "{fires}");
         }
     }

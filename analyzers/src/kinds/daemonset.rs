@@ -44,7 +44,9 @@ fn analyze_daemon_set(snapshot: &Snapshot, ds: &DaemonSet) -> Vec<Finding> {
     if ds.metadata.deletion_timestamp.is_some() {
         return findings;
     }
-    let (Some(spec), Some(status)) = (ds.spec.as_ref(), ds.status.as_ref()) else { return findings };
+    let (Some(spec), Some(status)) = (ds.spec.as_ref(), ds.status.as_ref()) else {
+        return findings;
+    };
     let desired = status.desired_number_scheduled;
     if desired <= 0 {
         // No node matches its selector and tolerations: nothing should run.
@@ -97,10 +99,16 @@ fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i
         return None;
     }
     let not_ready = desired - ready;
+    let (ns, name) = (namespace_of(&ds.metadata), name_of(&ds.metadata));
+    let failed_creates =
+        snapshot.warnings_for(Kind::DaemonSet, ns, name).any(|e| e.reason.as_deref() == Some("FailedCreate"));
+    // A rolling update under way, unless pods cannot be created at all (a node without a pod also counts as not
+    // updated, so the counts alone cannot tell).
     let strategy = spec.update_strategy.as_ref();
     let rolling_update = strategy.and_then(|u| u.rolling_update.as_ref());
     let rolling = strategy.and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate"
-        && status.updated_number_scheduled.unwrap_or(0) < desired;
+        && status.updated_number_scheduled.unwrap_or(0) < desired
+        && !failed_creates;
     if rolling {
         // A rolling update takes down (or surges) this many nodes' pods at a time.
         let unavailable = scaled(rolling_update.and_then(|r| r.max_unavailable.as_ref()), desired, 1);
@@ -119,11 +127,14 @@ fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i
     };
     let unavailable = status.number_unavailable.unwrap_or(not_ready);
     let mut message = format!("{ready} of {desired} pods ready ({unavailable} unavailable)");
+    if rolling {
+        let updated = status.updated_number_scheduled.unwrap_or(0);
+        message.push_str(&format!(" during a rolling update ({updated} of {desired} updated)"));
+    }
     if status.current_number_scheduled < desired {
         let missing = desired - status.current_number_scheduled;
         message.push_str(&format!(", {missing} {} without a pod", if missing == 1 { "node" } else { "nodes" }));
     }
-    let (ns, name) = (namespace_of(&ds.metadata), name_of(&ds.metadata));
     Some(
         snapshot
             .finding(NAME, &NOT_READY, ds, severity, message)

@@ -102,7 +102,7 @@ fn analyze_deployment(snapshot: &Snapshot, deployment: &Deployment) -> Vec<Findi
                     deployment,
                     Severity::High,
                     format!(
-                        "rollout made no progress within {deadline}s: {detail} ({updated} of {desired} replicas updated, {available} available)"
+                        "rollout made no progress within {deadline}s ({updated} of {desired} replicas updated, {available} available): {detail}"
                     ),
                 )
                 .with_evidence([condition_evidence!(p)])
@@ -118,9 +118,8 @@ fn analyze_deployment(snapshot: &Snapshot, deployment: &Deployment) -> Vec<Findi
     {
         // A rollout under way (new ReplicaSet created, pods coming up) is given until its progress deadline,
         // unless pods cannot even be created.
-        let under_way = progressing.is_some_and(|p| {
-            p.status == "True" && p.reason.as_deref().is_some_and(|r| ROLLOUT_UNDER_WAY.contains(&r))
-        });
+        let under_way = progressing
+            .is_some_and(|p| p.status == "True" && p.reason.as_deref().is_some_and(|r| ROLLOUT_UNDER_WAY.contains(&r)));
         if !under_way || replica_failure.is_some() {
             let severity = if available == 0 {
                 Severity::Critical
@@ -131,10 +130,8 @@ fn analyze_deployment(snapshot: &Snapshot, deployment: &Deployment) -> Vec<Findi
             };
             let mut message = format!("{available} of {desired} replicas available ({unavailable} unavailable)");
             if let Some(f) = replica_failure {
-                message.push_str(&format!(
-                    "; pods cannot be created: {}",
-                    f.message.as_deref().unwrap_or("no message")
-                ));
+                message
+                    .push_str(&format!("; pods cannot be created: {}", f.message.as_deref().unwrap_or("no message")));
             }
             findings.push(
                 snapshot

@@ -65,7 +65,9 @@ fn analyze_ingress(snapshot: &Snapshot, ing: &Ingress) -> Vec<Finding> {
     if ing.metadata.deletion_timestamp.is_some() {
         return findings;
     }
-    let Some(spec) = ing.spec.as_ref() else { return findings };
+    let Some(spec) = ing.spec.as_ref() else {
+        return findings;
+    };
     let ns = namespace_of(&ing.metadata);
     let annotation = |key: &str| ing.metadata.annotations.as_ref().and_then(|a| a.get(key)).map(String::as_str);
 
@@ -89,15 +91,17 @@ fn analyze_ingress(snapshot: &Snapshot, ing: &Ingress) -> Vec<Finding> {
         let mut seen = BTreeSet::new();
         for tls in spec.tls.iter().flatten() {
             // No secretName: the controller's default certificate is used on purpose.
-            let Some(secret) = tls.secret_name.as_deref().filter(|s| !s.is_empty()) else { continue };
+            let Some(secret) = tls.secret_name.as_deref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
             if !seen.insert(secret) || snapshot.objects.secrets.get(ns, secret).is_some() {
                 continue;
             }
             let hosts = tls.hosts.as_deref().unwrap_or_default().join(", ");
-            let for_hosts = if hosts.is_empty() { String::new() } else { format!(" for {hosts}") };
+            let for_hosts = if hosts.is_empty() { String::new() } else { format!(" (TLS for {hosts})") };
             // cert-manager creates the Secret once the certificate is issued; until then this is expected to heal.
             let (severity, issuing) = match cert_manager {
-                Some((key, issuer)) => (Severity::Medium, format!(" (not issued yet by cert-manager, {key}={issuer})")),
+                Some((key, issuer)) => (Severity::Medium, format!(", not issued yet by cert-manager ({key}={issuer})")),
                 None => (Severity::High, String::new()),
             };
             findings.push(
@@ -107,7 +111,7 @@ fn analyze_ingress(snapshot: &Snapshot, ing: &Ingress) -> Vec<Finding> {
                         &TLS_SECRET_MISSING,
                         ing,
                         severity,
-                        format!("TLS secret {secret}{for_hosts} does not exist{issuing}"),
+                        format!("secret {secret}{for_hosts} does not exist{issuing}"),
                     )
                     .with_evidence([Evidence::field("secretName", secret)])
                     .with_evidence((!hosts.is_empty()).then(|| Evidence::field("hosts", hosts))),
@@ -122,10 +126,20 @@ fn class_finding(snapshot: &Snapshot, ing: &Ingress, class: Option<&str>) -> Opt
     match class.filter(|c| !c.is_empty()) {
         Some(class) if classes.get("", class).is_none() => {
             let known = classes.iter().map(|c| name_of(&c.metadata)).collect::<Vec<_>>();
-            let known = if known.is_empty() { "none exist".to_string() } else { format!("existing: {}", known.join(", ")) };
+            let known = if known.is_empty() {
+                "no IngressClass exists".to_string()
+            } else {
+                format!("existing classes: {}", known.join(", "))
+            };
             Some(
                 snapshot
-                    .finding(NAME, &CLASS_NOT_FOUND, ing, Severity::High, format!("IngressClass {class} does not exist ({known})"))
+                    .finding(
+                        NAME,
+                        &CLASS_NOT_FOUND,
+                        ing,
+                        Severity::High,
+                        format!("ingress class {class} does not exist ({known})"),
+                    )
                     .with_evidence([Evidence::field("ingressClassName", class)]),
             )
         }
@@ -152,7 +166,9 @@ fn class_finding(snapshot: &Snapshot, ing: &Ingress, class: Option<&str>) -> Opt
 /// backends are not Services and are left out.
 fn service_backends(ing: &Ingress) -> Vec<(String, &IngressServiceBackend)> {
     let mut out = Vec::new();
-    let Some(spec) = ing.spec.as_ref() else { return out };
+    let Some(spec) = ing.spec.as_ref() else {
+        return out;
+    };
     if let Some(svc) = spec.default_backend.as_ref().and_then(|b| b.service.as_ref()) {
         out.push(("default backend".to_string(), svc));
     }
@@ -189,7 +205,13 @@ fn backend_finding(
     let Some(svc) = snapshot.objects.services.get(ns, name) else {
         return Some(
             snapshot
-                .finding(NAME, &SERVICE_MISSING, ing, Severity::High, format!("{place} routes to service {name}, which does not exist"))
+                .finding(
+                    NAME,
+                    &SERVICE_MISSING,
+                    ing,
+                    Severity::High,
+                    format!("{place} routes to service {name}, which does not exist"),
+                )
                 .with_evidence(evidence),
         );
     };
@@ -222,7 +244,9 @@ fn backend_finding(
 /// Whether the backend's port, by number or by name, is absent from the Service. ExternalName Services forward
 /// to whatever port is asked and are never judged.
 fn port_missing(svc: &Service, backend: &IngressServiceBackend) -> bool {
-    let Some(spec) = svc.spec.as_ref() else { return false };
+    let Some(spec) = svc.spec.as_ref() else {
+        return false;
+    };
     if spec.type_.as_deref() == Some("ExternalName") {
         return false;
     }

@@ -45,11 +45,7 @@ pub(super) fn failure(job: &Job) -> Option<&JobCondition> {
 /// Whether a CronJob created the Job (owner reference of kind CronJob).
 pub(super) fn cron_job_owner(job: &Job) -> Option<&str> {
     let owners = job.metadata.owner_references.as_deref().unwrap_or_default();
-    owners
-        .iter()
-        .filter(|o| o.kind == "CronJob")
-        .min_by_key(|o| o.controller != Some(true))
-        .map(|o| o.name.as_str())
+    owners.iter().filter(|o| o.kind == "CronJob").min_by_key(|o| o.controller != Some(true)).map(|o| o.name.as_str())
 }
 
 /// "failed (Reason): message; 6 pods failed, 0 succeeded", shared with the CronJob analyzer.

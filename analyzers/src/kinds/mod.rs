@@ -36,10 +36,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
 /// Looks up a condition by type in any `conditions` list.
 macro_rules! condition {
     ($status:expr, $type:expr) => {
-        $status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| c.type_ == $type))
+        $status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == $type))
     };
 }
 pub(crate) use condition;

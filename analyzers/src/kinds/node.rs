@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::{Node, NodeCondition};
 
-use super::{condition, condition_evidence};
+use super::{condition, condition_evidence, name_of};
 use crate::analyzer::{Analyzer, CodeInfo};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
@@ -50,7 +50,7 @@ const CORDONED: CodeInfo = CodeInfo {
 /// Pressure conditions the kubelet sets, with their code: `True` is the problem.
 const PRESSURES: [(&str, &CodeInfo, &str); 3] = [
     ("MemoryPressure", &MEMORY_PRESSURE, "memory"),
-    ("DiskPressure", &DISK_PRESSURE, "disk"),
+    ("DiskPressure", &DISK_PRESSURE, "disk space"),
     ("PIDPressure", &PID_PRESSURE, "process IDs"),
 ];
 
@@ -79,7 +79,16 @@ impl Analyzer for NodeAnalyzer {
         &[Kind::Node]
     }
     fn codes(&self) -> &'static [CodeInfo] {
-        &[NOT_READY, STATUS_UNKNOWN, MEMORY_PRESSURE, DISK_PRESSURE, PID_PRESSURE, NETWORK_UNAVAILABLE, PROBLEM_DETECTED, CORDONED]
+        &[
+            NOT_READY,
+            STATUS_UNKNOWN,
+            MEMORY_PRESSURE,
+            DISK_PRESSURE,
+            PID_PRESSURE,
+            NETWORK_UNAVAILABLE,
+            PROBLEM_DETECTED,
+            CORDONED,
+        ]
     }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding> {
         snapshot.objects.nodes.iter().flat_map(|n| analyze_node(snapshot, n)).collect()
@@ -91,10 +100,12 @@ fn analyze_node(snapshot: &Snapshot, node: &Node) -> Vec<Finding> {
     let spec = node.spec.as_ref();
     let taints = spec.and_then(|s| s.taints.as_deref()).unwrap_or_default();
     // A node on its way out (deleted, or tainted for deletion by an autoscaler) is expected to go not ready.
-    if node.metadata.deletion_timestamp.is_some() || taints.iter().any(|t| BEING_REMOVED_TAINTS.contains(&t.key.as_str())) {
+    if node.metadata.deletion_timestamp.is_some()
+        || taints.iter().any(|t| BEING_REMOVED_TAINTS.contains(&t.key.as_str()))
+    {
         return findings;
     }
-    let name = node.metadata.name.as_deref().unwrap_or_default();
+    let name = name_of(&node.metadata);
     let warnings = || recent_warnings(snapshot.warnings_for(Kind::Node, "", name));
     let detail = |c: &NodeCondition| {
         let reason = c.reason.as_deref().unwrap_or("no reason given");
@@ -111,7 +122,8 @@ fn analyze_node(snapshot: &Snapshot, node: &Node) -> Vec<Finding> {
             _ => None,
         };
         if let Some((code, message)) = found {
-            let heartbeat = ready.last_heartbeat_time.as_ref().map(|t| Evidence::field("lastHeartbeatTime", t.0.to_string()));
+            let heartbeat =
+                ready.last_heartbeat_time.as_ref().map(|t| Evidence::field("lastHeartbeatTime", t.0.to_string()));
             findings.push(
                 snapshot
                     .finding(NAME, code, node, Severity::Critical, message)
@@ -127,8 +139,7 @@ fn analyze_node(snapshot: &Snapshot, node: &Node) -> Vec<Finding> {
             findings.push(
                 snapshot
                     .finding(NAME, code, node, Severity::High, format!("node is short of {what}: {}", detail(c)))
-                    .with_evidence([condition_evidence!(c)])
-                    .with_evidence(warnings()),
+                    .with_evidence([condition_evidence!(c)]),
             );
         }
     }
@@ -136,7 +147,13 @@ fn analyze_node(snapshot: &Snapshot, node: &Node) -> Vec<Finding> {
     if let Some(c) = condition!(node.status, "NetworkUnavailable").filter(|c| c.status == "True") {
         findings.push(
             snapshot
-                .finding(NAME, &NETWORK_UNAVAILABLE, node, Severity::High, format!("node network is unavailable: {}", detail(c)))
+                .finding(
+                    NAME,
+                    &NETWORK_UNAVAILABLE,
+                    node,
+                    Severity::High,
+                    format!("node network is unavailable: {}", detail(c)),
+                )
                 .with_evidence([condition_evidence!(c)]),
         );
     }
@@ -145,7 +162,13 @@ fn analyze_node(snapshot: &Snapshot, node: &Node) -> Vec<Finding> {
         if let Some(c) = condition!(node.status, type_).filter(|c| c.status == "True") {
             findings.push(
                 snapshot
-                    .finding(NAME, &PROBLEM_DETECTED, node, severity, format!("node has problem {type_}: {}", detail(c)))
+                    .finding(
+                        NAME,
+                        &PROBLEM_DETECTED,
+                        node,
+                        severity,
+                        format!("node has problem {type_}: {}", detail(c)),
+                    )
                     .with_evidence([condition_evidence!(c)]),
             );
         }

@@ -18,18 +18,14 @@ const CRASH_LOOP: CodeInfo = CodeInfo {
     code: "pod-crash-loop",
     summary: "A container keeps exiting and the kubelet is backing off restarts (CrashLoopBackOff).",
 };
-const OOM_KILLED: CodeInfo = CodeInfo {
-    code: "pod-oom-killed",
-    summary: "A container was killed for exceeding its memory limit (OOMKilled).",
-};
+const OOM_KILLED: CodeInfo =
+    CodeInfo { code: "pod-oom-killed", summary: "A container was killed for exceeding its memory limit (OOMKilled)." };
 const IMAGE_PULL: CodeInfo = CodeInfo {
     code: "pod-image-pull-failed",
     summary: "The image cannot be pulled (ImagePullBackOff or ErrImagePull): wrong name or tag, or missing credentials.",
 };
-const INVALID_IMAGE: CodeInfo = CodeInfo {
-    code: "pod-invalid-image-name",
-    summary: "The image reference does not parse (InvalidImageName).",
-};
+const INVALID_IMAGE: CodeInfo =
+    CodeInfo { code: "pod-invalid-image-name", summary: "The image reference does not parse (InvalidImageName)." };
 const CONFIG_ERROR: CodeInfo = CodeInfo {
     code: "pod-container-config-error",
     summary: "The container cannot be configured (CreateContainerConfigError): usually a missing ConfigMap, Secret or key.",
@@ -58,10 +54,8 @@ const PROBE_FAILING: CodeInfo = CodeInfo {
     code: "pod-probe-failing",
     summary: "The pod runs but is not ready, and its probes are failing (Unhealthy events).",
 };
-const EVICTED: CodeInfo = CodeInfo {
-    code: "pod-evicted",
-    summary: "The pod was evicted from its node, usually under resource pressure.",
-};
+const EVICTED: CodeInfo =
+    CodeInfo { code: "pod-evicted", summary: "The pod was evicted from its node, usually under resource pressure." };
 
 impl Analyzer for PodAnalyzer {
     fn name(&self) -> &'static str {
@@ -144,7 +138,9 @@ fn analyze_pod(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
 
     if creating && findings.is_empty() {
         let stuck: Vec<_> = warnings()
-            .filter(|e| matches!(e.reason.as_deref(), Some("FailedMount" | "FailedAttachVolume" | "FailedCreatePodSandBox")))
+            .filter(|e| {
+                matches!(e.reason.as_deref(), Some("FailedMount" | "FailedAttachVolume" | "FailedCreatePodSandBox"))
+            })
             .collect();
         if let Some(first) = stuck.first() {
             let (code, what) = if first.reason.as_deref() == Some("FailedCreatePodSandBox") {
@@ -155,22 +151,32 @@ fn analyze_pod(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
             let detail = first.message.as_deref().unwrap_or_default();
             findings.push(
                 snapshot
-                    .finding(NAME, code, pod, Severity::High, format!("pod is stuck in ContainerCreating: {what}: {detail}"))
+                    .finding(
+                        NAME,
+                        code,
+                        pod,
+                        Severity::High,
+                        format!("pod is stuck in ContainerCreating: {what}: {detail}"),
+                    )
                     .with_evidence(recent_warnings(stuck.into_iter())),
             );
         }
     }
 
-    if phase == "Running"
-        && findings.is_empty()
-        && condition!(pod.status, "Ready").is_some_and(|c| c.status == "False")
+    if phase == "Running" && findings.is_empty() && condition!(pod.status, "Ready").is_some_and(|c| c.status == "False")
     {
         let unhealthy: Vec<_> = warnings().filter(|e| e.reason.as_deref() == Some("Unhealthy")).collect();
         if let Some(first) = unhealthy.first() {
             let detail = first.message.as_deref().unwrap_or_default();
             findings.push(
                 snapshot
-                    .finding(NAME, &PROBE_FAILING, pod, Severity::Medium, format!("pod is running but not ready: {detail}"))
+                    .finding(
+                        NAME,
+                        &PROBE_FAILING,
+                        pod,
+                        Severity::Medium,
+                        format!("pod is running but not ready: {detail}"),
+                    )
                     .with_evidence(condition!(pod.status, "Ready").map(|c| condition_evidence!(c)))
                     .with_evidence(recent_warnings(unhealthy.into_iter())),
             );
@@ -194,7 +200,10 @@ fn container_finding(
         Some("CrashLoopBackOff") if last.is_some_and(|t| t.reason.as_deref() == Some("OOMKilled")) => (
             &OOM_KILLED,
             Severity::High,
-            format!("{what} is crash-looping: killed for exceeding its memory limit (OOMKilled), {} restarts", cs.restart_count),
+            format!(
+                "{what} is crash-looping: killed for exceeding its memory limit (OOMKilled), {} restarts",
+                cs.restart_count
+            ),
         ),
         Some("CrashLoopBackOff") => {
             let exit = last
@@ -205,7 +214,9 @@ fn container_finding(
         Some(r @ ("ImagePullBackOff" | "ErrImagePull")) => {
             (&IMAGE_PULL, Severity::High, format!("{what} cannot pull image {image} ({r})"))
         }
-        Some("InvalidImageName") => (&INVALID_IMAGE, Severity::High, format!("{what} has an invalid image name {image}")),
+        Some("InvalidImageName") => {
+            (&INVALID_IMAGE, Severity::High, format!("{what} has an invalid image name {image}"))
+        }
         Some("CreateContainerConfigError") => (
             &CONFIG_ERROR,
             Severity::High,
@@ -223,7 +234,10 @@ fn container_finding(
                 (
                     &OOM_KILLED,
                     Severity::Medium,
-                    format!("{what} was killed for exceeding its memory limit (OOMKilled), {} restarts", cs.restart_count),
+                    format!(
+                        "{what} was killed for exceeding its memory limit (OOMKilled), {} restarts",
+                        cs.restart_count
+                    ),
                 )
             } else {
                 (

@@ -62,7 +62,8 @@ fn analyze_pvc(snapshot: &Snapshot, pvc: &PersistentVolumeClaim) -> Option<Findi
             snapshot
                 .finding(NAME, &LOST, pvc, Severity::Critical, message)
                 .with_evidence([Evidence::field("phase", "Lost")])
-                .with_evidence(volume.map(|v| Evidence::field("volumeName", v))),
+                .with_evidence(volume.map(|v| Evidence::field("volumeName", v)))
+                .with_evidence(recent_warnings(snapshot.warnings_for(Kind::PersistentVolumeClaim, ns, name))),
         );
     }
     if phase != "Pending" {
@@ -98,19 +99,24 @@ fn analyze_pvc(snapshot: &Snapshot, pvc: &PersistentVolumeClaim) -> Option<Findi
 
     // The newest provisioning outcome decides: a failure followed by a success is a claim about to bind.
     let events = snapshot.events_for(Kind::PersistentVolumeClaim, ns, name);
-    let outcome = events
-        .iter()
-        .find(|e| matches!(e.reason.as_deref(), Some("ProvisioningFailed" | "ProvisioningSucceeded")))?;
+    let outcome =
+        events.iter().find(|e| matches!(e.reason.as_deref(), Some("ProvisioningFailed" | "ProvisioningSucceeded")))?;
     if outcome.reason.as_deref() != Some("ProvisioningFailed") || outcome.type_.as_deref() != Some("Warning") {
         return None;
     }
     let detail = outcome.message.as_deref().unwrap_or("no message");
     Some(
         snapshot
-            .finding(NAME, &PROVISIONING_FAILED, pvc, Severity::High, format!("claim is Pending: provisioning failed: {detail}"))
+            .finding(
+                NAME,
+                &PROVISIONING_FAILED,
+                pvc,
+                Severity::High,
+                format!("claim is Pending: provisioning failed: {detail}"),
+            )
             .with_evidence(class.map(|c| Evidence::field("storageClassName", c)))
-            .with_evidence(recent_warnings(
-                events.iter().filter(|e| e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some("ProvisioningFailed")),
-            )),
+            .with_evidence(recent_warnings(events.iter().filter(|e| {
+                e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some("ProvisioningFailed")
+            }))),
     )
 }

@@ -152,7 +152,13 @@ fn analyze_service(snapshot: &Snapshot, svc: &Service) -> Option<Finding> {
         };
         return Some(
             snapshot
-                .finding(NAME, &NO_PODS, svc, Severity::High, format!("selector {selector_shown} matches no pods{ignored}"))
+                .finding(
+                    NAME,
+                    &NO_PODS,
+                    svc,
+                    Severity::High,
+                    format!("selector {selector_shown} matches no pods{ignored}"),
+                )
                 .with_evidence([Evidence::field("selector", &selector_shown)]),
         );
     }

@@ -52,7 +52,9 @@ fn analyze_stateful_set(snapshot: &Snapshot, sts: &StatefulSet) -> Vec<Finding> 
     if sts.metadata.deletion_timestamp.is_some() {
         return findings;
     }
-    let Some(spec) = sts.spec.as_ref() else { return findings };
+    let Some(spec) = sts.spec.as_ref() else {
+        return findings;
+    };
     let desired = spec.replicas.unwrap_or(1);
     if desired <= 0 {
         return findings;
@@ -72,7 +74,9 @@ fn analyze_stateful_set(snapshot: &Snapshot, sts: &StatefulSet) -> Vec<Finding> 
                     &SERVICE_MISSING,
                     sts,
                     Severity::Medium,
-                    format!("governing Service {service} does not exist in namespace {ns}; pods get no stable DNS names"),
+                    format!(
+                        "governing Service {service} does not exist in namespace {ns}; pods get no stable DNS names"
+                    ),
                 )
                 .with_evidence([Evidence::field("spec.serviceName", service)]),
         );
@@ -172,6 +176,11 @@ fn not_ready_finding(snapshot: &Snapshot, sts: &StatefulSet, desired: i32, ready
         Severity::Medium
     };
     let mut message = format!("{ready} of {desired} pods ready");
+    if rolling {
+        let updated = status.updated_replicas.unwrap_or(0);
+        let revision = status.update_revision.as_deref().unwrap_or_default();
+        message.push_str(&format!(" during a rolling update to {revision} ({updated} updated)"));
+    }
     if creating {
         message.push_str(&format!(", {created} created"));
         if let Some(detail) = failed_creates.first().and_then(|e| e.message.as_deref()) {

@@ -51,11 +51,19 @@ impl Analyzer for WebhookAnalyzer {
         let mut findings = Vec::new();
         for config in snapshot.objects.validating_webhook_configurations.iter() {
             let hooks = config.webhooks.iter().flatten();
-            findings.extend(analyze_config(snapshot, config, hooks.map(|w| (&w.name, &w.client_config, &w.failure_policy))));
+            findings.extend(analyze_config(
+                snapshot,
+                config,
+                hooks.map(|w| (&w.name, &w.client_config, &w.failure_policy)),
+            ));
         }
         for config in snapshot.objects.mutating_webhook_configurations.iter() {
             let hooks = config.webhooks.iter().flatten();
-            findings.extend(analyze_config(snapshot, config, hooks.map(|w| (&w.name, &w.client_config, &w.failure_policy))));
+            findings.extend(analyze_config(
+                snapshot,
+                config,
+                hooks.map(|w| (&w.name, &w.client_config, &w.failure_policy)),
+            ));
         }
         findings
     }
@@ -85,8 +93,12 @@ where
     let mut grouped: BTreeMap<(String, String, Problem, bool), Vec<&str>> = BTreeMap::new();
     for (name, client, policy) in webhooks {
         // A webhook reached by URL lives outside the cluster (or is addressed directly): nothing here to check.
-        let Some(service) = client.service.as_ref() else { continue };
-        let Some(problem) = service_problem(snapshot, service) else { continue };
+        let Some(service) = client.service.as_ref() else {
+            continue;
+        };
+        let Some(problem) = service_problem(snapshot, service) else {
+            continue;
+        };
         // admissionregistration/v1 defaults failurePolicy to Fail.
         let fails_closed = policy.as_deref() != Some("Ignore");
         grouped
@@ -103,15 +115,23 @@ where
             };
             let (code, what) = match &problem {
                 Problem::Missing => (&SERVICE_MISSING, "which does not exist".to_string()),
-                Problem::NoReadyEndpoints(why) => (&NO_READY_ENDPOINTS, format!("which has no ready endpoints ({why})")),
+                Problem::NoReadyEndpoints(why) => {
+                    (&NO_READY_ENDPOINTS, format!("which has no ready endpoints ({why})"))
+                }
             };
             let (severity, policy, effect) = if fails_closed {
                 (Severity::Critical, "Fail", "matching requests are rejected")
             } else {
-                (Severity::Medium, "Ignore", "matching requests skip it")
+                (Severity::Medium, "Ignore", "its calls fail and are skipped")
             };
             snapshot
-                .finding(NAME, code, config, severity, format!("{who} service {ns}/{svc}, {what}; failurePolicy {policy}: {effect}"))
+                .finding(
+                    NAME,
+                    code,
+                    config,
+                    severity,
+                    format!("{who} service {ns}/{svc}, {what}; failurePolicy {policy}: {effect}"),
+                )
                 .with_evidence([
                     Evidence::field("service", format!("{ns}/{svc}")),
                     Evidence::field("failurePolicy", policy),
@@ -123,7 +143,9 @@ where
 
 fn service_problem(snapshot: &Snapshot, reference: &ServiceReference) -> Option<Problem> {
     let (ns, name) = (reference.namespace.as_str(), reference.name.as_str());
-    let Some(service) = snapshot.objects.services.get(ns, name) else { return Some(Problem::Missing) };
+    let Some(service) = snapshot.objects.services.get(ns, name) else {
+        return Some(Problem::Missing);
+    };
     let spec = service.spec.as_ref()?;
     // An ExternalName Service resolves through DNS and has no endpoints of its own.
     if spec.type_.as_deref() == Some("ExternalName") {

@@ -48,9 +48,12 @@ fn progress_deadline_names_the_stuck_replicaset_and_counts() {
     let findings = analyze("deployment", "deployment/broken.yaml");
     let checkout = find(&findings, "deployment-progress-deadline-exceeded", "checkout");
     assert_severity(checkout, Severity::High);
-    assert!(checkout.message.starts_with("rollout made no progress within 300s"), "{}", checkout.message);
+    assert!(
+        checkout.message.starts_with("rollout made no progress within 300s (1 of 3 replicas updated, 3 available): "),
+        "{}",
+        checkout.message
+    );
     assert!(checkout.message.contains("\"checkout-8a9b0c1d2\" has timed out progressing"), "{}", checkout.message);
-    assert!(checkout.message.contains("1 of 3 replicas updated, 3 available"), "{}", checkout.message);
     // The old pods still serve: availability is not reported.
     assert!(!codes_and_names(&findings).contains(&("deployment-unavailable".into(), "checkout".into())));
 }

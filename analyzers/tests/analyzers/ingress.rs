@@ -26,7 +26,7 @@ fn class_findings_name_the_class() {
     let findings = analyze("ingress", "ingress/broken.yaml");
     let not_found = find(&findings, "ingress-class-not-found", "storefront");
     assert_severity(not_found, Severity::High);
-    assert_eq!(not_found.message, "IngressClass nginx-internal does not exist (existing: nginx)");
+    assert_eq!(not_found.message, "ingress class nginx-internal does not exist (existing classes: nginx)");
     assert_severity(find(&findings, "ingress-no-class", "legacy-site"), Severity::Medium);
 }
 
@@ -36,17 +36,16 @@ fn backends_are_checked_by_service_then_port_and_reported_once() {
     let missing = find(&findings, "ingress-backend-service-missing", "api");
     assert_severity(missing, Severity::High);
     assert_eq!(missing.message, "path api.example.com/v2 routes to service api-v2, which does not exist");
-    let ports: Vec<&str> = findings
-        .iter()
-        .filter(|f| f.code == "ingress-backend-port-missing")
-        .map(|f| f.message.as_str())
-        .collect();
+    let ports: Vec<&str> =
+        findings.iter().filter(|f| f.code == "ingress-backend-port-missing").map(|f| f.message.as_str()).collect();
     assert!(
         ports.contains(&"default backend routes to port 80 of service default-http, which exposes 8080 (http)"),
         "{ports:?}"
     );
     assert!(
-        ports.contains(&"path api.example.com/metrics routes to port metrics of service api-v1, which exposes 80 (http)"),
+        ports.contains(
+            &"path api.example.com/metrics routes to port metrics of service api-v1, which exposes 80 (http)"
+        ),
         "{ports:?}"
     );
 }
@@ -56,7 +55,10 @@ fn tls_secret_missing_is_less_severe_while_cert_manager_issues_it() {
     let findings = analyze("ingress", "ingress/broken.yaml");
     let plain = find(&findings, "ingress-tls-secret-missing", "shop-tls");
     assert_severity(plain, Severity::High);
-    assert_eq!(plain.message, "TLS secret shop-example-tls for shop.example.com, www.shop.example.com does not exist");
+    assert_eq!(
+        plain.message,
+        "secret shop-example-tls (TLS for shop.example.com, www.shop.example.com) does not exist"
+    );
     let issued = find(&findings, "ingress-tls-secret-missing", "blog");
     assert_severity(issued, Severity::Medium);
     assert!(issued.message.contains("cert-manager.io/cluster-issuer=letsencrypt-prod"), "{}", issued.message);

@@ -9,7 +9,10 @@ fn codes_are_unique_and_kebab_case() {
         assert!(!analyzer.codes().is_empty(), "{} declares no codes", analyzer.name());
         assert!(!analyzer.kinds().is_empty(), "{} reads no kinds", analyzer.name());
         for code in analyzer.codes() {
-            let kebab = code.code.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            let kebab = code
+                .code
+                .split('-')
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
             assert!(kebab, "{} is not kebab-case", code.code);
             assert!(seen.insert(code.code), "{} is declared twice", code.code);
             assert!(code.summary.ends_with('.'), "{}: summary should be a sentence", code.code);

@@ -49,7 +49,9 @@ fn not_ready_severity_follows_ready_count() {
     assert_eq!(etcd.message, "0 of 3 pods ready");
     assert_severity(find(&findings, "statefulset-pods-not-ready", "redis"), Severity::High);
     assert_severity(find(&findings, "statefulset-pods-not-ready", "zk"), Severity::Medium);
-    assert_severity(find(&findings, "statefulset-pods-not-ready", "pg"), Severity::Medium);
+    let pg = find(&findings, "statefulset-pods-not-ready", "pg");
+    assert_severity(pg, Severity::Medium);
+    assert_eq!(pg.message, "2 of 4 pods ready during a rolling update to pg-9e8d7c6b5 (1 updated)");
 }
 
 #[test]
@@ -73,5 +75,5 @@ fn rollouts_start_up_and_valid_storage_are_not_findings() {
 
 #[test]
 fn absent_services_and_classes_are_not_reported_when_their_kinds_were_not_read() {
-    assert_no_findings("statefulset", "statefulset/unread.yaml");
+    assert_no_findings("statefulset", "statefulset/not-read.yaml");
 }

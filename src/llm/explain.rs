@@ -1,0 +1,529 @@
+//! Orchestration: one model call per problem, bounded concurrency, output in problem order.
+//!
+//! The head-of-line problem streams its tokens live through the sink; problems behind it generate at the same
+//! time (up to `concurrency` requests in flight) and buffer, and their text is flushed when their turn comes.
+//! Cache hits need no request. Failures are per problem and one line each; when Ollama is down or the model
+//! is missing, the remaining problems fail with that line without further requests. Cancellation (Ctrl-C)
+//! drops the requests in flight, ends the current problem with what was already printed, and returns.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use mekhanikube_analyzers::Snapshot;
+use serde::{Deserialize, Serialize};
+
+use super::anonymize::Anonymizer;
+use super::cache::{Cache, CacheKey, CachedAnswer, now_secs};
+use super::client::{ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, OllamaClient};
+use super::problem::Problem;
+use super::prompt::{PromptSet, RenderedPrompt, prepare};
+use super::sanitize::{complete_prefix_len, sanitize_for_terminal};
+
+/// The documented default model: small enough for a CPU-only host, good enough to explain Kubernetes errors.
+pub const DEFAULT_MODEL: &str = "qwen2.5:1.5b";
+pub const DEFAULT_LANGUAGE: &str = "English";
+pub const DEFAULT_CONCURRENCY: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct ExplainOptions {
+    pub model: String,
+    /// The answer language, as words the model understands ("English", "French", "Deutsch").
+    pub language: String,
+    /// Ask for JSON `{cause, impact, steps}` (for `-o json|yaml`) instead of prose.
+    pub structured: bool,
+    /// Requests in flight at most (`--llm-concurrency`); 0 counts as 1.
+    pub concurrency: usize,
+    /// `None` is `--no-cache`: neither read nor written.
+    pub cache: Option<Cache>,
+    pub anonymize: bool,
+    pub chat: ChatOptions,
+    pub prompts: PromptSet,
+    /// Check once that Ollama is up and has the model before the first request (default true).
+    pub preflight: bool,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        ExplainOptions {
+            model: DEFAULT_MODEL.into(),
+            language: DEFAULT_LANGUAGE.into(),
+            structured: false,
+            concurrency: DEFAULT_CONCURRENCY,
+            cache: Cache::at_default(),
+            anonymize: false,
+            chat: ChatOptions::default(),
+            prompts: PromptSet::builtin(),
+            preflight: true,
+        }
+    }
+}
+
+/// Receives the explanation as it is produced, in problem order. Every `problem_start` is followed by any
+/// number of `token`s and one `problem_end` with the same index, before the next `problem_start`. Text given
+/// to `token` is already sanitized for a terminal and has real names restored.
+pub trait ExplainSink {
+    fn problem_start(&mut self, index: usize, problem: &Problem);
+    fn token(&mut self, index: usize, text: &str);
+    fn problem_end(&mut self, index: usize, outcome: &ProblemOutcome);
+}
+
+/// A sink that ignores everything (for `-o json|yaml`, where only the report matters).
+pub struct NullSink;
+
+impl ExplainSink for NullSink {
+    fn problem_start(&mut self, _: usize, _: &Problem) {}
+    fn token(&mut self, _: usize, _: &str) {}
+    fn problem_end(&mut self, _: usize, _: &ProblemOutcome) {}
+}
+
+/// The structured answer. When the model's JSON does not parse, `parsed` is false, the fields are empty and
+/// `raw` holds the text as it came.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub cause: String,
+    pub impact: String,
+    pub steps: Vec<String>,
+    pub parsed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+/// The JSON schema sent as Ollama's `format` in structured mode.
+pub fn explanation_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "cause": {"type": "string"},
+            "impact": {"type": "string"},
+            "steps": {"type": "array", "items": {"type": "string"}}
+        },
+        "required": ["cause", "impact", "steps"]
+    })
+}
+
+/// Parses a structured answer, tolerating a Markdown fence or chatter around the JSON object and `steps`
+/// given as one string. Names are restored and terminal controls stripped in every field.
+pub fn parse_explanation(content: &str, anonymizer: &Anonymizer) -> Explanation {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Steps {
+        List(Vec<serde_json::Value>),
+        One(String),
+    }
+    #[derive(Deserialize)]
+    struct Wire {
+        #[serde(default)]
+        cause: String,
+        #[serde(default)]
+        impact: String,
+        #[serde(default)]
+        steps: Option<Steps>,
+    }
+    let clean = |s: &str| anonymizer.restore(&sanitize_for_terminal(s)).trim().to_string();
+    let trimmed = content.trim();
+    let candidate = match (trimmed.find('{'), trimmed.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &trimmed[a..=b],
+        _ => trimmed,
+    };
+    match serde_json::from_str::<Wire>(candidate) {
+        Ok(w) if !(w.cause.trim().is_empty() && w.impact.trim().is_empty() && w.steps.is_none()) => {
+            let steps = match w.steps {
+                Some(Steps::List(items)) => items
+                    .into_iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+                    .collect(),
+                Some(Steps::One(s)) => s.lines().map(str::to_string).collect(),
+                None => vec![],
+            };
+            Explanation {
+                cause: clean(&w.cause),
+                impact: clean(&w.impact),
+                steps: steps.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect(),
+                parsed: true,
+                raw: None,
+            }
+        }
+        _ => Explanation { parsed: false, raw: Some(clean(content)), ..Explanation::default() },
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutcomeStatus {
+    /// A complete answer (from the model or the cache).
+    Explained,
+    /// No complete answer: see `error`; `text` holds what was streamed before the failure.
+    Failed,
+    /// Stopped by the user; `text` holds what was streamed.
+    Cancelled,
+}
+
+/// What happened to one problem.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemOutcome {
+    pub status: OutcomeStatus,
+    #[serde(default)]
+    pub cached: bool,
+    /// The answer as shown: names restored, terminal controls stripped. Partial when failed or cancelled.
+    pub text: String,
+    /// Structured mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    /// One line, when failed or cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<ChatStats>,
+}
+
+impl ProblemOutcome {
+    fn failed(error: impl Into<String>, text: String) -> ProblemOutcome {
+        ProblemOutcome {
+            status: OutcomeStatus::Failed,
+            cached: false,
+            text,
+            explanation: None,
+            error: Some(error.into()),
+            warnings: vec![],
+            stats: None,
+        }
+    }
+
+    fn cancelled(text: String) -> ProblemOutcome {
+        ProblemOutcome {
+            status: OutcomeStatus::Cancelled,
+            error: Some("cancelled".into()),
+            ..ProblemOutcome::failed("", text)
+        }
+    }
+}
+
+/// The result of [`explain`]: one outcome per problem, in problem order, and counters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplainReport {
+    pub outcomes: Vec<ProblemOutcome>,
+    /// Chat requests sent to the model (retries of one request count once).
+    pub model_requests: usize,
+    pub cache_hits: usize,
+    pub failed: usize,
+    pub cancelled: bool,
+    /// The error that stopped all requests (Ollama down, model missing), if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fatal: Option<String>,
+}
+
+impl ExplainReport {
+    /// Whether any problem could not be explained (the caller exits 2, say, while still printing findings).
+    pub fn had_error(&self) -> bool {
+        self.failed > 0 || self.fatal.is_some()
+    }
+}
+
+/// Holds back what cannot be shown yet: an incomplete escape sequence, and (when names are restored) a
+/// trailing word that may be the first half of a token like `pod-1`.
+pub(crate) struct StreamFilter<'a> {
+    anonymizer: &'a Anonymizer,
+    pending: String,
+}
+
+impl<'a> StreamFilter<'a> {
+    pub(crate) fn new(anonymizer: &'a Anonymizer) -> Self {
+        StreamFilter { anonymizer, pending: String::new() }
+    }
+
+    pub(crate) fn push(&mut self, chunk: &str) -> String {
+        self.pending.push_str(chunk);
+        let mut cut = complete_prefix_len(&self.pending);
+        if !self.anonymizer.is_empty() {
+            let prefix = &self.pending[..cut];
+            let word_start = prefix
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .map(|(i, c)| i + c.len_utf8())
+                .unwrap_or(0);
+            if cut - word_start < 256 {
+                cut = word_start;
+            }
+        }
+        let ready: String = self.pending.drain(..cut).collect();
+        self.anonymizer.restore(&sanitize_for_terminal(&ready))
+    }
+
+    pub(crate) fn finish(&mut self) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        self.anonymizer.restore(&sanitize_for_terminal(&rest))
+    }
+}
+
+enum Prepared {
+    /// The outcome is known without a request (cache hit, template error).
+    Ready(ProblemOutcome),
+    Request {
+        prompt: RenderedPrompt,
+        key: Option<String>,
+        anonymizer: Anonymizer,
+    },
+}
+
+type RequestFuture<'a> = Pin<Box<dyn Future<Output = (usize, Result<ChatOutcome, ChatFailure>)> + 'a>>;
+
+/// Explains each problem, streaming through `sink` in problem order. `cancel` completes to stop (pass
+/// `std::future::pending()` for never). Never fails as a whole: see each outcome and
+/// [`ExplainReport::had_error`].
+pub async fn explain(
+    client: &OllamaClient,
+    snapshot: &Snapshot,
+    problems: &[Problem],
+    options: &ExplainOptions,
+    cancel: impl Future<Output = ()>,
+    sink: &mut dyn ExplainSink,
+) -> ExplainReport {
+    let n = problems.len();
+    let schema = options.structured.then(explanation_schema);
+    let template_version = options.prompts.version();
+    let mut report =
+        ExplainReport { outcomes: vec![], model_requests: 0, cache_hits: 0, failed: 0, cancelled: false, fatal: None };
+
+    // Render every prompt and look up the cache first: cache hits need no server at all.
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
+    for problem in problems {
+        let p = prepare(problem, snapshot, options.anonymize);
+        let prompt = match options.prompts.render(&p, &options.language, options.structured) {
+            Ok(prompt) => prompt,
+            Err(e) => {
+                prepared.push(Prepared::Ready(ProblemOutcome::failed(one_line(&e.to_string()), String::new())));
+                continue;
+            }
+        };
+        let key = options.cache.as_ref().map(|_| {
+            CacheKey {
+                model: &options.model,
+                options: &options.chat,
+                format: schema.as_ref(),
+                template_version: &template_version,
+                language: &options.language,
+                system: &prompt.system,
+                prompt: &prompt.user,
+            }
+            .digest()
+        });
+        let hit = match (&options.cache, &key) {
+            (Some(cache), Some(key)) => cache.get(key),
+            _ => None,
+        };
+        match hit {
+            Some(answer) => {
+                report.cache_hits += 1;
+                let text = p.anonymizer.restore(&sanitize_for_terminal(&answer.content));
+                let explanation = options.structured.then(|| parse_explanation(&answer.content, &p.anonymizer));
+                prepared.push(Prepared::Ready(ProblemOutcome {
+                    status: OutcomeStatus::Explained,
+                    cached: true,
+                    text,
+                    explanation,
+                    error: None,
+                    warnings: answer.warnings,
+                    stats: Some(answer.stats),
+                }));
+            }
+            None => prepared.push(Prepared::Request { prompt, key, anonymizer: p.anonymizer }),
+        }
+    }
+
+    let mut outcomes: Vec<Option<ProblemOutcome>> = prepared
+        .iter()
+        .map(|p| match p {
+            Prepared::Ready(o) => Some(o.clone()),
+            Prepared::Request { .. } => None,
+        })
+        .collect();
+    let mut cancel = std::pin::pin!(cancel);
+
+    // One check that the server is up and has the model, instead of N failing requests.
+    let mut fatal: Option<LlmError> = None;
+    if options.preflight && outcomes.iter().any(Option::is_none) {
+        tokio::select! {
+            biased;
+            _ = &mut cancel => {
+                report.cancelled = true;
+            }
+            has = client.has_model(&options.model) => match has {
+                Ok(true) => {}
+                Ok(false) => fatal = Some(LlmError::ModelNotFound { model: options.model.clone() }),
+                Err(e) if e.is_fatal() => fatal = Some(e),
+                Err(e) => tracing::debug!(error = %e, "model check failed; trying the requests anyway"),
+            },
+        }
+    }
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
+    let mut running: FuturesUnordered<RequestFuture<'_>> = FuturesUnordered::new();
+    let mut texts: Vec<String> = vec![String::new(); n];
+    let mut shown: Vec<bool> = vec![false; n];
+    let mut next_start = 0;
+    let mut head = 0;
+    let mut head_started = false;
+    let concurrency = options.concurrency.max(1);
+
+    while !report.cancelled {
+        // Keep the pipeline full, in problem order.
+        while running.len() < concurrency && next_start < n {
+            let i = next_start;
+            next_start += 1;
+            if outcomes[i].is_some() {
+                continue;
+            }
+            if let Some(f) = &fatal {
+                outcomes[i] = Some(ProblemOutcome::failed(one_line(&f.to_string()), String::new()));
+                continue;
+            }
+            let Prepared::Request { prompt, anonymizer, .. } = &prepared[i] else { continue };
+            report.model_requests += 1;
+            let tx = tx.clone();
+            let request = ChatRequest {
+                model: &options.model,
+                system: &prompt.system,
+                user: &prompt.user,
+                options: &options.chat,
+                format: schema.as_ref(),
+            };
+            running.push(Box::pin(async move {
+                let mut filter = StreamFilter::new(anonymizer);
+                let result = {
+                    let mut on_token = |t: &str| {
+                        let out = filter.push(t);
+                        if !out.is_empty() {
+                            let _ = tx.send((i, out));
+                        }
+                    };
+                    client.chat(&request, &mut on_token).await
+                };
+                let tail = filter.finish();
+                if !tail.is_empty() {
+                    let _ = tx.send((i, tail));
+                }
+                (i, result)
+            }));
+        }
+
+        // Show every problem whose turn has come and whose outcome is known.
+        while head < n {
+            if !head_started {
+                sink.problem_start(head, &problems[head]);
+                head_started = true;
+                if !texts[head].is_empty() {
+                    sink.token(head, &texts[head]);
+                }
+                shown[head] = true;
+            }
+            let Some(outcome) = &outcomes[head] else { break };
+            if outcome.cached && !outcome.text.is_empty() {
+                sink.token(head, &outcome.text);
+            }
+            sink.problem_end(head, outcome);
+            head += 1;
+            head_started = false;
+        }
+        if head >= n {
+            break;
+        }
+
+        tokio::select! {
+            biased;
+            _ = &mut cancel => {
+                report.cancelled = true;
+            }
+            Some(msg) = rx.recv() => deliver(&mut texts, &shown, sink, msg),
+            Some((i, result)) = running.next(), if !running.is_empty() => {
+                while let Ok(msg) = rx.try_recv() {
+                    deliver(&mut texts, &shown, sink, msg);
+                }
+                let (key, anonymizer) = match &prepared[i] {
+                    Prepared::Request { key, anonymizer, .. } => (key, anonymizer),
+                    Prepared::Ready(_) => unreachable!("only requests run"),
+                };
+                let outcome = match result {
+                    Ok(answer) => {
+                        let mut warnings = answer.warnings.clone();
+                        if let (Some(cache), Some(key)) = (&options.cache, key) {
+                            let stored = CachedAnswer {
+                                format: 1,
+                                model: options.model.clone(),
+                                content: answer.content.clone(),
+                                warnings: answer.warnings.clone(),
+                                stats: answer.stats.clone(),
+                                created: now_secs(),
+                            };
+                            if let Err(e) = cache.put(key, &stored) {
+                                warnings.push(format!("could not write the explanation cache in {}: {e}", cache.dir().display()));
+                            }
+                        }
+                        ProblemOutcome {
+                            status: OutcomeStatus::Explained,
+                            cached: false,
+                            text: texts[i].clone(),
+                            explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
+                            error: None,
+                            warnings,
+                            stats: Some(answer.stats),
+                        }
+                    }
+                    Err(failure) => {
+                        if failure.error.is_fatal() && fatal.is_none() {
+                            fatal = Some(failure.error.clone());
+                        }
+                        ProblemOutcome {
+                            stats: Some(failure.stats),
+                            ..ProblemOutcome::failed(one_line(&failure.error.to_string()), texts[i].clone())
+                        }
+                    }
+                };
+                outcomes[i] = Some(outcome);
+            }
+        }
+    }
+
+    if report.cancelled {
+        // Drop the requests in flight, keep what was streamed, and close the problem being shown.
+        drop(running);
+        while let Ok(msg) = rx.try_recv() {
+            deliver(&mut texts, &shown, sink, msg);
+        }
+        for (i, slot) in outcomes.iter_mut().enumerate() {
+            if slot.is_none() {
+                *slot = Some(ProblemOutcome::cancelled(texts[i].clone()));
+            }
+        }
+        if head < n && head_started {
+            sink.problem_end(head, outcomes[head].as_ref().expect("filled above"));
+        }
+    }
+
+    report.outcomes = outcomes.into_iter().map(|o| o.expect("every problem has an outcome")).collect();
+    report.failed = report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Failed).count();
+    report.fatal = fatal.map(|e| one_line(&e.to_string()));
+    report
+}
+
+/// Records streamed text for problem `i`, and shows it now if the problem is the one being shown.
+fn deliver(texts: &mut [String], shown: &[bool], sink: &mut dyn ExplainSink, (i, text): (usize, String)) {
+    if shown[i] {
+        sink.token(i, &text);
+    }
+    texts[i].push_str(&text);
+}
+
+fn one_line(s: &str) -> String {
+    sanitize_for_terminal(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,117 @@
+//! Reports for scheduled runs: a history of past runs per cluster and scope, the diff against the previous run,
+//! and the same data written as Markdown, HTML and JSON.
+//!
+//! Order of a run, chosen so that a process killed at any point leaves the previous reports and history usable:
+//! analysis (no lock) → lock → read the previous run → render in memory → write the timestamped files (each
+//! atomic, never overwriting) → record the run in one SQLite transaction → replace the `latest.*` copies → unlock.
+//! A run killed before the commit leaves only orphan timestamped files; the next run diffs against the last
+//! committed one.
+
+mod chart;
+mod diff;
+mod files;
+mod html;
+mod key;
+mod lock;
+mod markdown;
+mod store;
+mod text;
+
+use mekhanikube_analyzers::Summary;
+use serde::{Deserialize, Serialize};
+
+use crate::document::{API_VERSION, AnalysisDocument};
+
+pub use diff::{Diff, diff};
+pub use files::{checkpoint, pick_stem, write_latest, write_reports};
+pub use key::{HistoryKey, history_key};
+pub use lock::HistoryLock;
+pub use store::{History, default_history_path};
+
+/// How many runs the trend (chart and table) covers, this one included.
+pub const TREND_RUNS: usize = 20;
+
+/// The JSON report; the Markdown and HTML reports are views of exactly this.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportDocument {
+    /// Always `mekhanikube.io/v1alpha1`.
+    pub api_version: String,
+    /// Always `Report`.
+    pub kind: String,
+    /// The file stem of this report, e.g. `report-20261123T140501Z`.
+    pub report: String,
+    pub generated_at: String,
+    pub history: HistoryInfo,
+    pub analysis: AnalysisDocument,
+    pub diff: Diff,
+    /// The last runs of the same history key, oldest first, ending with this one.
+    pub trend: Vec<RunSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryInfo {
+    /// A digest of the source and scope (or of --history-key); runs with the same key are compared.
+    pub key: String,
+    /// What the key stands for, in words.
+    pub label: String,
+}
+
+/// One recorded run, as the trend and the diff show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    pub report: String,
+    pub generated_at: String,
+    pub summary: Summary,
+}
+
+impl ReportDocument {
+    pub fn new(
+        report: String,
+        key: &HistoryKey,
+        analysis: AnalysisDocument,
+        diff: Diff,
+        mut trend: Vec<RunSummary>,
+    ) -> ReportDocument {
+        let this = RunSummary {
+            report: report.clone(),
+            generated_at: analysis.generated_at.clone(),
+            summary: analysis.summary.clone(),
+        };
+        trend.push(this);
+        let skip = trend.len().saturating_sub(TREND_RUNS);
+        trend.drain(..skip);
+        ReportDocument {
+            api_version: API_VERSION.to_string(),
+            kind: "Report".to_string(),
+            report,
+            generated_at: analysis.generated_at.clone(),
+            history: HistoryInfo { key: key.id.clone(), label: key.label.clone() },
+            analysis,
+            diff,
+            trend,
+        }
+    }
+
+    /// This run as the history records it.
+    pub fn run_summary(&self) -> RunSummary {
+        self.trend.last().cloned().expect("the trend always ends with this run")
+    }
+}
+
+/// The three renderings of one report.
+pub struct Rendered {
+    pub markdown: String,
+    pub html: String,
+    pub json: String,
+}
+
+pub fn render(doc: &ReportDocument) -> Result<Rendered, serde_json::Error> {
+    Ok(Rendered {
+        markdown: markdown::render(doc),
+        html: html::render(doc),
+        json: serde_json::to_string_pretty(doc)? + "\n",
+    })
+}

@@ -1,0 +1,201 @@
+//! Plain-text pieces shared by the Markdown and HTML views, so both say the same thing. Every string from the
+//! cluster or the model is cleaned of control characters here; each view escapes for its own syntax.
+
+use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Severity, Summary};
+
+use crate::document::{AnalysisDocument, ScopeInfo, Source};
+
+/// Drops control characters (escape sequences included) but keeps the text on one line.
+pub fn clean(text: &str) -> String {
+    crate::sanitize::for_terminal(text).replace(['\n', '\t'], " ")
+}
+
+/// `2026-11-23 14:05 UTC` from an RFC 3339 timestamp; the raw value when it does not parse.
+pub fn when(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => clean(rfc3339),
+    }
+}
+
+/// `11-23 14:05`, for chart labels.
+pub fn when_short(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts.strftime("%m-%d %H:%M").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+pub fn source(source: &Source) -> String {
+    match (source.mode.as_str(), &source.snapshot) {
+        ("snapshot", Some(path)) => format!("snapshot {}", clean(path)),
+        _ => {
+            let server = source.server.as_deref().map(clean).unwrap_or_else(|| "(unknown server)".into());
+            match &source.context {
+                Some(ctx) => format!("cluster {server} (context {})", clean(ctx)),
+                None => format!("cluster {server}"),
+            }
+        }
+    }
+}
+
+pub fn scope(scope: &ScopeInfo) -> String {
+    let mut parts = vec![match &scope.namespace {
+        Some(ns) => format!("namespace {}", clean(ns)),
+        None => "all namespaces".to_string(),
+    }];
+    if let Some(sel) = &scope.selector {
+        parts.push(format!("selector {}", clean(sel)));
+    }
+    if let Some(res) = &scope.resource {
+        parts.push(format!("resource {}", clean(res)));
+    }
+    let all = mekhanikube_analyzers::registry().len();
+    if scope.analyzers.len() == all {
+        parts.push(format!("all {all} analyzers"));
+    } else {
+        parts.push(format!("analyzers {}", clean(&scope.analyzers.join(", "))));
+    }
+    parts.join(", ")
+}
+
+/// `3 findings: 1 critical, 2 high`, or `no findings`.
+pub fn counts(summary: &Summary) -> String {
+    if summary.total == 0 {
+        return "no findings".to_string();
+    }
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|s| summary.count(**s) > 0)
+        .map(|s| format!("{} {}", summary.count(*s), s.as_str()))
+        .collect();
+    let noun = if summary.total == 1 { "finding" } else { "findings" };
+    format!("{} {noun}: {}", summary.total, parts.join(", "))
+}
+
+/// `+5`, `−8` or `±0`.
+pub fn signed(change: i32) -> String {
+    match change {
+        c if c > 0 => format!("+{c}"),
+        c if c < 0 => format!("\u{2212}{}", -c),
+        _ => "\u{b1}0".to_string(),
+    }
+}
+
+pub fn object(object: &ObjectRef) -> String {
+    clean(&format!("{}/{}", object.kind, object.name))
+}
+
+pub fn namespace(object: &ObjectRef) -> String {
+    object.namespace.as_deref().map(clean).unwrap_or_else(|| "-".to_string())
+}
+
+pub fn parent(finding: &Finding) -> Option<String> {
+    finding.parent.as_ref().map(object)
+}
+
+pub fn evidence(e: &Evidence) -> String {
+    let line = match e {
+        Evidence::Condition { condition, status, reason, message } => {
+            let mut line = format!("condition {condition}={status}");
+            if let Some(r) = reason {
+                line.push_str(&format!(" ({r})"));
+            }
+            if let Some(m) = message {
+                line.push_str(&format!(": {m}"));
+            }
+            line
+        }
+        Evidence::ContainerState { container, init, state, reason, message, exit_code, restart_count } => {
+            let mut line = format!("{}container {container} {state}", if *init { "init " } else { "" });
+            if let Some(r) = reason {
+                line.push_str(&format!(" {r}"));
+            }
+            if let Some(code) = exit_code {
+                line.push_str(&format!(" exit {code}"));
+            }
+            line.push_str(&format!(", {restart_count} restarts"));
+            if let Some(m) = message {
+                line.push_str(&format!(": {m}"));
+            }
+            line
+        }
+        Evidence::Event(ev) => {
+            let last = ev.last_time.as_deref().map(|t| format!(", last {t}")).unwrap_or_default();
+            format!("event {} {} \u{d7}{}{last}: {}", ev.event_type, ev.reason, ev.count, ev.message)
+        }
+        Evidence::Field { name, value } => format!("{name}: {value}"),
+    };
+    clean(&line)
+}
+
+/// One explanation, whatever shape src/llm gives it: a heading, the model's text, and the objects it covers.
+/// Unknown shapes fall back to their JSON so nothing is silently dropped.
+pub struct Explanation {
+    pub heading: String,
+    pub body: String,
+    pub objects: Vec<String>,
+}
+
+pub fn explanations(doc: &AnalysisDocument) -> Vec<Explanation> {
+    let Some(list) = &doc.explanations else { return Vec::new() };
+    list.iter().map(explanation).collect()
+}
+
+fn explanation(value: &serde_json::Value) -> Explanation {
+    let field = |names: &[&str]| names.iter().find_map(|n| value.get(*n).and_then(|v| v.as_str())).map(str::to_string);
+    let heading = [field(&["severity"]), field(&["code"]), field(&["title", "pattern", "summary"])]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" \u{b7} ");
+    let body = field(&["explanation", "answer", "text", "markdown", "content"])
+        .unwrap_or_else(|| serde_json::to_string_pretty(value).unwrap_or_default());
+    let objects = value
+        .get("objects")
+        .and_then(|v| v.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|o| match o {
+                    serde_json::Value::String(s) => Some(clean(s)),
+                    other => serde_json::from_value::<ObjectRef>(other.clone()).ok().map(|r| clean(&r.display())),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The model's text keeps its line breaks; only control characters go.
+    let body = crate::sanitize::for_terminal(&body);
+    Explanation { heading: clean(if heading.is_empty() { "Explanation" } else { &heading }), body, objects }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_strips_escapes_and_newlines() {
+        assert_eq!(clean("web\u{1b}[31m-api\nnext"), "web-api next");
+    }
+
+    #[test]
+    fn signed_changes() {
+        assert_eq!(signed(5), "+5");
+        assert_eq!(signed(-8), "\u{2212}8");
+        assert_eq!(signed(0), "\u{b1}0");
+    }
+
+    #[test]
+    fn explanation_of_known_and_unknown_shapes() {
+        let known = explanation(&serde_json::json!({
+            "code": "pod-crash-loop", "severity": "high", "explanation": "It crashes.\nFix the config.",
+            "objects": [{"apiVersion": "v1", "kind": "Pod", "namespace": "shop", "name": "api"}, "Pod/b"]
+        }));
+        assert_eq!(known.heading, "high \u{b7} pod-crash-loop");
+        assert_eq!(known.body, "It crashes.\nFix the config.");
+        assert_eq!(known.objects, vec!["shop/Pod/api", "Pod/b"]);
+        let unknown = explanation(&serde_json::json!({"weird": 1}));
+        assert_eq!(unknown.heading, "Explanation");
+        assert!(unknown.body.contains("\"weird\": 1"));
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: builds what is missing, starts the test bed, loads the broken demo shop and analyzes it live
+# with explanations from the local model. `make demo-down` stops it.
+# Usage: demo.sh [DIR]   (default: .testenv/demo)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+source "$here/lib.sh"
+dir="${1:-$repo/.testenv/demo}"
+mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
+
+if [[ ! -x "$(k8s_dir)/bin/kube-apiserver" || ! -x "$(ollama_dir)/bin/ollama" ]]; then
+  log "first run: building kube-apiserver, etcd and Ollama from source (about 16 minutes on 2 cores, once)"
+fi
+timed "build test bed" "$here/build.sh"
+timed "start API server" "$here/up.sh" "$dir"
+timed "start Ollama" "$here/ollama-up.sh" "$dir"
+timed "load demo cluster" cargo run -q --locked -p mekhanikube-testenv --bin testenv-load -- "$dir" "$repo/examples/demo-cluster.yaml"
+source "$dir/env"
+source "$dir/ollama.env"
+log "analyzing the demo cluster live as the read-only user (exit code 1 means: findings at or above high)"
+set +e
+"$repo/target/debug/mekhanikube" analyze --kubeconfig "$READER_KUBECONFIG" \
+  --explain --ollama-url "$OLLAMA_URL" --model "$OLLAMA_MODEL" --llm-timeout 300
+status=$?
+set -e
+cat >&2 <<MSG
+
+The demo cluster is still running. Try:
+  KUBECONFIG=$READER_KUBECONFIG $KUBECTL get pods -A
+  target/debug/mekhanikube analyze --kubeconfig $READER_KUBECONFIG -n shop -o json
+  target/debug/mekhanikube analyze --kubeconfig $READER_KUBECONFIG --resource deployment/api --explain \\
+      --ollama-url $OLLAMA_URL --model $OLLAMA_MODEL
+Stop it with: make demo-down
+MSG
+[[ $status -le 1 ]]
