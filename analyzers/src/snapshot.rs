@@ -37,7 +37,11 @@ impl<K: Metadata<Ty = ObjectMeta>> Store<K> {
         self.items.values()
     }
     pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a K> + 'a {
-        self.items.iter().filter(move |((ns, _), _)| ns == namespace).map(|(_, o)| o)
+        // Keys sort by namespace first, so one range walk visits only this namespace.
+        self.items
+            .range((namespace.to_string(), String::new())..)
+            .take_while(move |((ns, _), _)| ns == namespace)
+            .map(|(_, o)| o)
     }
     pub fn len(&self) -> usize {
         self.items.len()

@@ -233,36 +233,45 @@ impl ExplainReport {
 /// trailing word that may be the first half of a token like `pod-1`.
 pub(crate) struct StreamFilter<'a> {
     anonymizer: &'a Anonymizer,
-    pending: String,
+    /// Raw text from an escape sequence that is not complete yet.
+    raw: String,
+    /// Sanitized text not shown yet: a trailing word that may be half a token.
+    clean: String,
 }
 
 impl<'a> StreamFilter<'a> {
     pub(crate) fn new(anonymizer: &'a Anonymizer) -> Self {
-        StreamFilter { anonymizer, pending: String::new() }
+        StreamFilter { anonymizer, raw: String::new(), clean: String::new() }
     }
 
     pub(crate) fn push(&mut self, chunk: &str) -> String {
-        self.pending.push_str(chunk);
-        let mut cut = complete_prefix_len(&self.pending);
+        self.raw.push_str(chunk);
+        let complete = complete_prefix_len(&self.raw);
+        let ready: String = self.raw.drain(..complete).collect();
+        self.clean.push_str(&sanitize_for_terminal(&ready));
+        let mut cut = self.clean.len();
         if !self.anonymizer.is_empty() {
-            let prefix = &self.pending[..cut];
-            let word_start = prefix
+            let word_start = self
+                .clean
                 .char_indices()
                 .rev()
                 .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
                 .map(|(i, c)| i + c.len_utf8())
                 .unwrap_or(0);
+            // A very long "word" (a URL, a base64 blob) is shown rather than held forever.
             if cut - word_start < 256 {
                 cut = word_start;
             }
         }
-        let ready: String = self.pending.drain(..cut).collect();
-        self.anonymizer.restore(&sanitize_for_terminal(&ready))
+        let shown: String = self.clean.drain(..cut).collect();
+        self.anonymizer.restore(&shown)
     }
 
     pub(crate) fn finish(&mut self) -> String {
-        let rest = std::mem::take(&mut self.pending);
-        self.anonymizer.restore(&sanitize_for_terminal(&rest))
+        let raw = std::mem::take(&mut self.raw);
+        self.clean.push_str(&sanitize_for_terminal(&raw));
+        let rest = std::mem::take(&mut self.clean);
+        self.anonymizer.restore(&rest)
     }
 }
 

@@ -9,13 +9,13 @@
 
 mod chart;
 mod diff;
-mod files;
+pub mod files;
 mod html;
 mod key;
 mod lock;
 mod markdown;
 mod store;
-mod text;
+pub mod text;
 
 use mekhanikube_analyzers::Summary;
 use serde::{Deserialize, Serialize};
