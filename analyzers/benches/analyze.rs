@@ -25,8 +25,10 @@ fn cluster(pods: usize) -> serde_json::Value {
                 "metadata": {"name": format!("{app}-abc"), "namespace": ns,
                              "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": app, "uid": "u", "controller": true}]},
                 "spec": {"selector": {"matchLabels": {"app": app}}}}));
-            items.push(serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns},
-                "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}}));
+            items.push(
+                serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns},
+                "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}}),
+            );
         }
         let crash = i % 10 == 0;
         let name = format!("{app}-abc-{i:06}");
@@ -72,7 +74,11 @@ fn main() {
         let (index, analyze) = (median(index), median(analyze));
         let us_per_pod = (index + analyze).as_secs_f64() * 1e6 / pods as f64;
         per_object.push(us_per_pod);
-        println!("{pods:>8} {:>12.1} {:>12.1} {findings:>10} {us_per_pod:>14.2}", index.as_secs_f64() * 1e3, analyze.as_secs_f64() * 1e3);
+        println!(
+            "{pods:>8} {:>12.1} {:>12.1} {findings:>10} {us_per_pod:>14.2}",
+            index.as_secs_f64() * 1e3,
+            analyze.as_secs_f64() * 1e3
+        );
     }
     println!("cost per pod, 20k vs 1k: {:.2}x (near 1 means linear)", per_object[2] / per_object[0]);
 }

@@ -138,6 +138,20 @@ impl AnonymizerBuilder {
     /// any `service.namespace.svc` (or `service.namespace:port`) host name whose namespace is known.
     pub fn add_text(&mut self, text: &str) -> &mut Self {
         self.add_quoted(text);
+        // `key=value` pairs (label selectors, `container=app` in kubelet messages): the value is a name.
+        for word in
+            text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | ';' | '[' | ']' | '{' | '}'))
+        {
+            if let Some((key, value)) = word.split_once('=') {
+                let value = value.trim_matches(|c| matches!(c, '"' | '\'' | '.' | ':'));
+                if !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+                    && looks_like_name(value)
+                {
+                    self.add("label", value);
+                }
+            }
+        }
         self.texts.push(text.to_string());
         self
     }
@@ -405,5 +419,17 @@ mod tests {
         assert_eq!(a.token_for("orders-db"), Some("service-1"));
         assert_eq!(a.token_for("cache"), Some("service-2"));
         assert_eq!(a.token_for("x"), None);
+    }
+
+    #[test]
+    fn key_value_pairs_in_texts() {
+        let mut b = Anonymizer::builder();
+        b.add_text("selector control-plane=controller-manager,gatekeeper.sh/operation=webhook matches; failed container=app pod=x; exitCode=1 policy=Fail");
+        let a = b.build();
+        assert_eq!(a.token_for("controller-manager"), Some("label-1"));
+        assert_eq!(a.token_for("webhook"), Some("label-2"));
+        assert_eq!(a.token_for("app"), Some("label-3"));
+        assert_eq!(a.token_for("1"), None);
+        assert_eq!(a.token_for("Fail"), None);
     }
 }

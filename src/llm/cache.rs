@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::client::{ChatOptions, ChatStats};
 
 /// Bumped when the file format or the key recipe changes.
-const CACHE_FORMAT: u32 = 1;
+pub(crate) const CACHE_FORMAT: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cache {

@@ -6,10 +6,12 @@
 //! keeps the text streamed so far; a stream that ends without `done` is an error too.
 //!
 //! Timeouts: `connect` (TCP connect), `first_token` (from sending the request to the first streamed token,
-//! model load included), `idle` (the longest gap between two chunks after that). Connection failures and 5xx
+//! model load included; time spent queued behind another request of this client while that one streams does
+//! not count), `idle` (the longest gap between two chunks after that). Connection failures and 5xx
 //! answers are retried with backoff, only before the first token: once text has been streamed, a retry would
 //! repeat it.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -181,6 +183,10 @@ pub struct OllamaClient {
     base: Url,
     timeouts: Timeouts,
     retry: Retry,
+    /// When any stream of this client (and its clones) last received bytes. Ollama queues requests it cannot
+    /// run in parallel; a queued request waits silently while another one streams, and that wait must not
+    /// count against its first-token timeout.
+    activity: Arc<Mutex<Option<tokio::time::Instant>>>,
 }
 
 #[derive(Serialize)]
@@ -255,7 +261,7 @@ impl OllamaClient {
         }
         let http =
             builder.build().map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: error_chain(&e) })?;
-        Ok(OllamaClient { http, base, timeouts, retry: Retry::default() })
+        Ok(OllamaClient { http, base, timeouts, retry: Retry::default(), activity: Arc::default() })
     }
 
     pub fn with_retry(mut self, retry: Retry) -> OllamaClient {
@@ -269,6 +275,32 @@ impl OllamaClient {
 
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    fn touch(&self) {
+        if let Ok(mut last) = self.activity.lock() {
+            *last = Some(tokio::time::Instant::now());
+        }
+    }
+
+    /// The first-token deadline of a request sent at `sent`: `first_token` after the later of the send and the
+    /// last bytes any other stream received, so "the server has been silent for `first_token`".
+    fn first_token_deadline(&self, sent: tokio::time::Instant) -> tokio::time::Instant {
+        let last = self.activity.lock().ok().and_then(|l| *l).unwrap_or(sent);
+        sent.max(last) + self.timeouts.first_token
+    }
+
+    /// Awaits `fut` until the first-token deadline, which moves while other streams make progress.
+    async fn before_first_token<F: Future>(&self, sent: tokio::time::Instant, fut: F) -> Result<F::Output, LlmError> {
+        let mut fut = std::pin::pin!(fut);
+        loop {
+            let deadline = self.first_token_deadline(sent);
+            match tokio::time::timeout_at(deadline, &mut fut).await {
+                Ok(out) => return Ok(out),
+                Err(_) if self.first_token_deadline(sent) > deadline => continue,
+                Err(_) => return Err(LlmError::FirstTokenTimeout(self.timeouts.first_token)),
+            }
+        }
     }
 
     fn endpoint(&self, path: &str) -> Url {
@@ -333,7 +365,7 @@ impl OllamaClient {
         on_token: &mut (dyn FnMut(&str) + Send),
     ) -> Result<ChatOutcome, ChatFailure> {
         let start = Instant::now();
-        let first_deadline = tokio::time::Instant::now() + self.timeouts.first_token;
+        let sent = tokio::time::Instant::now();
         let fail = |error: LlmError, partial: String, stats: ChatStats| ChatFailure { error, partial, stats };
         let body = WireChat {
             model: request.model,
@@ -358,14 +390,8 @@ impl OllamaClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
                 .send();
-            let retryable: LlmError = match tokio::time::timeout_at(first_deadline, send).await {
-                Err(_) => {
-                    return Err(fail(
-                        LlmError::FirstTokenTimeout(self.timeouts.first_token),
-                        String::new(),
-                        ChatStats::default(),
-                    ));
-                }
+            let retryable: LlmError = match self.before_first_token(sent, send).await {
+                Err(timeout) => return Err(fail(timeout, String::new(), ChatStats::default())),
                 Ok(Err(e)) => {
                     let err = self.unreachable(&e);
                     if !(e.is_connect() || e.is_request()) {
@@ -376,7 +402,7 @@ impl OllamaClient {
                 Ok(Ok(resp)) if resp.status().is_success() => break resp,
                 Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();
-                    let text = match tokio::time::timeout_at(first_deadline, resp.text()).await {
+                    let text = match self.before_first_token(sent, resp.text()).await {
                         Ok(Ok(t)) => t,
                         _ => String::new(),
                     };
@@ -391,7 +417,7 @@ impl OllamaClient {
                 return Err(fail(retryable, String::new(), ChatStats::default()));
             }
             let delay = self.retry.base_delay * 2u32.saturating_pow(attempt - 1);
-            if tokio::time::Instant::now() + delay >= first_deadline {
+            if tokio::time::Instant::now() + delay >= self.first_token_deadline(sent) {
                 return Err(fail(retryable, String::new(), ChatStats::default()));
             }
             tracing::debug!(attempt, ?delay, error = %retryable, "retrying Ollama chat request");
@@ -411,9 +437,7 @@ impl OllamaClient {
                     .await
                     .map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))
             } else {
-                tokio::time::timeout_at(first_deadline, stream.next())
-                    .await
-                    .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))
+                self.before_first_token(sent, stream.next()).await
             };
             let next = match next {
                 Ok(n) => n,
@@ -428,7 +452,10 @@ impl OllamaClient {
                     stats.wall_ms = elapsed_ms(start);
                     return Err(fail(LlmError::Stream(error_chain(&e)), content, stats));
                 }
-                Some(Ok(bytes)) => buf.extend_from_slice(&bytes),
+                Some(Ok(bytes)) => {
+                    self.touch();
+                    buf.extend_from_slice(&bytes);
+                }
             }
             // Whole lines only; at the end of the stream, whatever is left is the last line.
             loop {

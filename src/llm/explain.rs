@@ -15,7 +15,7 @@ use mekhanikube_analyzers::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::anonymize::Anonymizer;
-use super::cache::{Cache, CacheKey, CachedAnswer, now_secs};
+use super::cache::{CACHE_FORMAT, Cache, CacheKey, CachedAnswer, now_secs};
 use super::client::{ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, OllamaClient};
 use super::problem::Problem;
 use super::prompt::{PromptSet, RenderedPrompt, prepare};
@@ -25,6 +25,8 @@ use super::sanitize::{complete_prefix_len, sanitize_for_terminal};
 pub const DEFAULT_MODEL: &str = "qwen2.5:1.5b";
 pub const DEFAULT_LANGUAGE: &str = "English";
 pub const DEFAULT_CONCURRENCY: usize = 2;
+/// After this many timed-out answers, the remaining problems are not tried: the model is too slow here.
+pub const MAX_TIMEOUTS: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct ExplainOptions {
@@ -277,7 +279,7 @@ impl<'a> StreamFilter<'a> {
 
 enum Prepared {
     /// The outcome is known without a request (cache hit, template error).
-    Ready(ProblemOutcome),
+    Ready(Box<ProblemOutcome>),
     Request {
         prompt: RenderedPrompt,
         key: Option<String>,
@@ -311,7 +313,8 @@ pub async fn explain(
         let prompt = match options.prompts.render(&p, &options.language, options.structured) {
             Ok(prompt) => prompt,
             Err(e) => {
-                prepared.push(Prepared::Ready(ProblemOutcome::failed(one_line(&e.to_string()), String::new())));
+                prepared
+                    .push(Prepared::Ready(Box::new(ProblemOutcome::failed(one_line(&e.to_string()), String::new()))));
                 continue;
             }
         };
@@ -336,7 +339,7 @@ pub async fn explain(
                 report.cache_hits += 1;
                 let text = p.anonymizer.restore(&sanitize_for_terminal(&answer.content));
                 let explanation = options.structured.then(|| parse_explanation(&answer.content, &p.anonymizer));
-                prepared.push(Prepared::Ready(ProblemOutcome {
+                prepared.push(Prepared::Ready(Box::new(ProblemOutcome {
                     status: OutcomeStatus::Explained,
                     cached: true,
                     text,
@@ -344,7 +347,7 @@ pub async fn explain(
                     error: None,
                     warnings: answer.warnings,
                     stats: Some(answer.stats),
-                }));
+                })));
             }
             None => prepared.push(Prepared::Request { prompt, key, anonymizer: p.anonymizer }),
         }
@@ -353,14 +356,15 @@ pub async fn explain(
     let mut outcomes: Vec<Option<ProblemOutcome>> = prepared
         .iter()
         .map(|p| match p {
-            Prepared::Ready(o) => Some(o.clone()),
+            Prepared::Ready(o) => Some(o.as_ref().clone()),
             Prepared::Request { .. } => None,
         })
         .collect();
     let mut cancel = std::pin::pin!(cancel);
 
     // One check that the server is up and has the model, instead of N failing requests.
-    let mut fatal: Option<LlmError> = None;
+    let mut fatal: Option<String> = None;
+    let mut timeouts = 0;
     if options.preflight && outcomes.iter().any(Option::is_none) {
         tokio::select! {
             biased;
@@ -369,8 +373,8 @@ pub async fn explain(
             }
             has = client.has_model(&options.model) => match has {
                 Ok(true) => {}
-                Ok(false) => fatal = Some(LlmError::ModelNotFound { model: options.model.clone() }),
-                Err(e) if e.is_fatal() => fatal = Some(e),
+                Ok(false) => fatal = Some(LlmError::ModelNotFound { model: options.model.clone() }.to_string()),
+                Err(e) if e.is_fatal() => fatal = Some(e.to_string()),
                 Err(e) => tracing::debug!(error = %e, "model check failed; trying the requests anyway"),
             },
         }
@@ -394,7 +398,7 @@ pub async fn explain(
                 continue;
             }
             if let Some(f) = &fatal {
-                outcomes[i] = Some(ProblemOutcome::failed(one_line(&f.to_string()), String::new()));
+                outcomes[i] = Some(ProblemOutcome::failed(one_line(f), String::new()));
                 continue;
             }
             let Prepared::Request { prompt, anonymizer, .. } = &prepared[i] else { continue };
@@ -467,7 +471,7 @@ pub async fn explain(
                         let mut warnings = answer.warnings.clone();
                         if let (Some(cache), Some(key)) = (&options.cache, key) {
                             let stored = CachedAnswer {
-                                format: 1,
+                                format: CACHE_FORMAT,
                                 model: options.model.clone(),
                                 content: answer.content.clone(),
                                 warnings: answer.warnings.clone(),
@@ -489,8 +493,15 @@ pub async fn explain(
                         }
                     }
                     Err(failure) => {
-                        if failure.error.is_fatal() && fatal.is_none() {
-                            fatal = Some(failure.error.clone());
+                        if matches!(failure.error, LlmError::FirstTokenTimeout(_) | LlmError::IdleTimeout(_)) {
+                            timeouts += 1;
+                        }
+                        if fatal.is_none() {
+                            if failure.error.is_fatal() {
+                                fatal = Some(failure.error.to_string());
+                            } else if timeouts >= MAX_TIMEOUTS {
+                                fatal = Some(format!("not tried: the model timed out on {timeouts} problems (last: {})", failure.error));
+                            }
                         }
                         ProblemOutcome {
                             stats: Some(failure.stats),
@@ -521,7 +532,7 @@ pub async fn explain(
 
     report.outcomes = outcomes.into_iter().map(|o| o.expect("every problem has an outcome")).collect();
     report.failed = report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Failed).count();
-    report.fatal = fatal.map(|e| one_line(&e.to_string()));
+    report.fatal = fatal.map(|e| one_line(&e));
     report
 }
 

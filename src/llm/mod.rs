@@ -37,7 +37,7 @@ pub use client::{
 pub use endpoint::{LlmEndpoint, check_llm_url};
 pub use explain::{
     DEFAULT_CONCURRENCY, DEFAULT_LANGUAGE, DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, Explanation,
-    NullSink, OutcomeStatus, ProblemOutcome, explain, explanation_schema, parse_explanation,
+    MAX_TIMEOUTS, NullSink, OutcomeStatus, ProblemOutcome, explain, explanation_schema, parse_explanation,
 };
 pub use problem::{Problem, group_findings, normalize_message};
 pub use prompt::{

@@ -499,7 +499,7 @@ fn probe_view(p: &Value) -> Data {
     let mut d = Data::map();
     if let Some(h) = p["httpGet"].as_object() {
         let scheme = h.get("scheme").and_then(Value::as_str).unwrap_or("HTTP");
-        let port = h.get("port").map(|v| scalar_string(v)).unwrap_or_default();
+        let port = h.get("port").map(scalar_string).unwrap_or_default();
         let path = h.get("path").and_then(Value::as_str).unwrap_or("/");
         d.push("httpGet", format!("{scheme} :{port}{path}"));
     }

@@ -91,6 +91,8 @@ enum Finish {
 
 #[derive(Clone)]
 struct RawResponse {
+    /// Silence before the response head (a request queued behind another).
+    wait: Duration,
     status: u16,
     chunks: Vec<Vec<u8>>,
     delay: Duration,
@@ -136,6 +138,7 @@ async fn raw_server(responses: Vec<RawResponse>) -> (String, Arc<AtomicUsize>) {
                     }
                     buf.extend_from_slice(&tmp[..read]);
                 }
+                tokio::time::sleep(response.wait).await;
                 let head = format!(
                     "HTTP/1.1 {} X\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
                     response.status
@@ -198,7 +201,7 @@ impl ExplainSink for Recorder {
     fn token(&mut self, index: usize, text: &str) {
         assert_eq!(self.text.len(), index + 1, "tokens only for the problem being shown");
         self.text[index].push_str(text);
-        if !self.events.last().is_some_and(|e| e == &format!("token {index}")) {
+        if self.events.last().is_none_or(|e| e != &format!("token {index}")) {
             self.events.push(format!("token {index}"));
         }
     }
@@ -241,9 +244,14 @@ async fn stream_split_at_awkward_places_including_inside_utf8() {
     for size in [1, 2, 3, 5, 7] {
         let chunks = split_every(body.as_bytes(), size);
         assert!(chunks.iter().any(|c| std::str::from_utf8(c).is_err()), "some chunk splits a character");
-        let (url, _) =
-            raw_server(vec![RawResponse { status: 200, chunks, delay: Duration::ZERO, finish: Finish::Complete }])
-                .await;
+        let (url, _) = raw_server(vec![RawResponse {
+            wait: Duration::ZERO,
+            status: 200,
+            chunks,
+            delay: Duration::ZERO,
+            finish: Finish::Complete,
+        }])
+        .await;
         let (result, seen) = chat_text(&client(&url)).await;
         let outcome = result.unwrap_or_else(|f| panic!("size {size}: {:?}", f.error));
         assert_eq!(outcome.content, text);
@@ -261,6 +269,7 @@ async fn mid_stream_error_line_is_an_error_that_keeps_the_text() {
     let body =
         chunk_line("Partial answer ") + &chunk_line("so far") + "{\"error\":\"llama runner process has terminated\"}\n";
     let (url, _) = raw_server(vec![RawResponse {
+        wait: Duration::ZERO,
         status: 200,
         chunks: split_every(body.as_bytes(), 11),
         delay: Duration::from_millis(1),
@@ -279,6 +288,7 @@ async fn stream_cut_before_done_is_an_error() {
     let body = chunk_line("Cause: out of ") + &chunk_line("memory");
     for finish in [Finish::Complete, Finish::Abort] {
         let (url, connections) = raw_server(vec![RawResponse {
+            wait: Duration::ZERO,
             status: 200,
             chunks: split_every(body.as_bytes(), 9),
             delay: Duration::from_millis(1),
@@ -324,6 +334,7 @@ async fn model_not_found_says_ollama_pull() {
 async fn idle_timeout_after_first_token() {
     let body = chunk_line("Cause: ");
     let (url, connections) = raw_server(vec![RawResponse {
+        wait: Duration::ZERO,
         status: 200,
         chunks: vec![body.into_bytes()],
         delay: Duration::ZERO,
@@ -342,12 +353,53 @@ async fn idle_timeout_after_first_token() {
 
 #[tokio::test]
 async fn first_token_timeout_when_the_server_is_silent() {
-    let (url, _) =
-        raw_server(vec![RawResponse { status: 200, chunks: vec![], delay: Duration::ZERO, finish: Finish::Hang }])
-            .await;
+    let (url, _) = raw_server(vec![RawResponse {
+        wait: Duration::ZERO,
+        status: 200,
+        chunks: vec![],
+        delay: Duration::ZERO,
+        finish: Finish::Hang,
+    }])
+    .await;
     let c = OllamaClient::new(&url, Timeouts { first_token: Duration::from_millis(300), ..quick_timeouts() }).unwrap();
     let (result, _) = chat_text(&c).await;
     assert_eq!(result.unwrap_err().error, LlmError::FirstTokenTimeout(Duration::from_millis(300)));
+}
+
+#[tokio::test]
+async fn time_queued_behind_a_streaming_request_does_not_count_as_first_token_wait() {
+    // The first request streams for about 1.2 s; the second is answered only after 1 s of silence, as Ollama
+    // does with a request it queues. A first-token timeout of 500 ms must not fire for the queued one.
+    let slow = RawResponse {
+        wait: Duration::ZERO,
+        status: 200,
+        chunks: (0..12)
+            .map(|i| chunk_line(&format!("{i} ")).into_bytes())
+            .chain([done_line(10).into_bytes()])
+            .collect(),
+        delay: Duration::from_millis(100),
+        finish: Finish::Complete,
+    };
+    let queued = RawResponse {
+        wait: Duration::from_millis(1000),
+        status: 200,
+        chunks: vec![(chunk_line("late") + &done_line(10)).into_bytes()],
+        delay: Duration::ZERO,
+        finish: Finish::Complete,
+    };
+    let (url, _) = raw_server(vec![slow, queued]).await;
+    let c = OllamaClient::new(&url, Timeouts { first_token: Duration::from_millis(500), ..quick_timeouts() }).unwrap();
+    let (opts, system, user) = request();
+    let req = ChatRequest { model: "m", system, user, options: &opts, format: None };
+    let (mut ignore_a, mut ignore_b) = (|_: &str| {}, |_: &str| {});
+    let first = c.chat(&req, &mut ignore_a);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        c.chat(&req, &mut ignore_b).await
+    };
+    let (a, b) = tokio::join!(first, second);
+    assert_eq!(a.unwrap().content, "0 1 2 3 4 5 6 7 8 9 10 11 ");
+    assert_eq!(b.map(|o| o.content).map_err(|f| f.error), Ok("late".to_string()));
 }
 
 #[tokio::test]
@@ -707,6 +759,7 @@ async fn escape_sequences_in_answers_never_reach_the_sink() {
 async fn cancellation_keeps_what_was_printed() {
     let body = chunk_line("Cause: half an ") + &chunk_line("answer");
     let (url, _) = raw_server(vec![RawResponse {
+        wait: Duration::ZERO,
         status: 200,
         chunks: vec![body.into_bytes()],
         delay: Duration::ZERO,
@@ -729,6 +782,32 @@ async fn cancellation_keeps_what_was_printed() {
     assert_eq!(sink.text[0], "Cause: half an answer");
     assert_eq!(sink.events, ["start 0", "token 0", "end 0 Cancelled"]);
     assert_eq!(report.outcomes[1].status, OutcomeStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn after_two_timeouts_the_rest_is_not_tried() {
+    let (url, connections) = raw_server(vec![RawResponse {
+        wait: Duration::ZERO,
+        status: 200,
+        chunks: vec![],
+        delay: Duration::ZERO,
+        finish: Finish::Hang,
+    }])
+    .await;
+    let findings: Vec<Finding> = ["pod-crash-loop", "pod-oom-killed", "pod-image-pull-failed", "pod-evicted"]
+        .iter()
+        .map(|code| super::prompt::sample_finding(code))
+        .collect();
+    let problems = group_findings(&findings);
+    let c = OllamaClient::new(&url, Timeouts { first_token: Duration::from_millis(200), ..quick_timeouts() }).unwrap();
+    let mut opts = options(None);
+    opts.preflight = false;
+    let report = explain(&c, &Snapshot::default(), &problems, &opts, std::future::pending(), &mut NullSink).await;
+    assert_eq!(report.model_requests, 2);
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(report.failed, 4);
+    assert!(report.fatal.as_deref().unwrap().contains("timed out on 2 problems"), "{:?}", report.fatal);
+    assert!(report.outcomes[3].error.as_deref().unwrap().starts_with("not tried"));
 }
 
 #[tokio::test]
@@ -786,4 +865,118 @@ fn stream_filter_restores_tokens_split_across_chunks() {
     }
     out.push_str(&f.finish());
     assert_eq!(out, "see real-pod-name and another. ok real-pod-name");
+}
+
+#[test]
+fn rendered_prompts_for_the_fixture() {
+    let snapshot = fixture_snapshot();
+    let problems = group_findings(&fixture_findings(&snapshot));
+    let crash = problems.iter().find(|p| p.code == "pod-crash-loop").unwrap();
+    assert_eq!(crash.findings.len(), 3);
+    let set = PromptSet::builtin();
+    let plain = set.render(&prepare(crash, &snapshot, false), "English", false).unwrap();
+    insta::assert_snapshot!("crashloop_system", plain.system);
+    insta::assert_snapshot!("crashloop_problem", plain.user);
+    let anonymized = set.render(&prepare(crash, &snapshot, true), "English", true).unwrap();
+    insta::assert_snapshot!("crashloop_problem_anonymized", anonymized.user);
+}
+
+/// Against a real Ollama: `MEKHANIKUBE_TEST_OLLAMA=http://127.0.0.1:PORT cargo test --bin mekhanikube
+/// llm::tests::live -- --ignored --nocapture` (model from `MEKHANIKUBE_TEST_MODEL`, default `smollm2-135m`).
+#[tokio::test]
+#[ignore = "needs a running Ollama"]
+#[allow(clippy::print_stderr)]
+async fn live_ollama_explains_the_fixture() {
+    let Ok(url) = std::env::var("MEKHANIKUBE_TEST_OLLAMA") else {
+        eprintln!("MEKHANIKUBE_TEST_OLLAMA not set; skipping");
+        return;
+    };
+    let model = std::env::var("MEKHANIKUBE_TEST_MODEL").unwrap_or_else(|_| "smollm2-135m".into());
+    let endpoint = check_llm_url(&url, false).unwrap();
+    let c = OllamaClient::new(
+        endpoint.url.as_str(),
+        Timeouts { first_token: Duration::from_secs(300), idle: Duration::from_secs(60), ..Timeouts::default() },
+    )
+    .unwrap();
+    eprintln!("ollama {}", c.version().await.unwrap());
+    assert!(c.has_model(&model).await.unwrap());
+    let snapshot = fixture_snapshot();
+    let problems = group_findings(&fixture_findings(&snapshot));
+    let dir = tempfile::tempdir().unwrap();
+    for (structured, anonymize) in [(false, false), (true, true)] {
+        let mut opts = options(Some(Cache::new(dir.path())));
+        opts.model = model.clone();
+        opts.structured = structured;
+        opts.anonymize = anonymize;
+        opts.chat.num_predict = Some(160);
+        let started = std::time::Instant::now();
+        let mut sink = Recorder::default();
+        let report = explain(&c, &snapshot, &problems[..1], &opts, std::future::pending(), &mut sink).await;
+        let o = &report.outcomes[0];
+        let stats = o.stats.clone().unwrap_or_default();
+        eprintln!(
+            "structured={structured} anonymize={anonymize}: {:?} in {:?}; first token {:?} ms, prompt {:?} tokens in {:?} ms, {:?} tokens at {:.1} tokens/s; warnings {:?}; error {:?}",
+            o.status,
+            started.elapsed(),
+            stats.first_token_ms,
+            stats.prompt_eval_count,
+            stats.prompt_eval_duration_ns.map(|d| d / 1_000_000),
+            stats.eval_count,
+            stats.tokens_per_second().unwrap_or_default(),
+            o.warnings,
+            o.error,
+        );
+        eprintln!("--- answer ---\n{}\n--- explanation: {:?}", o.text, o.explanation);
+        assert_eq!(o.status, OutcomeStatus::Explained);
+        assert_eq!(sink.text[0], o.text);
+        let again = explain(&c, &snapshot, &problems[..1], &opts, std::future::pending(), &mut NullSink).await;
+        assert_eq!((again.model_requests, again.cache_hits), (0, 1));
+    }
+}
+
+/// Every analyzer fixture: each problem renders, and with anonymization no name of its findings' objects (or
+/// their namespaces and owners) is left in the data block.
+#[test]
+fn every_fixture_problem_renders_and_anonymizes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analyzers/tests/fixtures");
+    let Ok(dirs) = std::fs::read_dir(&root) else { return };
+    let set = PromptSet::builtin();
+    let mut rendered = 0;
+    for dir in dirs.flatten() {
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let path = file.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                continue;
+            }
+            let mut b = SnapshotBuilder::new();
+            if b.add_text(&path.display().to_string(), &std::fs::read_to_string(&path).unwrap()).is_err() {
+                continue;
+            }
+            let snapshot = b.build();
+            for problem in group_findings(&fixture_findings(&snapshot)) {
+                let prepared = prepare(&problem, &snapshot, true);
+                let prompt = set.render(&prepared, "English", false).unwrap();
+                if let Ok(dump) = std::env::var("MEKHANIKUBE_DUMP_PROMPTS") {
+                    let name = format!("{}-{rendered}-{}.txt", dir.file_name().to_string_lossy(), problem.code);
+                    std::fs::write(std::path::Path::new(&dump).join(name), &prompt.user).unwrap();
+                }
+                let data = prepared.context.get("data_yaml").and_then(|d| d.as_str()).unwrap().to_string();
+                assert!(prompt.user.contains(&data));
+                let rep = problem.representative();
+                let mut names = vec![rep.object.name.clone()];
+                names.extend(rep.object.namespace.clone());
+                names.extend(rep.parent.iter().map(|p| p.name.clone()));
+                for name in names.iter().filter(|n| n.len() > 2 && !["default", "kube-system"].contains(&n.as_str())) {
+                    let leaked = data.match_indices(name.as_str()).any(|(i, _)| {
+                        let before = data[..i].chars().next_back();
+                        let after = data[i + name.len()..].chars().next();
+                        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+                    });
+                    assert!(!leaked, "{}: '{name}' left in the prompt for {}:\n{data}", path.display(), problem.code);
+                }
+                rendered += 1;
+            }
+        }
+    }
+    assert!(rendered > 20, "rendered {rendered} problems");
 }

@@ -68,7 +68,13 @@ pub fn svg(runs: &[RunSummary], current: &str) -> String {
         let cx = LEFT + slot * (i as f64 + 0.5);
         let x = cx - bar_w / 2.0;
         let mut base = 0.0;
-        let tooltip = format!("{} \u{2014} {}: {}, health {}", run.report, text::when(&run.generated_at), text::counts(&run.summary), run.summary.health_score);
+        let tooltip = format!(
+            "{} \u{2014} {}: {}, health {}",
+            run.report,
+            text::when(&run.generated_at),
+            text::counts(&run.summary),
+            run.summary.health_score
+        );
         let _ = write!(s, r#"<g class="run"><title>{}</title>"#, esc(&tooltip));
         // Critical at the bottom: the most severe part stays on the baseline where the eye starts.
         for severity in Severity::ALL {
@@ -106,7 +112,10 @@ pub fn svg(runs: &[RunSummary], current: &str) -> String {
     let line: Vec<String> = points.iter().map(|(x, y, _)| format!("{x:.1},{y:.1}")).collect();
     let _ = write!(s, r#"<polyline class="health" points="{}"/>"#, line.join(" "));
     for (x, y, score) in &points {
-        let _ = write!(s, r#"<circle class="health-dot" cx="{x:.1}" cy="{y:.1}" r="3.5"><title>health {score}</title></circle>"#);
+        let _ = write!(
+            s,
+            r#"<circle class="health-dot" cx="{x:.1}" cy="{y:.1}" r="3.5"><title>health {score}</title></circle>"#
+        );
     }
     legend(&mut s);
     s.push_str("</svg>");
@@ -170,7 +179,12 @@ mod tests {
             .map(|i| RunSummary {
                 report: format!("report-{i}"),
                 generated_at: format!("2026-11-2{i}T10:00:00Z"),
-                summary: Summary { total: i + 1, high: i + 1, health_score: 100 - 8 * (i as u8 + 1), ..Summary::default() },
+                summary: Summary {
+                    total: i + 1,
+                    high: i + 1,
+                    health_score: 100 - 8 * (i as u8 + 1),
+                    ..Summary::default()
+                },
             })
             .collect();
         let svg = svg(&runs, "report-2");

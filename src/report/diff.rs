@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn duplicate_identities_resolve_once() {
-        let before = vec![finding("pod-container-restarted", "api", "u", "a"), finding("pod-container-restarted", "api", "u", "b")];
+        let before = vec![
+            finding("pod-container-restarted", "api", "u", "a"),
+            finding("pod-container-restarted", "api", "u", "b"),
+        ];
         let d = diff(Some((run(90), before)), &[], 100);
         assert_eq!(d.resolved.len(), 1);
     }

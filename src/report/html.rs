@@ -58,25 +58,39 @@ pub fn render(doc: &ReportDocument) -> String {
     };
     let _ = writeln!(out, r#"<p class="comparison">{}</p>"#, esc(&comparison));
 
-    let _ = writeln!(out, r#"<section id="trend"><h2>Trend <small>last {} runs</small></h2>"#, doc.trend.len());
+    let runs = match doc.trend.len() {
+        1 => "this run only".to_string(),
+        n => format!("last {n} runs"),
+    };
+    let _ = writeln!(out, r#"<section id="trend"><h2>Trend <small>{runs}</small></h2>"#);
     out.push_str(&chart::svg(&doc.trend, &doc.report));
     out.push_str("</section>\n");
 
     let _ = writeln!(out, r#"<section id="new"><h2>New findings <span class="count">{}</span></h2>"#, d.new.len());
     short_table(&mut out, &d.new, "new");
     out.push_str("</section>\n");
-    let _ = writeln!(out, r#"<section id="resolved"><h2>Resolved findings <span class="count">{}</span></h2>"#, d.resolved.len());
+    let _ = writeln!(
+        out,
+        r#"<section id="resolved"><h2>Resolved findings <span class="count">{}</span></h2>"#,
+        d.resolved.len()
+    );
     short_table(&mut out, &d.resolved, "resolved");
     out.push_str("</section>\n");
 
-    let _ = writeln!(out, r#"<section id="findings"><h2>All findings <span class="count">{}</span></h2>"#, a.findings.len());
+    let _ = writeln!(
+        out,
+        r#"<section id="findings"><h2>All findings <span class="count">{}</span></h2>"#,
+        a.findings.len()
+    );
     all_findings(&mut out, doc);
     out.push_str("</section>\n");
 
     explanations(&mut out, doc);
 
     if !a.skipped.is_empty() {
-        out.push_str(r#"<section id="skipped"><h2>Not read</h2><p>Checks that need these kinds were not made.</p><ul>"#);
+        out.push_str(
+            r#"<section id="skipped"><h2>Not read</h2><p>Checks that need these kinds were not made.</p><ul>"#,
+        );
         for s in &a.skipped {
             let _ = write!(out, "<li><b>{}</b>: {}</li>", esc(&text::clean(&s.kind)), esc(&text::clean(&s.reason)));
         }
@@ -166,7 +180,11 @@ fn all_findings(out: &mut String, doc: &ReportDocument) {
         let mut message = esc(&text::clean(&f.message));
         if !f.evidence.is_empty() {
             let items: String = f.evidence.iter().map(|e| format!("<li>{}</li>", esc(&text::evidence(e)))).collect();
-            let _ = write!(message, "<details><summary>evidence ({})</summary><ul>{items}</ul></details>", f.evidence.len());
+            let _ = write!(
+                message,
+                "<details><summary>evidence ({})</summary><ul>{items}</ul></details>",
+                f.evidence.len()
+            );
         }
         let _ = write!(
             out,
@@ -225,6 +243,9 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(esc(r#"<img src=x onerror="a('b')">&"#), "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;");
+        assert_eq!(
+            esc(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
     }
 }

@@ -81,10 +81,30 @@ mod tests {
         let variants = [
             history_key(&cluster("https://b", Some("x")), &scope, None).id,
             history_key(&cluster("https://a", Some("y")), &scope, None).id,
-            history_key(&cluster("https://a", Some("x")), &ScopeInfo { namespace: Some("shop".into()), ..scope.clone() }, None).id,
-            history_key(&cluster("https://a", Some("x")), &ScopeInfo { selector: Some("app=web".into()), ..scope.clone() }, None).id,
-            history_key(&cluster("https://a", Some("x")), &ScopeInfo { resource: Some("deploy/web".into()), ..scope.clone() }, None).id,
-            history_key(&cluster("https://a", Some("x")), &ScopeInfo { analyzers: vec!["pod".into()], ..scope.clone() }, None).id,
+            history_key(
+                &cluster("https://a", Some("x")),
+                &ScopeInfo { namespace: Some("shop".into()), ..scope.clone() },
+                None,
+            )
+            .id,
+            history_key(
+                &cluster("https://a", Some("x")),
+                &ScopeInfo { selector: Some("app=web".into()), ..scope.clone() },
+                None,
+            )
+            .id,
+            history_key(
+                &cluster("https://a", Some("x")),
+                &ScopeInfo { resource: Some("deploy/web".into()), ..scope.clone() },
+                None,
+            )
+            .id,
+            history_key(
+                &cluster("https://a", Some("x")),
+                &ScopeInfo { analyzers: vec!["pod".into()], ..scope.clone() },
+                None,
+            )
+            .id,
         ];
         for v in &variants {
             assert_ne!(v, &base);
@@ -96,7 +116,7 @@ mod tests {
         let one = ScopeInfo { analyzers: vec!["pod".into(), "node".into()], ..ScopeInfo::default() };
         let two = ScopeInfo { analyzers: vec!["node".into(), "pod".into()], ..ScopeInfo::default() };
         let src = cluster("https://a", None);
-        assert_eq!(history_key(&src, &one, None), history_key(&src, &two, None));
+        assert_eq!(history_key(&src, &one, None).id, history_key(&src, &two, None).id);
         let named = history_key(&src, &one, Some("nightly"));
         assert_eq!(named, history_key(&cluster("https://other", None), &two, Some("nightly")));
         assert_eq!(named.label, "nightly");

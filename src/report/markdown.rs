@@ -159,7 +159,8 @@ fn evidence(out: &mut String, findings: &[Finding]) {
     }
     let _ = writeln!(out, "### Evidence\n");
     for (i, f) in findings.iter().enumerate().filter(|(_, f)| !f.evidence.is_empty()) {
-        let _ = writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, esc(&text::clean(&f.object.display())));
+        let _ =
+            writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, esc(&text::clean(&f.object.display())));
         for e in &f.evidence {
             let _ = writeln!(out, "- {}", esc(&text::evidence(e)));
         }

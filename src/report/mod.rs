@@ -115,3 +115,58 @@ pub fn render(doc: &ReportDocument) -> Result<Rendered, serde_json::Error> {
         json: serde_json::to_string_pretty(doc)? + "\n",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use mekhanikube_analyzers::{Finding, ObjectRef, Severity};
+
+    use super::*;
+    use crate::document::{ScopeInfo, Source};
+
+    fn finding(name: &str, message: &str) -> Finding {
+        Finding {
+            analyzer: "pod".into(),
+            code: "pod-crash-loop".into(),
+            severity: Severity::High,
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+                uid: None,
+            },
+            parent: None,
+            message: message.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Explanations from src/llm appear in both views, escaped. Set MEKHANIKUBE_DUMP_REPORT=DIR to look at them.
+    #[test]
+    fn explanations_are_rendered_when_present() {
+        let source =
+            Source { mode: "cluster".into(), server: Some("https://10.0.0.1:6443".into()), ..Source::default() };
+        let findings = vec![finding("api-1", "crash <b>looping</b>")];
+        let mut analysis = AnalysisDocument::new(source, ScopeInfo::default(), findings.clone(), Vec::new());
+        analysis.explanations = Some(vec![serde_json::json!({
+            "code": "pod-crash-loop", "severity": "high", "pattern": "container <name> is crash-looping",
+            "findings": findings,
+            "text": "ignored when structured",
+            "explanation": {"cause": "The app exits with 1 at start: a <missing> setting.", "impact": "No replica serves.",
+                            "steps": ["kubectl logs api-1 --previous", "Set DATABASE_URL"], "parsed": true}
+        })]);
+        let key = HistoryKey { id: "0123456789abcdef".into(), label: "test".into() };
+        let diff = super::diff(None, &analysis.findings, analysis.summary.health_score);
+        let doc = ReportDocument::new("report-20261123T140501Z".into(), &key, analysis, diff, Vec::new());
+        let r = render(&doc).unwrap();
+        assert!(r.html.contains(r#"<section id="explanations">"#));
+        assert!(r.html.contains("a &lt;missing&gt; setting.") && !r.html.contains("<missing>"));
+        assert!(r.html.contains("Affects: shop/Pod/api-1"));
+        assert!(r.markdown.contains("## Explanations") && r.markdown.contains("1. kubectl logs api-1 --previous"));
+        assert!(r.markdown.contains("crash \\<b\\>looping\\</b\\>"), "cluster text is escaped in Markdown");
+        if let Some(dir) = std::env::var_os("MEKHANIKUBE_DUMP_REPORT") {
+            std::fs::write(std::path::Path::new(&dir).join("explained.html"), &r.html).unwrap();
+            std::fs::write(std::path::Path::new(&dir).join("explained.md"), &r.markdown).unwrap();
+        }
+    }
+}

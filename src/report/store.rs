@@ -14,6 +14,9 @@ use super::{HistoryKey, RunSummary, checkpoint};
 /// The schema this build writes; a newer one is refused rather than misread.
 const SCHEMA_VERSION: i64 = 1;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Findings are kept for this many runs per key (a run of 3000 findings takes about 2 MB); older runs keep only
+/// their summary row, which is all the trend needs.
+const KEEP_FINDINGS_RUNS: i64 = 100;
 
 const SCHEMA: &str = "
 CREATE TABLE runs (
@@ -67,18 +70,20 @@ pub fn default_history_path() -> Option<PathBuf> {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    keep_findings_runs: i64,
 }
 
 impl History {
     pub fn open(path: &Path) -> Result<History, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
         }
         let sql = |source| StoreError::Sqlite { path: path.display().to_string(), source };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
-        let mut history = History { conn, path: path.to_path_buf() };
+        let mut history = History { conn, path: path.to_path_buf(), keep_findings_runs: KEEP_FINDINGS_RUNS };
         history.migrate()?;
         Ok(history)
     }
@@ -116,9 +121,13 @@ impl History {
             .optional()
             .map_err(self.sql())?;
         let Some((id, run)) = run else { return Ok(None) };
-        let mut stmt = self.conn.prepare("SELECT finding FROM findings WHERE run_id = ?1 ORDER BY seq").map_err(self.sql())?;
-        let texts: Vec<String> =
-            stmt.query_map(params![id], |row| row.get(0)).map_err(self.sql())?.collect::<Result<_, _>>().map_err(self.sql())?;
+        let mut stmt =
+            self.conn.prepare("SELECT finding FROM findings WHERE run_id = ?1 ORDER BY seq").map_err(self.sql())?;
+        let texts: Vec<String> = stmt
+            .query_map(params![id], |row| row.get(0))
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
         let findings = texts
             .iter()
             .map(|t| serde_json::from_str(t))
@@ -152,8 +161,19 @@ impl History {
             "INSERT INTO runs (history_key, history_label, report, generated_at, health_score, total, critical, high,
                                medium, low, info)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![key.id, key.label, run.report, run.generated_at, s.health_score, s.total as i64, s.critical as i64,
-                s.high as i64, s.medium as i64, s.low as i64, s.info as i64],
+            params![
+                key.id,
+                key.label,
+                run.report,
+                run.generated_at,
+                s.health_score,
+                s.total as i64,
+                s.critical as i64,
+                s.high as i64,
+                s.medium as i64,
+                s.low as i64,
+                s.info as i64
+            ],
         )
         .map_err(sql)?;
         let run_id = tx.last_insert_rowid();
@@ -166,11 +186,27 @@ impl History {
                 .map_err(sql)?;
             for (seq, f) in findings.iter().enumerate() {
                 let json = serde_json::to_string(f).expect("a finding always serializes");
-                stmt.execute(params![run_id, seq as i64, f.code, f.severity.as_str(), f.object.api_version,
-                    f.object.kind, f.object.namespace, f.object.name, f.message, json])
-                    .map_err(sql)?;
+                stmt.execute(params![
+                    run_id,
+                    seq as i64,
+                    f.code,
+                    f.severity.as_str(),
+                    f.object.api_version,
+                    f.object.kind,
+                    f.object.namespace,
+                    f.object.name,
+                    f.message,
+                    json
+                ])
+                .map_err(sql)?;
             }
         }
+        tx.execute(
+            "DELETE FROM findings WHERE run_id IN
+                 (SELECT id FROM runs WHERE history_key = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2)",
+            params![key.id, self.keep_findings_runs],
+        )
+        .map_err(sql)?;
         checkpoint("history-insert");
         tx.commit().map_err(sql)
     }
@@ -212,7 +248,13 @@ mod tests {
             analyzer: "pod".into(),
             code: "pod-crash-loop".into(),
             severity: Severity::High,
-            object: ObjectRef { api_version: "v1".into(), kind: "Pod".into(), namespace: None, name: name.into(), uid: None },
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: name.into(),
+                uid: None,
+            },
             parent: None,
             message: "m".into(),
             evidence: Vec::new(),
@@ -220,7 +262,11 @@ mod tests {
     }
 
     fn run(report: &str, findings: &[Finding]) -> RunSummary {
-        RunSummary { report: report.into(), generated_at: "2026-11-23T14:05:01Z".into(), summary: Summary::of(findings) }
+        RunSummary {
+            report: report.into(),
+            generated_at: "2026-11-23T14:05:01Z".into(),
+            summary: Summary::of(findings),
+        }
     }
 
     #[test]
@@ -246,6 +292,29 @@ mod tests {
         assert_eq!(trend, ["r1", "r2"]);
         assert_eq!(h.trend("k1", 1).unwrap()[0].report, "r2", "the limit keeps the newest runs");
         assert_eq!(h.count("k2"), 1);
+    }
+
+    #[test]
+    fn old_runs_keep_their_summary_but_not_their_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = History::open(&dir.path().join("history.sqlite")).unwrap();
+        h.keep_findings_runs = 2;
+        let key = HistoryKey { id: "k".into(), label: "k".into() };
+        let findings = vec![finding("a")];
+        for report in ["r1", "r2", "r3"] {
+            h.record(&key, &run(report, &findings), &findings).unwrap();
+        }
+        let kept: Vec<i64> = h
+            .conn
+            .prepare("SELECT DISTINCT run_id FROM findings ORDER BY run_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(kept, [2, 3]);
+        assert_eq!(h.trend("k", 10).unwrap().len(), 3);
+        assert_eq!(h.previous("k").unwrap().unwrap().1, findings);
     }
 
     #[test]

@@ -51,7 +51,9 @@ pub fn scope(scope: &ScopeInfo) -> String {
         parts.push(format!("resource {}", clean(res)));
     }
     let all = mekhanikube_analyzers::registry().len();
-    if scope.analyzers.len() == all {
+    if scope.analyzers.is_empty() {
+        parts.push("no analyzers".to_string());
+    } else if scope.analyzers.len() == all {
         parts.push(format!("all {all} analyzers"));
     } else {
         parts.push(format!("analyzers {}", clean(&scope.analyzers.join(", "))));
@@ -149,24 +151,54 @@ fn explanation(value: &serde_json::Value) -> Explanation {
         .flatten()
         .collect::<Vec<_>>()
         .join(" \u{b7} ");
-    let body = field(&["explanation", "answer", "text", "markdown", "content"])
+    let mut body = structured(value.get("explanation"))
+        .or_else(|| field(&["explanation", "answer", "text", "markdown", "content"]))
         .unwrap_or_else(|| serde_json::to_string_pretty(value).unwrap_or_default());
-    let objects = value
-        .get("objects")
-        .and_then(|v| v.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|o| match o {
-                    serde_json::Value::String(s) => Some(clean(s)),
-                    other => serde_json::from_value::<ObjectRef>(other.clone()).ok().map(|r| clean(&r.display())),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    if let Some(error) = field(&["error"]) {
+        body.push_str(&format!("\n(not fully explained: {error})"));
+    }
+    // `objects` as refs or strings, else the objects of the problem's findings.
+    let refs = value.get("objects").or_else(|| value.get("findings")).and_then(|v| v.as_array());
+    let mut objects: Vec<String> = Vec::new();
+    for item in refs.into_iter().flatten() {
+        let name = match item {
+            serde_json::Value::String(s) => Some(clean(s)),
+            other => serde_json::from_value::<ObjectRef>(other.get("object").unwrap_or(other).clone())
+                .ok()
+                .map(|r| clean(&r.display())),
+        };
+        if let Some(name) = name.filter(|n| !objects.contains(n)) {
+            objects.push(name);
+        }
+    }
     // The model's text keeps its line breaks; only control characters go.
     let body = crate::sanitize::for_terminal(&body);
     Explanation { heading: clean(if heading.is_empty() { "Explanation" } else { &heading }), body, objects }
+}
+
+/// A structured answer (`cause`, `impact`, `steps`) as text; None when absent or when the model's JSON did not
+/// parse, so that the raw text is shown instead.
+fn structured(value: Option<&serde_json::Value>) -> Option<String> {
+    let v = value.filter(|v| v.is_object())?;
+    if v.get("parsed").and_then(|p| p.as_bool()) == Some(false) {
+        return None;
+    }
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|s| !s.trim().is_empty());
+    let mut parts = Vec::new();
+    if let Some(cause) = text("cause") {
+        parts.push(format!("Cause: {cause}"));
+    }
+    if let Some(impact) = text("impact") {
+        parts.push(format!("Impact: {impact}"));
+    }
+    let steps: Vec<&str> =
+        v.get("steps").and_then(|s| s.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).collect();
+    if !steps.is_empty() {
+        let list: Vec<String> = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
+        parts.push(format!("Steps:\n{}", list.join("\n")));
+    }
+    // Blank lines between the parts: separate paragraphs in Markdown, spaced lines in HTML.
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
 #[cfg(test)]
@@ -194,6 +226,19 @@ mod tests {
         assert_eq!(known.heading, "high \u{b7} pod-crash-loop");
         assert_eq!(known.body, "It crashes.\nFix the config.");
         assert_eq!(known.objects, vec!["shop/Pod/api", "Pod/b"]);
+        let structured = explanation(&serde_json::json!({
+            "code": "pod-oom-killed", "text": "{raw json}", "error": "timed out",
+            "explanation": {"cause": "Too little memory.", "impact": "Restarts.", "steps": ["Raise the limit."], "parsed": true},
+            "findings": [{"object": {"apiVersion": "v1", "kind": "Pod", "name": "w"}}, {"object": {"apiVersion": "v1", "kind": "Pod", "name": "w"}}]
+        }));
+        assert_eq!(
+            structured.body,
+            "Cause: Too little memory.\n\nImpact: Restarts.\n\nSteps:\n1. Raise the limit.\n(not fully explained: timed out)"
+        );
+        assert_eq!(structured.objects, vec!["Pod/w"]);
+        let unparsed =
+            explanation(&serde_json::json!({"text": "plain answer", "explanation": {"parsed": false, "cause": ""}}));
+        assert_eq!(unparsed.body, "plain answer");
         let unknown = explanation(&serde_json::json!({"weird": 1}));
         assert_eq!(unknown.heading, "Explanation");
         assert!(unknown.body.contains("\"weird\": 1"));

@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod errors;
 mod live;
+mod report;

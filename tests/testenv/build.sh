@@ -79,7 +79,10 @@ build_ollama() {
     rm -rf "$tmp"
   fi
   local v="${OLLAMA_VERSION#v}"
-  CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc ${CGO_CPPFLAGS:-}" GOBIN="$dir/bin" go install -trimpath \
+  local cpu_flags="-O3"
+  [[ "$(ollama_cpu_level)" == generic ]] || cpu_flags="-O3 -march=$(ollama_cpu_level)"
+  CGO_ENABLED=1 CGO_CPPFLAGS="-I$inc ${CGO_CPPFLAGS:-}" CGO_CFLAGS="$cpu_flags" CGO_CXXFLAGS="$cpu_flags" \
+    GOBIN="$dir/bin" go install -trimpath \
     -ldflags "-s -w -X=github.com/ollama/ollama/version.Version=$v -X=github.com/ollama/ollama/server.mode=release" \
     "github.com/ollama/ollama@$OLLAMA_VERSION"
   log "ollama: $("$dir/bin/ollama" --version 2>&1 | tail -1)"

@@ -100,10 +100,10 @@ kind: Policy
 omitStages: [RequestReceived]
 rules:
   - level: RequestResponse
-    users: [reader, limited]
+    users: [reader, limited, "system:serviceaccount:mekhanikube:mekhanikube"]
     resources: [{group: "", resources: [secrets]}]
   - level: Metadata
-    users: [reader, limited]
+    users: [reader, limited, "system:serviceaccount:mekhanikube:mekhanikube"]
   - level: None
 EOF
 

@@ -118,11 +118,7 @@ fn run_script(name: &str, args: &[&std::ffi::OsStr]) -> Result<String> {
         .args(args)
         .output()
         .with_context(|| format!("running {}", script.display()))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
         bail!("{} failed ({}):\n{}", script.display(), out.status, text.trim_end());
     }
@@ -141,15 +137,12 @@ fn parse_env_file(path: &Path) -> Result<HashMap<String, String>> {
 }
 
 fn env_value<'a>(env: &'a HashMap<String, String>, key: &str, file: &Path) -> Result<&'a str> {
-    env.get(key)
-        .map(String::as_str)
-        .ok_or_else(|| anyhow!("{key} missing from {}", file.display()))
+    env.get(key).map(String::as_str).ok_or_else(|| anyhow!("{key} missing from {}", file.display()))
 }
 
 fn env_number<T: std::str::FromStr>(env: &HashMap<String, String>, key: &str, file: &Path) -> Result<T> {
     let raw = env_value(env, key, file)?;
-    raw.parse()
-        .map_err(|_| anyhow!("{key}={raw} in {} is not a number", file.display()))
+    raw.parse().map_err(|_| anyhow!("{key}={raw} in {} is not a number", file.display()))
 }
 
 impl TestEnv {
@@ -211,9 +204,7 @@ impl TestEnv {
     /// It is stopped by [`TestEnv::stop`], or when the last clone of the returned value is dropped.
     pub fn start(dir: &Path) -> Result<TestEnv> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("resolving {}", dir.display()))?;
+        let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
         // Registered before up.sh runs, so servers left by a failure half-way are stopped too.
         let guard = Arc::new(StopOnDrop { dir: dir.clone() });
         run_script("up.sh", &[dir.as_os_str()])?;
@@ -229,8 +220,7 @@ impl TestEnv {
 
     /// A client authenticated with the given kubeconfig (one of the three in DIR).
     pub async fn client_for(&self, kubeconfig: &Path) -> Result<Client> {
-        let kc = Kubeconfig::read_from(kubeconfig)
-            .with_context(|| format!("reading {}", kubeconfig.display()))?;
+        let kc = Kubeconfig::read_from(kubeconfig).with_context(|| format!("reading {}", kubeconfig.display()))?;
         let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
             .await
             .with_context(|| format!("loading {}", kubeconfig.display()))?;
@@ -259,9 +249,7 @@ impl TestEnv {
     pub async fn load_fixture(&self, path: &Path) -> Result<LoadStats> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let items = parse_fixture(&text).with_context(|| format!("parsing {}", path.display()))?;
-        self.load_items(items)
-            .await
-            .with_context(|| format!("loading {}", path.display()))
+        self.load_items(items).await.with_context(|| format!("loading {}", path.display()))
     }
 
     /// Same as [`TestEnv::load_fixture`], from memory (for generated scale tests): a `List`, an array of objects,
@@ -285,10 +273,7 @@ impl TestEnv {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", self.audit_log.display())),
         };
-        Ok(parse_audit_log(&text)
-            .into_iter()
-            .filter(|e| e.user == user)
-            .collect())
+        Ok(parse_audit_log(&text).into_iter().filter(|e| e.user == user).collect())
     }
 
     /// Polls the audit log until `done` accepts `user`'s events, or fails after `timeout`. Needed because the API
@@ -344,10 +329,7 @@ fn flatten_into(doc: Value, out: &mut Vec<Value>) -> Result<()> {
         Value::Null => Ok(()),
         Value::Array(items) => items.into_iter().try_for_each(|i| flatten_into(i, out)),
         Value::Object(mut map) => {
-            let is_list = map
-                .get("kind")
-                .and_then(Value::as_str)
-                .is_some_and(|k| k.ends_with("List"))
+            let is_list = map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
                 && map.get("items").is_some_and(Value::is_array);
             if is_list {
                 flatten_into(map.remove("items").unwrap_or_default(), out)
@@ -414,10 +396,7 @@ struct Plan {
 /// limit ranges): created last so they cannot reject or rewrite the rest of the fixture. up.sh disables those
 /// admission plugins anyway; this keeps fixtures loadable against a server that has them on.
 fn is_late(group: &str, kind: &str) -> bool {
-    matches!(
-        (group, kind),
-        ("admissionregistration.k8s.io", _) | ("", "ResourceQuota") | ("", "LimitRange")
-    )
+    matches!((group, kind), ("admissionregistration.k8s.io", _) | ("", "ResourceQuota") | ("", "LimitRange"))
 }
 
 /// Finds the item a reference points at: by the fixture uid if the target declares one, else by group, kind, name
@@ -439,10 +418,7 @@ fn resolve(
     let group = group_of(api_version);
     items.iter().position(|v| {
         let id = ident(v);
-        id.group == group
-            && id.kind == kind
-            && id.name == name
-            && (id.namespace.is_none() || id.namespace == namespace)
+        id.group == group && id.kind == kind && id.name == name && (id.namespace.is_none() || id.namespace == namespace)
     })
 }
 
@@ -538,9 +514,7 @@ fn plan(items: &[Value]) -> Result<Plan> {
     }
     let mut levels = vec![None; items.len()];
     let has_other_refs = |i: usize| links[i].iter().any(|l| !l.owner);
-    let roots = (0..items.len())
-        .filter(|&i| !has_other_refs(i))
-        .chain((0..items.len()).filter(|&i| has_other_refs(i)));
+    let roots = (0..items.len()).filter(|&i| !has_other_refs(i)).chain((0..items.len()).filter(|&i| has_other_refs(i)));
     let mut by_level: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for i in roots {
         level_of(i, items, &links, &mut levels);
@@ -548,10 +522,7 @@ fn plan(items: &[Value]) -> Result<Plan> {
     for (i, level) in levels.into_iter().enumerate() {
         by_level.entry(level.flatten().expect("every item was visited")).or_default().push(i);
     }
-    Ok(Plan {
-        levels: by_level.into_values().collect(),
-        links,
-    })
+    Ok(Plan { levels: by_level.into_values().collect(), links })
 }
 
 /// Fails on ownerReferences that form a cycle: no order could give each owner's uid to its dependents.
@@ -633,10 +604,7 @@ async fn discover(client: &Client) -> Result<Discovery> {
     // Aggregated discovery is two requests; the per-group walk is the fallback for servers without it.
     match Discovery::new(client.clone()).run_aggregated().await {
         Ok(d) => Ok(d),
-        Err(_) => Discovery::new(client.clone())
-            .run()
-            .await
-            .context("API discovery"),
+        Err(_) => Discovery::new(client.clone()).run().await.context("API discovery"),
     }
 }
 
@@ -654,10 +622,6 @@ fn api_for(client: &Client, p: &Prepared) -> Api<DynamicObject> {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &p.ar),
         None => Api::all_with(client.clone(), &p.ar),
     }
-}
-
-fn is_already_exists(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists")
 }
 
 fn is_not_found(e: &kube::Error) -> bool {
@@ -704,11 +668,8 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
     let mut kinds = Vec::with_capacity(items.len());
     for v in &mut items {
         let (ar, caps) = resolve_kind(&discovery, v)?;
-        let meta = v
-            .as_object_mut()
-            .ok_or_else(|| anyhow!("not an object"))?
-            .entry("metadata")
-            .or_insert_with(|| json!({}));
+        let meta =
+            v.as_object_mut().ok_or_else(|| anyhow!("not an object"))?.entry("metadata").or_insert_with(|| json!({}));
         let meta = meta.as_object_mut().ok_or_else(|| anyhow!("metadata is not an object"))?;
         match caps.scope {
             Scope::Namespaced => {
@@ -725,7 +686,9 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
     let mut prepared = Vec::with_capacity(items.len());
     for (v, (ar, caps)) in items.into_iter().zip(kinds) {
         let name = str_at(&v, "/metadata/name")
-            .ok_or_else(|| anyhow!("{} {} without metadata.name (generateName is not supported)", ar.api_version, ar.kind))?
+            .ok_or_else(|| {
+                anyhow!("{} {} without metadata.name (generateName is not supported)", ar.api_version, ar.kind)
+            })?
             .to_string();
         let namespace = str_at(&v, "/metadata/namespace").map(str::to_string);
         let what = format!(
@@ -744,24 +707,13 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
         } else {
             None
         };
-        prepared.push(Prepared {
-            body,
-            status,
-            ar,
-            namespace,
-            name,
-            delete,
-            what,
-        });
+        prepared.push(Prepared { body, status, ar, namespace, name, delete, what });
     }
 
     let mut live_uids: Vec<Option<String>> = vec![None; prepared.len()];
     let mut already_deleting = vec![false; prepared.len()];
     let mut stats = LoadStats::default();
-    let pp = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..Default::default()
-    };
+    let pp = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     for level in &plan.levels {
         let uids = &live_uids;
         let results = for_each_bounded(level, |i| {
@@ -775,12 +727,15 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
                 let api = api_for(client, p);
                 match api.create(pp, &obj).await {
                     Ok(created) => Ok((created.metadata.uid, true, false)),
-                    Err(e) if is_already_exists(&e) => {
-                        let live = api.get(&p.name).await.with_context(|| format!("reading existing {}", p.what))?;
-                        let deleting = live.metadata.deletion_timestamp.is_some();
-                        Ok((live.metadata.uid, false, deleting))
-                    }
-                    Err(e) => Err(anyhow!(e).context(format!("creating {}", p.what))),
+                    // Besides AlreadyExists, a reload gets Forbidden for objects in a Namespace it left
+                    // Terminating: whatever the refusal, an object that is there counts as existing.
+                    Err(e) => match api.get_opt(&p.name).await {
+                        Ok(Some(live)) => {
+                            let deleting = live.metadata.deletion_timestamp.is_some();
+                            Ok((live.metadata.uid, false, deleting))
+                        }
+                        _ => Err(anyhow!(e).context(format!("creating {}", p.what))),
+                    },
                 }
             }
         })
@@ -799,13 +754,9 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
     // Statuses after every create: a Namespace patched to Terminating would refuse objects created in it, so
     // Namespaces go last.
     let with_status: Vec<usize> = (0..prepared.len()).filter(|&i| prepared[i].status.is_some()).collect();
-    let (namespaces, others): (Vec<usize>, Vec<usize>) = with_status
-        .into_iter()
-        .partition(|&i| prepared[i].ar.group.is_empty() && prepared[i].ar.kind == "Namespace");
-    let pat = PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..Default::default()
-    };
+    let (namespaces, others): (Vec<usize>, Vec<usize>) =
+        with_status.into_iter().partition(|&i| prepared[i].ar.group.is_empty() && prepared[i].ar.kind == "Namespace");
+    let pat = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     for batch in [others, namespaces] {
         let done = for_each_bounded(&batch, |i| {
             let p = &prepared[i];
@@ -825,9 +776,7 @@ async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
 
     // Terminating objects cannot be created as such; deleting them leaves them Terminating where a finalizer (or,
     // for a Pod bound to a node, the missing kubelet) holds them.
-    let to_delete: Vec<usize> = (0..prepared.len())
-        .filter(|&i| prepared[i].delete && !already_deleting[i])
-        .collect();
+    let to_delete: Vec<usize> = (0..prepared.len()).filter(|&i| prepared[i].delete && !already_deleting[i]).collect();
     let deleted = for_each_bounded(&to_delete, |i| {
         let p = &prepared[i];
         async move {
@@ -986,10 +935,7 @@ mod tests {
     fn links_point_at_the_referenced_items() {
         let items = shop();
         let plan = plan(&items).unwrap();
-        assert_eq!(
-            plan.links[1],
-            vec![Link { at: "/metadata/ownerReferences/0".into(), target: 2, owner: true }]
-        );
+        assert_eq!(plan.links[1], vec![Link { at: "/metadata/ownerReferences/0".into(), target: 2, owner: true }]);
         assert_eq!(plan.links[0], vec![Link { at: "/involvedObject".into(), target: 1, owner: false }]);
         assert!(plan.links[4].is_empty() && plan.links[5].is_empty());
     }
@@ -1039,7 +985,8 @@ mod tests {
         let d = obj("apps/v1", "Deployment", Some("other"), "web");
         let rs = owned_by(obj("apps/v1", "ReplicaSet", Some("shop"), "web-rs"), "apps/v1", "Deployment", "web", "x");
         let node = obj("v1", "Node", None, "n1");
-        let lease = owned_by(obj("coordination.k8s.io/v1", "Lease", Some("kube-node-lease"), "n1"), "v1", "Node", "n1", "x");
+        let lease =
+            owned_by(obj("coordination.k8s.io/v1", "Lease", Some("kube-node-lease"), "n1"), "v1", "Node", "n1", "x");
         let plan = plan(&[d, rs, node, lease]).unwrap();
         assert!(plan.links[1].is_empty(), "an owner in another namespace is not this one's owner");
         assert_eq!(plan.links[3][0].target, 2);
@@ -1059,7 +1006,8 @@ mod tests {
     fn a_non_owner_reference_cycle_is_not_an_error() {
         // An Endpoints' targetRef to a Pod that names the Endpoints as its owner (odd but legal).
         let mut ep = obj("v1", "Endpoints", Some("x"), "svc");
-        ep["subsets"] = json!([{"addresses": [{"ip": "10.0.0.1", "targetRef": {"kind": "Pod", "name": "p", "namespace": "x"}}]}]);
+        ep["subsets"] =
+            json!([{"addresses": [{"ip": "10.0.0.1", "targetRef": {"kind": "Pod", "name": "p", "namespace": "x"}}]}]);
         let pod = owned_by(obj("v1", "Pod", Some("x"), "p"), "v1", "Endpoints", "svc", "1");
         let plan = plan(&[ep, pod]).unwrap();
         assert_eq!(plan.levels.iter().map(Vec::len).sum::<usize>(), 2);

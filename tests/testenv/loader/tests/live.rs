@@ -32,7 +32,8 @@ fn has(events: &[AuditEvent], verb: &str, resource: &str, name: Option<&str>, co
 async fn fixture_loads_and_reader_is_read_only() -> Result<()> {
     let dir = temp_dir();
     let started = Instant::now();
-    let env = TestEnv::start(&dir).context("starting a test API server (are the binaries built? run tests/testenv/build.sh)")?;
+    let env = TestEnv::start(&dir)
+        .context("starting a test API server (are the binaries built? run tests/testenv/build.sh)")?;
     eprintln!("API server up in {:.1} s ({})", started.elapsed().as_secs_f64(), dir.display());
 
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crashloop.yaml");
@@ -69,14 +70,50 @@ async fn fixture_loads_and_reader_is_read_only() -> Result<()> {
     assert_eq!(event.count, Some(42));
 
     // Owner and object references point at the live objects.
-    let owner_uid = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| m.owner_references.as_ref().unwrap()[0].uid.clone();
+    let owner_uid = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        m.owner_references.as_ref().unwrap()[0].uid.clone()
+    };
     assert_eq!(owner_uid(&rs.metadata), deploy.metadata.uid.clone().unwrap());
     assert_eq!(owner_uid(&pod.metadata), rs.metadata.uid.clone().unwrap());
     assert_eq!(owner_uid(&slice.metadata), svc.metadata.uid.clone().unwrap());
     assert_eq!(event.involved_object.uid, pod.metadata.uid);
-    let target = endpoints.subsets.as_ref().unwrap()[0].not_ready_addresses.as_ref().unwrap()[0].target_ref.as_ref().unwrap();
+    let target =
+        endpoints.subsets.as_ref().unwrap()[0].not_ready_addresses.as_ref().unwrap()[0].target_ref.as_ref().unwrap();
     assert_eq!(target.uid, pod.metadata.uid);
-    assert_eq!(slice.endpoints[0].target_ref.as_ref().unwrap().uid, pod.metadata.uid);
+    assert_eq!(slice.endpoints.as_ref().unwrap()[0].target_ref.as_ref().unwrap().uid, pod.metadata.uid);
+
+    // Terminating objects: created, then deleted; with nothing to finish the deletion they stay.
+    let stuck = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone", "deletionTimestamp": "2025-01-01T00:00:00Z"}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck", "namespace": "gone",
+            "deletionTimestamp": "2025-01-01T00:00:00Z"},
+         "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "i"}]},
+         "status": {"phase": "Running"}}]});
+    let stats = env.load_value(stuck.clone()).await?;
+    assert_eq!(stats, LoadStats { created: 2, status_patched: 1, existing: 0, deleted: 2 });
+    let ns = Api::<k8s_openapi::api::core::v1::Namespace>::all(admin.clone()).get("gone").await?;
+    assert!(ns.metadata.deletion_timestamp.is_some());
+    assert_eq!(ns.status.unwrap().phase.as_deref(), Some("Terminating"));
+    let stuck_pod = Api::<Pod>::namespaced(admin.clone(), "gone").get("stuck").await?;
+    assert!(stuck_pod.metadata.deletion_timestamp.is_some());
+    assert_eq!(stuck_pod.status.unwrap().phase.as_deref(), Some("Running"));
+    // Reloading keeps them as they are (creating in a Terminating namespace would be refused).
+    assert_eq!(env.load_value(stuck).await?, LoadStats { created: 0, status_patched: 1, existing: 2, deleted: 0 });
+
+    // A generated load, for the scale tests' budget.
+    let n = 300;
+    let mut items = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "scale"}})];
+    for i in 0..n {
+        items.push(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{i}"), "namespace": "scale"},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}]}}),
+        );
+    }
+    let t = Instant::now();
+    let stats = env.load_value(json!(items)).await?;
+    eprintln!("{n} pods with status loaded in {:.2} s", t.elapsed().as_secs_f64());
+    assert_eq!((stats.created, stats.status_patched), (n + 1, n));
 
     // The reader reads, and nothing more.
     let reader = env.reader_client().await?;

@@ -1,0 +1,103 @@
+//! The HTML report in a real headless Chromium (Debian's package, installed by tests/testenv/install-chromium.sh):
+//! no console messages (a CSP violation or script error would be one), every finding rendered, a screenshot taken.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::{Bed, after, before, note, write_snapshot};
+use crate::common::{repo_path, run};
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Debian's Chromium, installed by the repo's script when missing. None only off CI, when it cannot be installed.
+fn chromium() -> Option<PathBuf> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let out = std::process::Command::new("bash")
+                .arg(repo_path("tests/testenv/install-chromium.sh"))
+                .output()
+                .unwrap();
+            let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if out.status.success() && path.is_file() {
+                return Some(path);
+            }
+            let why = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(!ci(), "chromium is required under CI and could not be installed: {why}");
+            None
+        })
+        .clone()
+}
+
+/// Runs headless Chromium on a file with the flags that keep it off the network; returns (stdout, stderr).
+fn headless(browser: &Path, page: &Path, extra: &[&str]) -> (String, String) {
+    let work = tempfile::tempdir().unwrap();
+    let (stdout_path, stderr_path) = (work.path().join("stdout"), work.path().join("stderr"));
+    let mut child = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        .args(["--disable-component-update", "--disable-sync", "--no-first-run"])
+        .arg(format!("--user-data-dir={}", work.path().join("profile").display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            assert!(status.success(), "chromium failed ({status}): {stderr}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (std::fs::read_to_string(stdout_path).unwrap(), std::fs::read_to_string(stderr_path).unwrap())
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        note("skipped: chromium is not installed and cannot be (set CI=true to make this fail)");
+        return;
+    };
+    let bed = Bed::new();
+    write_snapshot(&bed.snapshot(), before());
+    assert_eq!(run(&mut bed.report()).code, 0);
+    write_snapshot(&bed.snapshot(), after());
+    assert_eq!(run(&mut bed.report()).code, 0);
+    let page = bed.out().join("latest.html");
+    let doc = bed.latest_json();
+
+    let (dom, log) = headless(&browser, &page, &["--enable-logging=stderr", "--v=0", "--dump-dom"]);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught")).collect();
+    assert!(console.is_empty(), "console messages (CSP violations or script errors): {console:#?}");
+    for list in ["findings"] {
+        for f in doc["analysis"][list].as_array().unwrap() {
+            let name = format!("{}/{}", f["object"]["kind"].as_str().unwrap(), f["object"]["name"].as_str().unwrap());
+            assert!(dom.contains(&name), "{name} missing from the rendered page");
+        }
+    }
+    assert!(dom.contains("Pod/api"), "the resolved finding is shown");
+    assert!(dom.contains("onerror=alert(1)") && !dom.contains("<img"), "markup in cluster text stays text");
+    assert!(dom.contains("<svg") && dom.contains(r#"class="health""#), "the chart is there");
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-latest.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(&browser, &page, &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2000"]);
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (width, height) =
+        (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((width, height), (1280, 2000));
+    assert!(png.len() > 40_000, "the screenshot looks blank ({} bytes): {}", png.len(), shot.display());
+}

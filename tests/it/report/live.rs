@@ -1,0 +1,122 @@
+//! The deploy/ manifests on the real test bed: they apply, and the CLI with a token of their service account
+//! writes full reports (one problem fixed and one introduced between two runs) while the audit log shows only
+//! read verbs for that account.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use mekhanikube_testenv::TestEnv;
+use serde_json::{Value, json};
+
+use super::deploy::{RBAC, cronjob_args, kinds_read};
+use super::{after, before, html_section, key, keys, md_section};
+use crate::common::{json, mekhanikube, repo_path, run};
+
+const SA_USER: &str = "system:serviceaccount:mekhanikube:mekhanikube";
+const NAMESPACE: &str = "mk-report-live";
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+fn kubectl(env: &TestEnv, args: &[&str]) -> String {
+    let out = Command::new(&env.kubectl).arg("--kubeconfig").arg(&env.admin_kubeconfig).args(args).output().unwrap();
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The shop pods in the test namespace, as the API server would take them (it assigns uids).
+fn shop(pods: Vec<Value>) -> Value {
+    let mut items = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})];
+    for mut pod in pods {
+        pod["metadata"]["namespace"] = json!(NAMESPACE);
+        pod["metadata"].as_object_mut().unwrap().remove("uid");
+        items.push(pod);
+    }
+    json!({"apiVersion": "v1", "kind": "List", "items": items})
+}
+
+/// A kubeconfig with a TokenRequest token of the CronJob's service account.
+fn service_account_kubeconfig(env: &TestEnv, path: &Path) {
+    let token = kubectl(env, &["create", "token", "mekhanikube", "-n", "mekhanikube", "--duration=1h"]);
+    let admin: Value = serde_saphyr::from_str(&std::fs::read_to_string(&env.admin_kubeconfig).unwrap()).unwrap();
+    let ca = admin["clusters"][0]["cluster"]["certificate-authority-data"].as_str().expect("CA data").to_string();
+    let config = json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "testenv", "cluster": {"server": env.apiserver_url, "certificate-authority-data": ca}}],
+        "users": [{"name": "mekhanikube", "user": {"token": token.trim()}}],
+        "contexts": [{"name": "cronjob", "context": {"cluster": "testenv", "user": "mekhanikube"}}],
+        "current-context": "cronjob",
+    });
+    std::fs::write(path, serde_json::to_string(&config).unwrap()).unwrap();
+}
+
+#[test]
+fn cronjob_service_account_writes_full_reports_with_read_verbs_only() {
+    let env = TestEnv::from_env();
+    let deploy = repo_path("deploy");
+    let deploy = deploy.to_str().unwrap();
+    // Server-side dry run needs the namespace to exist (NamespaceLifecycle), so it is created first.
+    kubectl(&env, &["apply", "-f", &format!("{deploy}/namespace.yaml")]);
+    let dry = kubectl(&env, &["apply", "--dry-run=server", "-k", deploy]);
+    assert!(dry.contains("cronjob.batch/mekhanikube-report") && dry.contains("(server dry run)"), "{dry}");
+    kubectl(&env, &["apply", "-k", deploy]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("cronjob.kubeconfig");
+    service_account_kubeconfig(&env, &kubeconfig);
+    let reports = dir.path().join("reports");
+    let report = || {
+        run(mekhanikube()
+            .args(cronjob_args(&reports))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["--namespace", NAMESPACE]))
+    };
+
+    block_on(env.load_value(shop(before()))).expect("first state loads");
+    let first = report();
+    assert_eq!(first.code, 1, "the first run's high findings are new (--fail-on-new=high): {}", first.stderr);
+    let doc = json(&std::fs::read_to_string(reports.join("latest.json")).unwrap());
+    assert!(
+        doc["analysis"]["skipped"].as_array().unwrap().is_empty(),
+        "the role reads every kind: {}",
+        doc["analysis"]["skipped"]
+    );
+    assert_eq!(doc["analysis"]["source"]["mode"], "cluster");
+
+    // Fix one problem and introduce another: statuses are rewritten in place.
+    block_on(env.load_value(shop(after()))).expect("second state loads");
+    let second = report();
+    assert_eq!(second.code, 1, "the image pull failure is new and high: {}", second.stderr);
+    let doc = json(&std::fs::read_to_string(reports.join("latest.json")).unwrap());
+    assert_eq!(keys(&doc["diff"]["new"]), [key("pod-image-pull-failed", "Pod/web")]);
+    assert_eq!(keys(&doc["diff"]["resolved"]), [key("pod-crash-loop", "Pod/api")]);
+    assert_eq!(keys(&doc["diff"]["persisting"]), [key("pod-container-restarted", "Pod/flaky")]);
+    let md = std::fs::read_to_string(reports.join("latest.md")).unwrap();
+    assert!(md_section(&md, "New findings (1)").contains("Pod/web"));
+    assert!(md_section(&md, "Resolved findings (1)").contains("Pod/api"));
+    let html = std::fs::read_to_string(reports.join("latest.html")).unwrap();
+    assert!(html_section(&html, "new").contains("Pod/web") && html_section(&html, "resolved").contains("Pod/api"));
+    assert!(reports.join("history.sqlite").is_file(), "the history lives beside the reports, as in the PVC");
+
+    // The audit log: only reads, none refused, every kind listed.
+    let wanted: Vec<&str> = kinds_read()
+        .iter()
+        .map(|k| RBAC.iter().find(|(kind, _, _)| kind == k).map(|(_, _, plural)| *plural).unwrap())
+        .collect();
+    let events = block_on(env.wait_for_audit(SA_USER, Duration::from_secs(15), |events| {
+        wanted.iter().all(|p| events.iter().any(|e| e.verb == "list" && e.resource.as_deref() == Some(p)))
+    }))
+    .unwrap_or_else(|e| {
+        panic!("{e:#}\n(the audit policy in tests/testenv/up.sh must record {SA_USER} for this check)")
+    });
+    for e in &events {
+        assert!(["get", "list", "watch"].contains(&e.verb.as_str()), "{SA_USER} sent {} {}", e.verb, e.request_uri);
+        assert_ne!(e.code, Some(403), "refused: {} {}", e.verb, e.request_uri);
+        if let Some(kind) = &e.response_kind {
+            assert_ne!(kind, "SecretList", "Secret values were read: {}", e.request_uri);
+        }
+    }
+}
