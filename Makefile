@@ -24,7 +24,7 @@ lint:
 
 ## Tests that need no test bed (fixtures, mock HTTP, CLI on snapshots).
 unit:
-	$(CARGO) test --locked --workspace -- --skip live::
+	$(CARGO) test --locked --workspace -- --skip live
 
 ## Builds what is missing (the first run takes 20-35 minutes on 2 cores), starts a local API server and Ollama,
 ## loads a small broken shop, and analyzes it live with explanations.

@@ -163,11 +163,15 @@ pub struct LlmArgs {
     #[arg(long, help_heading = "Explanations")]
     pub anonymize: bool,
     /// Allow an Ollama that is not on this host (forces --anonymize).
-    #[arg(long, help_heading = "Explanations")]
+    #[arg(long, env = "MEKHANIKUBE_ALLOW_REMOTE_LLM", value_parser = clap::builder::FalseyValueParser::new(),
+          help_heading = "Explanations")]
     pub allow_remote_llm: bool,
     /// A directory of prompt templates overriding the built-in ones, file by file.
     #[arg(long, value_name = "DIR", help_heading = "Explanations")]
     pub prompts: Option<PathBuf>,
+    /// Most tokens per answer, so a rambling model cannot run for minutes.
+    #[arg(long, value_name = "N", default_value_t = 800, help_heading = "Explanations")]
+    pub llm_max_tokens: u32,
     /// Seconds to wait for the model's first token.
     #[arg(long, value_name = "SECONDS", default_value_t = 120, help_heading = "Explanations")]
     pub llm_timeout: u64,

@@ -68,7 +68,8 @@ impl AnalysisDocument {
     }
 }
 
-/// The JSON Schema of [`AnalysisDocument`], as published in docs/.
+/// The JSON Schema of [`AnalysisDocument`], as published in docs/ (checked by a test).
+#[cfg(test)]
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(AnalysisDocument);
     serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"

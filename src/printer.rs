@@ -54,11 +54,6 @@ impl Printer {
         let _ = writeln!(anstream::stderr(), "\x1b[1;31merror:\x1b[0m {text}");
     }
 
-    /// Whether stdout is a terminal, for choosing streamed text over buffered output.
-    pub fn stdout_is_terminal(&self) -> bool {
-        std::io::stdout().is_terminal()
-    }
-
     /// A progress bar on stderr; hidden when stderr is not a terminal or with -q.
     pub fn progress(&self, total: u64, message: &str) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(Some(total), self.progress_target());
@@ -87,10 +82,5 @@ impl Printer {
         } else {
             ProgressDrawTarget::stderr()
         }
-    }
-
-    /// Whether colour escapes written to stdout will be kept.
-    pub fn stdout_colored(&self) -> bool {
-        !matches!(anstream::AutoStream::choice(&std::io::stdout()), anstream::ColorChoice::Never)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mekhanikube_analyzers::{Analyzer, LabelQuery, ResourceRef, Scope, Severity, select};
 
-use crate::cli::{ClusterArgs, OutputFormat, ScopeArgs, SeverityArg};
+use crate::cli::{ClusterArgs, ScopeArgs, SeverityArg};
 use crate::cluster::ClusterOptions;
 use crate::document::ScopeInfo;
 
@@ -75,8 +75,4 @@ pub fn snapshot_path(path: &Option<PathBuf>) -> Result<Option<PathBuf>, Settings
         Some(p) if !p.exists() => Err(SettingsError::MissingSnapshot(p.display().to_string())),
         other => Ok(other.clone()),
     }
-}
-
-pub fn is_machine_format(format: OutputFormat) -> bool {
-    matches!(format, OutputFormat::Json | OutputFormat::Yaml)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use mekhanikube_analyzers::{Snapshot, Summary, run};
 
-use super::{EXIT_FINDINGS, EXIT_OK, read_cluster, read_snapshot_files};
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain, read_cluster, read_snapshot_files};
 use crate::cli::{AnalyzeArgs, ClusterArgs, OutputFormat, ScopeArgs};
 use crate::document::{AnalysisDocument, Source};
 use crate::printer::Printer;
@@ -14,17 +14,46 @@ use crate::{render, settings};
 pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result<u8> {
     let min_severity = settings::severity(args.min_severity);
     let fail_on = settings::severity(args.fail_on);
-    let (mut doc, _snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
+    let explain =
+        if args.llm.explain { Some(explain::settings(&args.llm, args.output != OutputFormat::Text)?) } else { None };
+    let (mut doc, snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
     let failing = doc.findings.iter().any(|f| f.severity.at_least(fail_on));
     doc.findings.retain(|f| f.severity.at_least(min_severity));
     doc.summary = Summary::of(&doc.findings);
-    let rendered = match args.output {
-        OutputFormat::Text => render::text(&doc, None),
-        OutputFormat::Json => render::json(&doc)?,
-        OutputFormat::Yaml => render::yaml(&doc)?,
-    };
-    printer.out(&rendered);
-    Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+
+    // Findings are printed in full before any explanation, so a slow or dead model loses nothing.
+    let mut explain_failed = false;
+    match args.output {
+        OutputFormat::Text => {
+            printer.out(&render::text(&doc, None));
+            if let Some(settings) = &explain {
+                let (_, report) = explain::explain(printer, settings, &snapshot, &doc.findings, true).await;
+                if let Some(line) = explain::summary_line(&report) {
+                    printer.error(&line);
+                    explain_failed = report.had_error() || report.cancelled;
+                }
+            }
+        }
+        OutputFormat::Json | OutputFormat::Yaml => {
+            if let Some(settings) = &explain {
+                let (entries, report) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+                doc.explanations = Some(entries);
+                if let Some(line) = explain::summary_line(&report) {
+                    printer.error(&line);
+                    explain_failed = report.had_error() || report.cancelled;
+                }
+            }
+            let rendered = if args.output == OutputFormat::Json { render::json(&doc)? } else { render::yaml(&doc)? };
+            printer.out(&rendered);
+        }
+    }
+    Ok(if explain_failed {
+        EXIT_ERROR
+    } else if failing {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Reads (live or from files), runs the selected analyzers, applies the scope: the analysis every command shares.

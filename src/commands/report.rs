@@ -40,6 +40,10 @@ pub struct ReportArgs {
     /// run, every finding is new). Without it, a written report exits 0.
     #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Report")]
     pub fail_on_new: Option<SeverityArg>,
+    /// Keep only the newest N timestamped report sets in --out, deleting older ones after writing [default: keep
+    /// all]. latest.* and files not named by mekhanikube are never deleted.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Report")]
+    pub keep_reports: Option<u32>,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -75,6 +79,9 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
     history.record(&key, &report_doc.run_summary(), &report_doc.analysis.findings)?;
     checkpoint("history");
     report::write_latest(&args.out, &rendered)?;
+    if let Some(keep) = args.keep_reports {
+        report::files::prune(&args.out, keep as usize)?;
+    }
     drop(lock);
 
     let d = &report_doc.diff;

@@ -802,6 +802,7 @@ async fn after_two_timeouts_the_rest_is_not_tried() {
     let c = OllamaClient::new(&url, Timeouts { first_token: Duration::from_millis(200), ..quick_timeouts() }).unwrap();
     let mut opts = options(None);
     opts.preflight = false;
+    opts.concurrency = 1;
     let report = explain(&c, &Snapshot::default(), &problems, &opts, std::future::pending(), &mut NullSink).await;
     assert_eq!(report.model_requests, 2);
     assert_eq!(connections.load(Ordering::SeqCst), 2);

@@ -2,7 +2,7 @@
 
 mod text;
 
-pub use text::text;
+pub use text::{evidence_line, text};
 
 use crate::document::AnalysisDocument;
 

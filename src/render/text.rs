@@ -108,7 +108,8 @@ fn details(index: usize, f: &Finding) -> String {
     out
 }
 
-fn evidence_line(e: &Evidence) -> String {
+/// One line describing a piece of evidence, shared by the terminal view and reports. Not sanitized.
+pub fn evidence_line(e: &Evidence) -> String {
     match e {
         Evidence::Condition { condition, status, reason, message } => {
             let mut line = format!("condition {condition}={status}");
@@ -136,7 +137,7 @@ fn evidence_line(e: &Evidence) -> String {
         }
         Evidence::Event(ev) => {
             let when = ev.last_time.as_deref().map(|t| format!(", last {t}")).unwrap_or_default();
-            format!("event {} ×{}{when}: {}", ev.reason, ev.count, ev.message)
+            format!("event {} {} ×{}{when}: {}", ev.event_type, ev.reason, ev.count, ev.message)
         }
         Evidence::Field { name, value } => format!("{name}: {value}"),
     }

@@ -72,6 +72,49 @@ pub fn write_latest(out: &Path, rendered: &Rendered) -> Result<(), FilesError> {
     Ok(())
 }
 
+/// Deletes all but the newest `keep` timestamped report sets in `out`; `latest.*` and other files are left alone.
+/// Returns how many sets were deleted.
+pub fn prune(out: &Path, keep: usize) -> Result<usize, FilesError> {
+    let err = |source| FilesError::Write { path: out.display().to_string(), source };
+    let mut stems: Vec<String> = std::fs::read_dir(out)
+        .map_err(err)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let (stem, ext) = name.rsplit_once('.')?;
+            (EXTENSIONS.contains(&ext) && is_report_stem(stem)).then(|| stem.to_string())
+        })
+        .collect();
+    // Names sort by time: the timestamp is fixed-width, and a same-second `-N` sorts after its base name.
+    stems.sort();
+    stems.dedup();
+    let old = stems.len().saturating_sub(keep);
+    for stem in &stems[..old] {
+        for ext in EXTENSIONS {
+            match std::fs::remove_file(out.join(format!("{stem}.{ext}"))) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
+                _ => {}
+            }
+        }
+    }
+    Ok(old)
+}
+
+/// `report-YYYYMMDDTHHMMSSZ` with an optional `-N`: only files this tool named are ever pruned.
+fn is_report_stem(stem: &str) -> bool {
+    let Some(rest) = stem.strip_prefix("report-") else { return false };
+    let (ts, suffix) = rest.split_at(rest.len().min(16));
+    let ts_ok = ts.len() == 16
+        && ts.char_indices().all(|(i, c)| match i {
+            8 => c == 'T',
+            15 => c == 'Z',
+            _ => c.is_ascii_digit(),
+        });
+    ts_ok
+        && (suffix.is_empty()
+            || suffix.strip_prefix('-').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+}
+
 fn contents(rendered: &Rendered) -> [(&'static str, &str); 3] {
     [("md", &rendered.markdown), ("html", &rendered.html), ("json", &rendered.json)]
 }
@@ -115,6 +158,29 @@ mod tests {
         assert_eq!(again, "report-20261123T140501Z-2");
         assert!(write_reports(dir.path(), &stem, &rendered("b")).is_err(), "an existing report is never replaced");
         assert_eq!(std::fs::read_to_string(dir.path().join(format!("{stem}.md"))).unwrap(), "md a");
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_sets_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for stem in ["report-20261123T140501Z", "report-20261123T140501Z-2", "report-20261123T150000Z"] {
+            write_reports(dir.path(), stem, &rendered(stem)).unwrap();
+        }
+        write_latest(dir.path(), &rendered("l")).unwrap();
+        std::fs::write(dir.path().join("report-notes.md"), "mine").unwrap();
+        std::fs::write(dir.path().join("history.sqlite"), "db").unwrap();
+        assert_eq!(prune(dir.path(), 2).unwrap(), 1);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert!(!left.iter().any(|n| n.starts_with("report-20261123T140501Z.")), "{left:?}");
+        assert!(left.contains(&"report-20261123T140501Z-2.html".to_string()), "{left:?}");
+        assert!(left.contains(&"report-notes.md".to_string()) && left.contains(&"latest.json".to_string()));
+        assert_eq!(prune(dir.path(), 5).unwrap(), 0);
+        assert!(is_report_stem("report-20261123T140501Z-12"));
+        assert!(!is_report_stem("report-20261123T140501Z-") && !is_report_stem("report-2026112XT140501Z"));
     }
 
     #[test]

@@ -97,38 +97,7 @@ pub fn parent(finding: &Finding) -> Option<String> {
 }
 
 pub fn evidence(e: &Evidence) -> String {
-    let line = match e {
-        Evidence::Condition { condition, status, reason, message } => {
-            let mut line = format!("condition {condition}={status}");
-            if let Some(r) = reason {
-                line.push_str(&format!(" ({r})"));
-            }
-            if let Some(m) = message {
-                line.push_str(&format!(": {m}"));
-            }
-            line
-        }
-        Evidence::ContainerState { container, init, state, reason, message, exit_code, restart_count } => {
-            let mut line = format!("{}container {container} {state}", if *init { "init " } else { "" });
-            if let Some(r) = reason {
-                line.push_str(&format!(" {r}"));
-            }
-            if let Some(code) = exit_code {
-                line.push_str(&format!(" exit {code}"));
-            }
-            line.push_str(&format!(", {restart_count} restarts"));
-            if let Some(m) = message {
-                line.push_str(&format!(": {m}"));
-            }
-            line
-        }
-        Evidence::Event(ev) => {
-            let last = ev.last_time.as_deref().map(|t| format!(", last {t}")).unwrap_or_default();
-            format!("event {} {} \u{d7}{}{last}: {}", ev.event_type, ev.reason, ev.count, ev.message)
-        }
-        Evidence::Field { name, value } => format!("{name}: {value}"),
-    };
-    clean(&line)
+    clean(&crate::render::evidence_line(e))
 }
 
 /// One explanation, whatever shape src/llm gives it: a heading, the model's text, and the objects it covers.

@@ -5,4 +5,6 @@ mod cli;
 mod common;
 mod errors;
 mod live;
+mod live_explain;
+mod proxy;
 mod report;

@@ -360,6 +360,25 @@ fn history_is_kept_per_source_and_scope_or_per_named_key() {
     assert!(state.path().join("mekhanikube/history.sqlite").is_file());
 }
 
+#[test]
+fn keep_reports_deletes_old_sets_but_not_latest_or_history() {
+    let bed = Bed::new();
+    write_snapshot(&bed.snapshot(), before());
+    for _ in 0..3 {
+        let out = run(bed.report().args(["--keep-reports", "2"]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let stems = bed.stems();
+    assert_eq!(stems.len(), 2, "{stems:?}");
+    let runs = bed.runs();
+    assert_eq!(runs.len(), 3, "the history keeps every run");
+    assert_eq!(stems, runs[1..], "the newest sets are kept");
+    assert_eq!(bed.latest_json()["report"], runs[2].as_str());
+    for ext in ["md", "html"] {
+        assert!(!bed.out().join(format!("{}.{ext}", runs[0])).exists());
+    }
+}
+
 /// Says on the test's stderr why a check was left out (shown with --nocapture or when the test fails).
 #[allow(clippy::print_stderr)]
 fn note(text: &str) {

@@ -1,0 +1,152 @@
+//! `--explain` for `analyze` and `report`: settings from flags, a terminal sink that streams answers, and the
+//! per-problem results that go into JSON/YAML documents and reports.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mekhanikube_analyzers::{Finding, Snapshot};
+use owo_colors::OwoColorize;
+
+use crate::cli::LlmArgs;
+use crate::llm::{
+    self, Cache, ChatOptions, ExplainOptions, ExplainReport, ExplainSink, NullSink, OllamaClient, OutcomeStatus,
+    Problem, ProblemOutcome, PromptSet, Timeouts,
+};
+use crate::printer::Printer;
+use crate::sanitize::for_terminal;
+
+/// Everything `--explain` needs, checked before the cluster is read so a bad URL fails at once.
+pub struct ExplainSettings {
+    client: OllamaClient,
+    options: ExplainOptions,
+}
+
+pub fn settings(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
+    let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
+    let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
+    let client = OllamaClient::new(endpoint.url.as_str(), timeouts)?;
+    let prompts = match &args.prompts {
+        Some(dir) => {
+            PromptSet::from_dir(dir).with_context(|| format!("loading prompt templates from {}", dir.display()))?
+        }
+        None => PromptSet::builtin(),
+    };
+    let options = ExplainOptions {
+        model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
+        language: args.language.clone(),
+        structured,
+        concurrency: args.llm_concurrency.max(1),
+        cache: if args.no_cache { None } else { Cache::at_default() },
+        anonymize: args.anonymize || endpoint.force_anonymize,
+        prompts,
+        chat: ChatOptions { num_predict: Some(args.llm_max_tokens.max(1) as i32), ..ChatOptions::default() },
+        ..ExplainOptions::default()
+    };
+    Ok(ExplainSettings { client, options })
+}
+
+/// Explains the findings, grouped into problems. With `stream`, answers are printed as they arrive; either way
+/// the per-problem results come back for documents. Ctrl-C stops generation and keeps what was printed.
+pub async fn explain(
+    printer: &Printer,
+    settings: &ExplainSettings,
+    snapshot: &Snapshot,
+    findings: &[Finding],
+    stream: bool,
+) -> (Vec<serde_json::Value>, ExplainReport) {
+    let problems = llm::group_findings(findings);
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let report = if stream {
+        if !problems.is_empty() {
+            printer.out(&format!(
+                "\n{} {} problem(s) with {} (local)\n",
+                "Explanations:".bold(),
+                problems.len(),
+                for_terminal(&settings.options.model)
+            ));
+        }
+        let mut sink = TerminalSink { printer, total: problems.len() };
+        llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut sink).await
+    } else {
+        llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await
+    };
+    let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
+    (entries, report)
+}
+
+/// One line for stderr when something went wrong, so the exit code's reason is visible.
+pub fn summary_line(report: &ExplainReport) -> Option<String> {
+    if let Some(fatal) = &report.fatal {
+        return Some(format!("explanations unavailable: {fatal}"));
+    }
+    if report.cancelled {
+        return Some("explanations stopped by the user".to_string());
+    }
+    (report.failed > 0).then(|| format!("{} problem(s) could not be explained (see above)", report.failed))
+}
+
+fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> serde_json::Value {
+    let objects: Vec<String> = problem.objects().iter().map(|o| o.display()).collect();
+    let mut entry = serde_json::json!({
+        "code": problem.code,
+        "severity": problem.severity,
+        "ownerKind": problem.owner_kind,
+        "pattern": problem.pattern,
+        "objects": objects,
+        "status": outcome.status,
+        "cached": outcome.cached,
+        "text": outcome.text,
+    });
+    if let Some(explanation) = &outcome.explanation {
+        entry["explanation"] = serde_json::to_value(explanation).unwrap_or_default();
+    }
+    if let Some(error) = &outcome.error {
+        entry["error"] = serde_json::Value::String(error.clone());
+    }
+    if !outcome.warnings.is_empty() {
+        entry["warnings"] = serde_json::to_value(&outcome.warnings).unwrap_or_default();
+    }
+    entry
+}
+
+/// Streams each answer under a heading naming the problem and the objects it covers.
+struct TerminalSink<'a> {
+    printer: &'a Printer,
+    total: usize,
+}
+
+impl ExplainSink for TerminalSink<'_> {
+    fn problem_start(&mut self, index: usize, problem: &Problem) {
+        let objects: Vec<String> = problem.objects().iter().map(|o| for_terminal(&o.display())).collect();
+        let shown = objects.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = objects.len().saturating_sub(3);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        self.printer.out(&format!(
+            "\n{} {} {} — {} object(s): {shown}{more}\n",
+            format!("[{}/{}]", index + 1, self.total).bold(),
+            problem.severity.as_str().to_uppercase().bold(),
+            problem.code.cyan(),
+            objects.len()
+        ));
+    }
+
+    fn token(&mut self, _index: usize, text: &str) {
+        self.printer.out(text);
+    }
+
+    fn problem_end(&mut self, _index: usize, outcome: &ProblemOutcome) {
+        match (&outcome.status, &outcome.error) {
+            (OutcomeStatus::Explained, _) => {
+                let cached = if outcome.cached { " (cached)".dimmed().to_string() } else { String::new() };
+                self.printer.out(&format!("{cached}\n"));
+            }
+            (_, Some(error)) => self.printer.out(&format!("\n{} {}\n", "explanation unavailable:".yellow(), error)),
+            (_, None) => self.printer.out("\n"),
+        }
+        for warning in &outcome.warnings {
+            self.printer.warn(warning);
+        }
+    }
+}
