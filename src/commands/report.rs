@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_FINDINGS, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain};
 use crate::cli::{ClusterArgs, LlmArgs, ScopeArgs, SeverityArg};
 use crate::commands::analyze::analysis;
 use crate::printer::Printer;
@@ -54,12 +54,17 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
         None => report::default_history_path()
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
-    let (doc, _snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
-    // Seam for explanations: src/llm fills `doc.explanations` here from `args.llm` and `_snapshot`; every view
-    // renders them when present. Until then the flags are accepted (the CronJob and compose pass them) and a
-    // report is still written.
-    if args.llm.explain {
-        printer.warn("--explain is not wired into reports yet; writing the report without explanations");
+    let explain_settings = if args.llm.explain { Some(explain::settings(&args.llm, true)?) } else { None };
+    let (mut doc, snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
+    // A report is written even when the model fails: the explanations then carry their error.
+    let mut explain_failed = false;
+    if let Some(settings) = &explain_settings {
+        let (entries, outcome) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+        doc.explanations = Some(entries);
+        if let Some(line) = explain::summary_line(&outcome) {
+            printer.error(&line);
+            explain_failed = outcome.had_error() || outcome.cancelled;
+        }
     }
     checkpoint("analysis");
 
@@ -95,5 +100,11 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
         report_doc.analysis.summary.health_score,
     ));
     let failing = args.fail_on_new.is_some_and(|s| d.has_new_at_least(settings::severity(s)));
-    Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+    Ok(if explain_failed {
+        EXIT_ERROR
+    } else if failing {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

@@ -208,3 +208,15 @@ fn hostile_object_names_cannot_drive_the_terminal() {
         "escape sequences from the cluster were printed"
     );
 }
+
+#[test]
+fn cache_clear_empties_the_cache_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("mekhanikube/explanations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{}.json", "ab".repeat(32))), "{}").unwrap();
+    let out = run(mekhanikube().args(["cache", "clear"]).env("XDG_CACHE_HOME", home.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("removed 1 cached explanation"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 0);
+}

@@ -185,7 +185,7 @@ fn api_server_stopped_mid_run_gives_a_clear_error() {
     let dir = tempfile::Builder::new().prefix("mekhanikube-fault-").tempdir().unwrap();
     let env = TestEnv::start(dir.path()).expect("fault API server starts");
     let _stop = StopOnDrop(&env);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
         .args(["analyze", "--request-timeout", "5", "--connect-timeout", "2", "-o", "json", "--kubeconfig"])
         .arg(&env.reader_kubeconfig)
         .env("MEKHANIKUBE_TEST_SLOW_LIST_MS", "400")

@@ -55,7 +55,7 @@ fn identical_pods_cost_one_model_call_and_a_second_run_none() {
     let cache = tempfile::tempdir().unwrap();
     let first = run(&mut explain_cmd(env, &proxy.url, cache.path()));
     assert_eq!(first.code, 1, "findings at high, explanation fine: {}", first.stderr);
-    assert_eq!(first.stdout.matches("pod-crash-loop").count() >= PODS, true, "{}", first.stdout);
+    assert!(first.stdout.matches("pod-crash-loop").count() >= PODS, "{}", first.stdout);
     assert!(first.stdout.contains(&format!("{PODS} object(s)")), "one problem covers every pod: {}", first.stdout);
     assert_eq!(proxy.chat_requests(), 1, "{PODS} identical pods must cost exactly one model request");
 
@@ -127,7 +127,7 @@ fn missing_model_prints_findings_and_says_how_to_pull() {
         .arg(&env.reader_kubeconfig)
         .env("XDG_CACHE_HOME", cache.path()));
     assert_eq!(out.code, 2, "an explanation error is an error: {}", out.stderr);
-    assert_eq!(out.stdout.matches("pod-crash-loop").count() >= PODS, true, "findings printed in full: {}", out.stdout);
+    assert!(out.stdout.matches("pod-crash-loop").count() >= PODS, "findings printed in full: {}", out.stdout);
     assert!(out.stderr.contains("ollama pull no-such-model:1b"), "{}", out.stderr);
 }
 
