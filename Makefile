@@ -17,6 +17,7 @@ build:
 ## The full suite: format, lints, unit and fixture tests, and the live tests against the real test bed.
 test: lint
 	MEKHANIKUBE_TESTENV_DIR=$(TEST_DIR) $(TESTENV)/with-testenv.sh $(CARGO) test --locked --workspace
+	$(TESTENV)/check-audit.sh $(TEST_DIR)
 
 lint:
 	$(CARGO) fmt --all --check

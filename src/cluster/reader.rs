@@ -210,3 +210,132 @@ async fn list_secret_metadata(api: Api<Secret>) -> Result<Vec<serde_json::Value>
         .map(|partial| serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": partial.metadata}))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use http::{Request, Response};
+    use kube::client::Body;
+    use mekhanikube_analyzers::Kind;
+
+    use super::*;
+    use crate::cluster::ReadOnlyLayer;
+
+    #[derive(Clone, Debug)]
+    struct Seen {
+        method: String,
+        path: String,
+        query: String,
+        accept: String,
+    }
+
+    struct Quiet;
+    impl ReadProgress for Quiet {
+        fn kind_done(&self, _: Kind, _: usize) {}
+    }
+
+    /// A fake API server at the request level: answers every list with an empty list of the right shape
+    /// and records what was asked.
+    fn fake_client(seen: Arc<Mutex<Vec<Seen>>>) -> Client {
+        let service = tower::service_fn(move |req: Request<Body>| {
+            let seen = seen.clone();
+            async move {
+                let accept = req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let record = Seen {
+                    method: req.method().to_string(),
+                    path: req.uri().path().to_string(),
+                    query: req.uri().query().unwrap_or("").to_string(),
+                    accept: accept.to_string(),
+                };
+                let body = if accept.contains("as=PartialObjectMetadataList") {
+                    r#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadataList","metadata":{},"items":[{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":{"name":"db-password","namespace":"shop"}}]}"#
+                } else {
+                    r#"{"apiVersion":"v1","kind":"List","metadata":{},"items":[]}"#
+                };
+                seen.lock().unwrap().push(record);
+                Ok::<_, std::convert::Infallible>(Response::new(Body::from(body.as_bytes().to_vec())))
+            }
+        });
+        let service = tower::ServiceBuilder::new().layer(ReadOnlyLayer).service(service);
+        Client::new(service, "default")
+    }
+
+    #[tokio::test]
+    async fn lists_each_kind_once_and_secrets_as_metadata_only() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let client = fake_client(seen.clone());
+        let info = ClusterInfo { context: None, server: "https://fake".into() };
+        let kinds: BTreeSet<Kind> = Kind::ALL.iter().copied().collect();
+        let builder = read(&client, &info, &kinds, None, Duration::from_secs(5), &Quiet).await.expect("reads");
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), Kind::ALL.len(), "one request per kind: {seen:#?}");
+        for kind in Kind::ALL {
+            let hits: Vec<&Seen> = seen.iter().filter(|s| s.path.ends_with(&format!("/{}", kind.plural()))).collect();
+            assert_eq!(hits.len(), 1, "{kind}: {hits:?}");
+            assert_eq!(hits[0].method, "GET");
+            assert!(hits[0].query.contains("limit=500"), "{kind} is paginated: {}", hits[0].query);
+        }
+        let secrets: Vec<&Seen> = seen.iter().filter(|s| s.path.contains("/secrets")).collect();
+        assert_eq!(secrets.len(), 1);
+        assert_eq!(secrets[0].path, "/api/v1/secrets", "a list, never one Secret by name");
+        assert!(secrets[0].accept.contains("as=PartialObjectMetadataList"), "{}", secrets[0].accept);
+        let snapshot = builder.build();
+        let secret = snapshot.objects.secrets.get("shop", "db-password").expect("secret metadata kept");
+        assert!(secret.data.is_none() && secret.string_data.is_none());
+    }
+
+    #[tokio::test]
+    async fn namespaced_kinds_are_listed_in_the_namespace_only() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let client = fake_client(seen.clone());
+        let info = ClusterInfo { context: None, server: "https://fake".into() };
+        let kinds: BTreeSet<Kind> = [Kind::Pod, Kind::Node].into_iter().collect();
+        read(&client, &info, &kinds, Some("shop"), Duration::from_secs(5), &Quiet).await.unwrap();
+        let paths: Vec<String> = seen.lock().unwrap().iter().map(|s| s.path.clone()).collect();
+        assert!(paths.contains(&"/api/v1/namespaces/shop/pods".to_string()), "{paths:?}");
+        assert!(paths.contains(&"/api/v1/nodes".to_string()), "{paths:?}");
+    }
+
+    fn page(items: &[&str], next: Option<&str>) -> ObjectList<String> {
+        ObjectList {
+            types: Default::default(),
+            metadata: kube::api::ListMeta { continue_: next.map(str::to_string), ..Default::default() },
+            items: items.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn gone() -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status { code: 410, message: "expired".into(), ..Default::default() }))
+    }
+
+    #[tokio::test]
+    async fn follows_continue_tokens_and_restarts_on_410_gone() {
+        let calls = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+        let log = calls.clone();
+        let items = paginate(move |params: ListParams| {
+            let log = log.clone();
+            async move {
+                let mut log = log.lock().unwrap();
+                log.push(params.continue_token.clone());
+                match (log.len(), params.continue_token.as_deref()) {
+                    (1, None) => Ok(page(&["a", "b"], Some("t1"))),
+                    (2, Some("t1")) => Err(gone()),
+                    (3, None) => Ok(page(&["a", "b"], Some("t2"))),
+                    (4, Some("t2")) => Ok(page(&["c"], None)),
+                    other => panic!("unexpected call {other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("restarted after 410");
+        assert_eq!(items, vec!["a", "b", "c"], "no duplicates from the abandoned pass");
+        assert_eq!(calls.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_repeated_410_gone() {
+        let result = paginate(|_params: ListParams| async { Err::<ObjectList<String>, _>(gone()) }).await;
+        assert!(matches!(result, Err(kube::Error::Api(s)) if s.code == 410));
+    }
+}
