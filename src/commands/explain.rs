@@ -13,7 +13,7 @@ use crate::llm::{
     Problem, ProblemOutcome, PromptSet, Timeouts,
 };
 use crate::printer::Printer;
-use crate::sanitize::for_terminal;
+use crate::sanitize::sanitize_for_terminal;
 
 /// Everything `--explain` needs, checked before the cluster is read so a bad URL fails at once.
 pub struct ExplainSettings {
@@ -64,7 +64,7 @@ pub async fn explain(
                 "\n{} {} problem(s) with {} (local)\n",
                 "Explanations:".bold(),
                 problems.len(),
-                for_terminal(&settings.options.model)
+                sanitize_for_terminal(&settings.options.model)
             ));
         }
         let mut sink = TerminalSink { printer, total: problems.len() };
@@ -119,7 +119,7 @@ struct TerminalSink<'a> {
 
 impl ExplainSink for TerminalSink<'_> {
     fn problem_start(&mut self, index: usize, problem: &Problem) {
-        let objects: Vec<String> = problem.objects().iter().map(|o| for_terminal(&o.display())).collect();
+        let objects: Vec<String> = problem.objects().iter().map(|o| sanitize_for_terminal(&o.display())).collect();
         let shown = objects.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = objects.len().saturating_sub(3);
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
@@ -139,8 +139,8 @@ impl ExplainSink for TerminalSink<'_> {
     fn problem_end(&mut self, _index: usize, outcome: &ProblemOutcome) {
         match (&outcome.status, &outcome.error) {
             (OutcomeStatus::Explained, _) => {
-                let cached = if outcome.cached { " (cached)".dimmed().to_string() } else { String::new() };
-                self.printer.out(&format!("{cached}\n"));
+                let note = if outcome.cached { " (cached)".to_string() } else { stats_note(outcome) };
+                self.printer.out(&format!("{}\n", note.dimmed()));
             }
             (_, Some(error)) => self.printer.out(&format!("\n{} {}\n", "explanation unavailable:".yellow(), error)),
             (_, None) => self.printer.out("\n"),
@@ -149,4 +149,13 @@ impl ExplainSink for TerminalSink<'_> {
             self.printer.warn(warning);
         }
     }
+}
+
+/// ` (first token 1.2 s, 48 tokens/s)` after a fresh answer: what a slow model costs is visible.
+fn stats_note(outcome: &ProblemOutcome) -> String {
+    let Some(stats) = &outcome.stats else { return String::new() };
+    let first = stats.first_token_ms.map(|ms| format!("first token {:.1} s", ms as f64 / 1000.0));
+    let speed = stats.tokens_per_second().map(|t| format!("{t:.0} tokens/s"));
+    let parts: Vec<String> = first.into_iter().chain(speed).collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
 }

@@ -256,6 +256,7 @@ pub struct Anonymizer {
 }
 
 impl Anonymizer {
+    #[cfg(test)]
     pub fn builder() -> AnonymizerBuilder {
         AnonymizerBuilder::new()
     }
@@ -277,11 +278,7 @@ impl Anonymizer {
         self.forward.is_empty()
     }
 
-    /// The (name, token) pairs, longest name first.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.forward
-    }
-
+    #[cfg(test)]
     pub fn token_for(&self, name: &str) -> Option<&str> {
         self.forward.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str())
     }

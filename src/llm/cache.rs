@@ -121,6 +121,7 @@ impl Cache {
         Ok(removed)
     }
 
+    #[cfg(test)]
     /// How many answers are stored.
     pub fn len(&self) -> usize {
         std::fs::read_dir(&self.dir)
@@ -134,10 +135,6 @@ impl Cache {
                     .count()
             })
             .unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

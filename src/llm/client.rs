@@ -151,8 +151,6 @@ pub enum LlmError {
     Stream(String),
     #[error("unexpected answer from Ollama: {0}")]
     Protocol(String),
-    #[error("cancelled")]
-    Cancelled,
 }
 
 impl LlmError {
@@ -264,17 +262,10 @@ impl OllamaClient {
         Ok(OllamaClient { http, base, timeouts, retry: Retry::default(), activity: Arc::default() })
     }
 
+    #[cfg(test)]
     pub fn with_retry(mut self, retry: Retry) -> OllamaClient {
         self.retry = retry;
         self
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.base
-    }
-
-    pub fn timeouts(&self) -> Timeouts {
-        self.timeouts
     }
 
     fn touch(&self) {
@@ -314,6 +305,7 @@ impl OllamaClient {
         LlmError::Unreachable { url: self.base.to_string().trim_end_matches('/').to_string(), reason: error_chain(e) }
     }
 
+    #[cfg(test)]
     /// The server version (`GET /api/version`).
     pub async fn version(&self) -> Result<String, LlmError> {
         #[derive(Deserialize)]
@@ -569,7 +561,7 @@ fn http_error(status: u16, body: &str, model: Option<&str>) -> LlmError {
     {
         return LlmError::ModelNotFound { model: model.to_string() };
     }
-    LlmError::Http { status, message: super::sanitize_for_terminal(&message).replace('\n', " ") }
+    LlmError::Http { status, message: crate::sanitize::sanitize_for_terminal(&message).replace('\n', " ") }
 }
 
 /// An error and its sources on one line ("error sending request: client error (Connect): Connection refused").

@@ -98,16 +98,6 @@ impl Data {
         }
     }
 
-    /// Visits every string value with the key of the map entry that holds it (or of the list that holds it).
-    pub fn visit_strings(&self, key: &str, f: &mut dyn FnMut(&str, &str)) {
-        match self {
-            Data::Str(s) => f(key, s),
-            Data::List(l) => l.iter().for_each(|d| d.visit_strings(key, f)),
-            Data::Map(m) => m.iter().for_each(|(k, d)| d.visit_strings(k, f)),
-            _ => {}
-        }
-    }
-
     /// Renders as block YAML. Never fails for this tree; an error would come back as a YAML comment.
     pub fn to_yaml(&self) -> String {
         match serde_saphyr::to_string(self) {

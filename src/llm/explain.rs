@@ -19,7 +19,7 @@ use super::cache::{CACHE_FORMAT, Cache, CacheKey, CachedAnswer, now_secs};
 use super::client::{ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, OllamaClient};
 use super::problem::Problem;
 use super::prompt::{PromptSet, RenderedPrompt, prepare};
-use super::sanitize::{complete_prefix_len, sanitize_for_terminal};
+use crate::sanitize::{complete_prefix_len, sanitize_for_terminal};
 
 /// The documented default model: small enough for a CPU-only host, good enough to explain Kubernetes errors.
 pub const DEFAULT_MODEL: &str = "qwen2.5:1.5b";

@@ -11,9 +11,6 @@
 //! ```
 //! See docs/prompts.md.
 
-// Until every part is wired into the commands, not all of the API is used by the binary.
-#![allow(dead_code, unused_imports)]
-
 mod anonymize;
 mod cache;
 mod client;
@@ -22,26 +19,16 @@ mod endpoint;
 mod explain;
 mod problem;
 mod prompt;
-mod sanitize;
 mod spec;
 
 #[cfg(test)]
 mod tests;
 
-pub use anonymize::{Anonymizer, AnonymizerBuilder};
-pub use cache::{Cache, CacheKey, CachedAnswer};
-pub use client::{
-    ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, OllamaClient, Retry, Timeouts,
-    estimate_tokens,
-};
-pub use endpoint::{LlmEndpoint, check_llm_url};
+pub use cache::Cache;
+pub use client::{ChatOptions, OllamaClient, Timeouts};
+pub use endpoint::check_llm_url;
 pub use explain::{
-    DEFAULT_CONCURRENCY, DEFAULT_LANGUAGE, DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, Explanation,
-    MAX_TIMEOUTS, NullSink, OutcomeStatus, ProblemOutcome, explain, explanation_schema, parse_explanation,
+    DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, ProblemOutcome, explain,
 };
-pub use problem::{Problem, group_findings, normalize_message};
-pub use prompt::{
-    PROBLEM_TEMPLATE, PreparedProblem, PromptError, PromptSet, PromptTemplate, RenderedPrompt, SYSTEM_TEMPLATE,
-    TemplateOrigin, code_summary, prepare,
-};
-pub use sanitize::sanitize_for_terminal;
+pub use problem::{Problem, group_findings};
+pub use prompt::PromptSet;

@@ -29,23 +29,23 @@ impl Problem {
         &self.findings[0]
     }
 
+    #[cfg(test)]
+    pub fn owners(&self) -> Vec<&ObjectRef> {
+        let mut out: Vec<&ObjectRef> = Vec::new();
+        for p in self.findings.iter().filter_map(|f| f.parent.as_ref()) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
     /// Every affected object, in finding order, without duplicates.
     pub fn objects(&self) -> Vec<&ObjectRef> {
         let mut out: Vec<&ObjectRef> = Vec::new();
         for f in &self.findings {
             if !out.contains(&&f.object) {
                 out.push(&f.object);
-            }
-        }
-        out
-    }
-
-    /// The distinct top owners of the affected objects, in finding order.
-    pub fn owners(&self) -> Vec<&ObjectRef> {
-        let mut out: Vec<&ObjectRef> = Vec::new();
-        for p in self.findings.iter().filter_map(|f| f.parent.as_ref()) {
-            if !out.contains(&p) {
-                out.push(p);
             }
         }
         out

@@ -147,6 +147,7 @@ impl PromptSet {
         Ok(PromptSet { templates, env: Arc::new(env) })
     }
 
+    #[cfg(test)]
     pub fn templates(&self) -> &[PromptTemplate] {
         &self.templates
     }

@@ -10,6 +10,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use super::anonymize::Anonymizer;
+use super::cache::*;
+use super::client::*;
+use super::explain::*;
+use super::problem::*;
+use super::prompt::*;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------------------

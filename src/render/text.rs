@@ -5,7 +5,7 @@ use mekhanikube_analyzers::{Evidence, Finding, Severity};
 use owo_colors::OwoColorize;
 
 use crate::document::AnalysisDocument;
-use crate::sanitize::for_terminal;
+use crate::sanitize::sanitize_for_terminal;
 
 /// Renders the document; `width` fixes the table width (tests), None lets it follow the terminal.
 pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
@@ -16,7 +16,7 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
         (Some(ctx), None) => format!("context {ctx}"),
         (None, None) => doc.source.server.clone().unwrap_or_default(),
     };
-    out.push_str(&format!("{} {}\n", "mekhanikube analysis of".bold(), for_terminal(&where_)));
+    out.push_str(&format!("{} {}\n", "mekhanikube analysis of".bold(), sanitize_for_terminal(&where_)));
     if s.total == 0 {
         out.push_str(&format!("{} no findings — health score {}/100\n", "✓".green().bold(), s.health_score));
     } else {
@@ -41,8 +41,8 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
         out.push_str(&format!(
             "\n{} {} not read: {}",
             "skipped:".yellow(),
-            for_terminal(&skipped.kind),
-            for_terminal(&skipped.reason)
+            sanitize_for_terminal(&skipped.kind),
+            sanitize_for_terminal(&skipped.reason)
         ));
     }
     if !doc.skipped.is_empty() {
@@ -82,8 +82,8 @@ fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
         table.add_row([
             Cell::new(i + 1),
             Cell::new(f.severity.as_str().to_uppercase()),
-            Cell::new(for_terminal(f.object.namespace.as_deref().unwrap_or("-"))),
-            Cell::new(for_terminal(&format!("{}/{}", f.object.kind, f.object.name))),
+            Cell::new(sanitize_for_terminal(f.object.namespace.as_deref().unwrap_or("-"))),
+            Cell::new(sanitize_for_terminal(&format!("{}/{}", f.object.kind, f.object.name))),
             Cell::new(&f.code),
         ]);
     }
@@ -95,15 +95,15 @@ fn details(index: usize, f: &Finding) -> String {
         "{} {} {}",
         format!("{index}.").bold(),
         severity_label(f.severity),
-        for_terminal(&f.object.display()).bold()
+        sanitize_for_terminal(&f.object.display()).bold()
     );
     if let Some(parent) = &f.parent {
-        out.push_str(&format!(" (in {}/{})", for_terminal(&parent.kind), for_terminal(&parent.name)));
+        out.push_str(&format!(" (in {}/{})", sanitize_for_terminal(&parent.kind), sanitize_for_terminal(&parent.name)));
     }
     out.push_str(&format!("  {}\n", f.code.dimmed()));
-    out.push_str(&format!("   {}\n", for_terminal(&f.message)));
+    out.push_str(&format!("   {}\n", sanitize_for_terminal(&f.message)));
     for e in &f.evidence {
-        out.push_str(&format!("   {} {}\n", "·".dimmed(), for_terminal(&evidence_line(e)).dimmed()));
+        out.push_str(&format!("   {} {}\n", "·".dimmed(), sanitize_for_terminal(&evidence_line(e)).dimmed()));
     }
     out
 }

@@ -7,7 +7,7 @@ use crate::document::{AnalysisDocument, ScopeInfo, Source};
 
 /// Drops control characters (escape sequences included) but keeps the text on one line.
 pub fn clean(text: &str) -> String {
-    crate::sanitize::for_terminal(text).replace(['\n', '\t'], " ")
+    crate::sanitize::sanitize_for_terminal(text).replace(['\n', '\t'], " ")
 }
 
 /// `2026-11-23 14:05 UTC` from an RFC 3339 timestamp; the raw value when it does not parse.
@@ -141,7 +141,7 @@ fn explanation(value: &serde_json::Value) -> Explanation {
         }
     }
     // The model's text keeps its line breaks; only control characters go.
-    let body = crate::sanitize::for_terminal(&body);
+    let body = crate::sanitize::sanitize_for_terminal(&body);
     Explanation { heading: clean(if heading.is_empty() { "Explanation" } else { &heading }), body, objects }
 }
 
