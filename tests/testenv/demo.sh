@@ -21,7 +21,7 @@ source "$dir/ollama.env"
 log "analyzing the demo cluster live as the read-only user (exit code 1 means: findings at or above high)"
 set +e
 "$repo/target/debug/mekhanikube" analyze --kubeconfig "$READER_KUBECONFIG" \
-  --explain --ollama-url "$OLLAMA_URL" --model "$OLLAMA_MODEL" --llm-timeout 300
+  --explain --ollama-url "$OLLAMA_URL" --model "$OLLAMA_MODEL" --llm-max-tokens 200 --llm-timeout 300
 status=$?
 set -e
 cat >&2 <<MSG
