@@ -3,7 +3,7 @@
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{name_of, namespace_of};
+use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
 use crate::analyzer::{Analyzer, CodeInfo};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
@@ -118,13 +118,7 @@ fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i
         }
     }
 
-    let severity = if ready == 0 {
-        Severity::Critical
-    } else if ready * 2 < desired {
-        Severity::High
-    } else {
-        Severity::Medium
-    };
+    let severity = shortfall_severity(ready, desired);
     let unavailable = status.number_unavailable.unwrap_or(not_ready);
     let mut message = format!("{ready} of {desired} pods ready ({unavailable} unavailable)");
     if rolling {
@@ -152,13 +146,5 @@ fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i
 /// Resolves a rolling update's maxUnavailable or maxSurge against the node count: an int, or a percentage
 /// rounded up as the DaemonSet controller does.
 fn scaled(value: Option<&IntOrString>, total: i32, default: i32) -> i32 {
-    match value {
-        Some(IntOrString::Int(n)) => *n,
-        Some(IntOrString::String(s)) => s
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<i64>().ok())
-            .map(|p| ((p * i64::from(total) + 99) / 100) as i32)
-            .unwrap_or(default),
-        None => default,
-    }
+    value.and_then(|v| int_or_percent(v, total, true)).unwrap_or(default)
 }

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 
-use super::{condition, condition_evidence, name_of, namespace_of};
+use super::{condition, condition_evidence, name_of, namespace_of, shortfall_severity};
 use crate::analyzer::{Analyzer, CodeInfo};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
@@ -121,13 +121,7 @@ fn analyze_deployment(snapshot: &Snapshot, deployment: &Deployment) -> Vec<Findi
         let under_way = progressing
             .is_some_and(|p| p.status == "True" && p.reason.as_deref().is_some_and(|r| ROLLOUT_UNDER_WAY.contains(&r)));
         if !under_way || replica_failure.is_some() {
-            let severity = if available == 0 {
-                Severity::Critical
-            } else if available * 2 < desired {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
+            let severity = shortfall_severity(available, desired);
             let mut message = format!("{available} of {desired} replicas available ({unavailable} unavailable)");
             if let Some(f) = replica_failure {
                 message

@@ -57,3 +57,32 @@ pub(crate) fn namespace_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1
 pub(crate) fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
     meta.name.as_deref().unwrap_or("")
 }
+
+/// How bad a replica shortfall is: nothing ready is an outage, under half is high, otherwise degraded.
+pub(crate) fn shortfall_severity(ready: i32, desired: i32) -> crate::finding::Severity {
+    use crate::finding::Severity;
+    if ready == 0 {
+        Severity::Critical
+    } else if ready * 2 < desired {
+        Severity::High
+    } else {
+        Severity::Medium
+    }
+}
+
+/// A `maxUnavailable`/`maxSurge` value: a count, or a percentage of `total` rounded as the controller rounds it.
+pub(crate) fn int_or_percent(
+    value: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString,
+    total: i32,
+    round_up: bool,
+) -> Option<i32> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    match value {
+        IntOrString::Int(n) => Some(*n),
+        IntOrString::String(s) => {
+            let percent = s.strip_suffix('%')?.trim().parse::<i64>().ok()?;
+            let scaled = percent * i64::from(total);
+            Some((if round_up { (scaled + 99) / 100 } else { scaled / 100 }) as i32)
+        }
+    }
+}

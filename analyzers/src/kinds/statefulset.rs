@@ -4,7 +4,7 @@
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{name_of, namespace_of};
+use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
 use crate::analyzer::{Analyzer, CodeInfo};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
@@ -168,13 +168,7 @@ fn not_ready_finding(snapshot: &Snapshot, sts: &StatefulSet, desired: i32, ready
         return None;
     }
 
-    let severity = if ready == 0 {
-        Severity::Critical
-    } else if ready * 2 < desired {
-        Severity::High
-    } else {
-        Severity::Medium
-    };
+    let severity = shortfall_severity(ready, desired);
     let mut message = format!("{ready} of {desired} pods ready");
     if rolling {
         let updated = status.updated_replicas.unwrap_or(0);
@@ -207,14 +201,5 @@ fn not_ready_finding(snapshot: &Snapshot, sts: &StatefulSet, desired: i32, ready
 /// Resolves a rolling update's maxUnavailable against the replica count: an int, or a percentage rounded down;
 /// at least 1, the default.
 fn scaled(value: Option<&IntOrString>, total: i32) -> i32 {
-    let n = match value {
-        Some(IntOrString::Int(n)) => *n,
-        Some(IntOrString::String(s)) => s
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<i64>().ok())
-            .map(|p| (p * i64::from(total) / 100) as i32)
-            .unwrap_or(1),
-        None => 1,
-    };
-    n.max(1)
+    value.and_then(|v| int_or_percent(v, total, false)).unwrap_or(1).max(1)
 }
