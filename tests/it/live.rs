@@ -75,6 +75,16 @@ fn live_offline_and_saved_snapshot_agree() {
             .collect()
     };
     assert_eq!(in_demo(comparable(&live)), comparable(&offline), "live and offline findings differ");
+    // The demo exercises every analyzer, so this parity covers all of them against a real API server.
+    let analyzers_out = run(mekhanikube().args(["analyzers", "-o", "json"]));
+    let all: BTreeSet<String> = json(&analyzers_out.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    let hit: BTreeSet<String> = comparable(&live).iter().map(|f| f["analyzer"].as_str().unwrap().to_string()).collect();
+    assert_eq!(hit, all, "every analyzer has a finding in the demo cluster");
     assert!(live["skipped"].as_array().unwrap().is_empty(), "the reader may read every kind: {}", live["skipped"]);
 
     let dir = tempfile::tempdir().unwrap();
