@@ -27,21 +27,14 @@ pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result
         OutputFormat::Text => {
             printer.out(&render::text(&doc, None));
             if let Some(settings) = &explain {
-                let (_, report) = explain::explain(printer, settings, &snapshot, &doc.findings, true).await;
-                if let Some(line) = explain::summary_line(&report) {
-                    printer.error(&line);
-                    explain_failed = report.had_error() || report.cancelled;
-                }
+                explain_failed = explain::explain(printer, settings, &snapshot, &doc.findings, true).await.1;
             }
         }
         OutputFormat::Json | OutputFormat::Yaml => {
             if let Some(settings) = &explain {
-                let (entries, report) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+                let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
                 doc.explanations = Some(entries);
-                if let Some(line) = explain::summary_line(&report) {
-                    printer.error(&line);
-                    explain_failed = report.had_error() || report.cancelled;
-                }
+                explain_failed = failed;
             }
             let rendered = if args.output == OutputFormat::Json { render::json(&doc)? } else { render::yaml(&doc)? };
             printer.out(&rendered);

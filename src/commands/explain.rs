@@ -46,14 +46,15 @@ pub fn settings(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSetti
 }
 
 /// Explains the findings, grouped into problems. With `stream`, answers are printed as they arrive; either way
-/// the per-problem results come back for documents. Ctrl-C stops generation and keeps what was printed.
+/// the per-problem results come back for documents, with whether anything went wrong (already reported on
+/// stderr in one line). Ctrl-C stops generation and keeps what was printed.
 pub async fn explain(
     printer: &Printer,
     settings: &ExplainSettings,
     snapshot: &Snapshot,
     findings: &[Finding],
     stream: bool,
-) -> (Vec<serde_json::Value>, ExplainReport) {
+) -> (Vec<serde_json::Value>, bool) {
     let problems = llm::group_findings(findings);
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -73,18 +74,25 @@ pub async fn explain(
         llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await
     };
     let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
-    (entries, report)
+    let failed = match summary_line(&report) {
+        Some(line) => {
+            printer.error(&line);
+            true
+        }
+        None => false,
+    };
+    (entries, failed)
 }
 
 /// One line for stderr when something went wrong, so the exit code's reason is visible.
-pub fn summary_line(report: &ExplainReport) -> Option<String> {
+fn summary_line(report: &ExplainReport) -> Option<String> {
     if let Some(fatal) = &report.fatal {
         return Some(format!("explanations unavailable: {fatal}"));
     }
     if report.cancelled {
         return Some("explanations stopped by the user".to_string());
     }
-    (report.failed > 0).then(|| format!("{} problem(s) could not be explained (see above)", report.failed))
+    report.had_error().then(|| format!("{} problem(s) could not be explained (see above)", report.failed))
 }
 
 fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> serde_json::Value {

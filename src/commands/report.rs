@@ -59,12 +59,9 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
     // A report is written even when the model fails: the explanations then carry their error.
     let mut explain_failed = false;
     if let Some(settings) = &explain_settings {
-        let (entries, outcome) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+        let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
         doc.explanations = Some(entries);
-        if let Some(line) = explain::summary_line(&outcome) {
-            printer.error(&line);
-            explain_failed = outcome.had_error() || outcome.cancelled;
-        }
+        explain_failed = failed;
     }
     checkpoint("analysis");
 

@@ -96,18 +96,7 @@ fn tokens_stream_before_the_answer_is_complete() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = String::new();
-    let mut arrivals: Vec<(Instant, usize)> = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = stdout.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        arrivals.push((Instant::now(), seen.len()));
-    }
+    let (seen, arrivals) = read_stream(&mut child, |_| {});
     child.wait().unwrap();
     let header = seen.find("object(s)").expect("problem header printed");
     let after: Vec<&(Instant, usize)> = arrivals.iter().filter(|(_, len)| *len > header + 20).collect();
@@ -205,21 +194,13 @@ fn ollama_killed_mid_stream_is_graceful() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 1024];
     let mut killed = false;
-    loop {
-        let n = stdout.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    let (seen, _) = read_stream(&mut child, |seen| {
         if !killed && seen.find("object(s)").is_some_and(|h| seen.len() > h + 40) {
             Command::new("kill").args(["-9", &pid]).status().unwrap();
             killed = true;
         }
-    }
+    });
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
@@ -228,6 +209,23 @@ fn ollama_killed_mid_stream_is_graceful() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(seen.contains("pod-crash-loop"), "findings printed: {seen}");
     assert!(seen.contains("explanation unavailable"), "{seen}");
+}
+
+/// Reads a child's stdout to the end, noting when each piece arrived; `on_piece` sees the text so far.
+fn read_stream(child: &mut std::process::Child, mut on_piece: impl FnMut(&str)) -> (String, Vec<(Instant, usize)>) {
+    let mut stdout = child.stdout.take().unwrap();
+    let (mut seen, mut arrivals) = (String::new(), Vec::new());
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        arrivals.push((Instant::now(), seen.len()));
+        on_piece(&seen);
+    }
+    (seen, arrivals)
 }
 
 /// A Deployment, its ReplicaSet and identical crash-looping pods.
