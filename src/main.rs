@@ -3,6 +3,7 @@
 mod cli;
 mod cluster;
 mod commands;
+mod config;
 mod document;
 mod llm;
 mod printer;
@@ -14,14 +15,22 @@ mod snapshot_io;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{CacheCommand, Cli, Command};
 use crate::commands::EXIT_ERROR;
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let command = match config::load() {
+        Ok(Some(config)) => config.apply(Cli::command()),
+        Ok(None) => Cli::command(),
+        Err(e) => {
+            Printer::new(false, cli::ColorChoice::Auto).error(&e.to_string());
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and --version are not errors; bad flags exit 2 like every other error.

@@ -220,3 +220,39 @@ fn cache_clear_empties_the_cache_directory() {
     assert!(out.stderr.contains("removed 1 cached explanation"), "{}", out.stderr);
     assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 0);
 }
+
+#[test]
+fn config_file_sets_defaults_that_flags_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "failOn: critical\nminSeverity: high\nmodel: tiny:1b\n").unwrap();
+    let path = fixture("pod/broken.yaml");
+    let from_config =
+        run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyze", "-o", "json", "--snapshot"]).arg(&path));
+    assert_eq!(from_config.code, 0, "failOn: critical from the file: {}", from_config.stderr);
+    let doc = json(&from_config.stdout);
+    assert!(doc["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "high"), "minSeverity from the file");
+    let flag_wins = run(mekhanikube()
+        .env("MEKHANIKUBE_CONFIG", &config)
+        .args(["analyze", "--fail-on", "high", "--snapshot"])
+        .arg(&path));
+    assert_eq!(flag_wins.code, 1, "a flag overrides the file");
+    let help = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyze", "--help"]));
+    assert!(help.stdout.contains("[default: tiny:1b]"), "the file's values show as defaults in --help");
+}
+
+#[test]
+fn bad_config_file_is_one_line_naming_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    for (text, needle) in [("failOn: severe\n", "failOn: unknown severity 'severe'"), ("modle: x\n", "modle")] {
+        std::fs::write(&config, text).unwrap();
+        let out = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyzers"]));
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains("config.yaml") && out.stderr.contains(needle), "{}", out.stderr);
+    }
+    let missing = run(mekhanikube().env("MEKHANIKUBE_CONFIG", dir.path().join("nope.yaml")).args(["analyzers"]));
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("cannot read config file"), "{}", missing.stderr);
+}

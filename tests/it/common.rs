@@ -19,6 +19,7 @@ pub fn mekhanikube() -> Command {
         .env_remove("MEKHANIKUBE_MODEL")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("MEKHANIKUBE_CONFIG")
         .env("HOME", std::env::temp_dir().join("mekhanikube-test-home"))
         .env("XDG_CACHE_HOME", std::env::temp_dir().join("mekhanikube-test-home/cache"))
         .env("XDG_STATE_HOME", std::env::temp_dir().join("mekhanikube-test-home/state"));
