@@ -77,25 +77,7 @@ fn tokens_stream_before_the_answer_is_complete() {
     let env = env();
     let cache = tempfile::tempdir().unwrap();
     let url = env.ollama.as_ref().unwrap().url.clone();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
-        .args([
-            "analyze",
-            "-n",
-            NAMESPACE,
-            "--explain",
-            "--no-cache",
-            "--llm-max-tokens",
-            "120",
-            "--model",
-            &model(env),
-        ])
-        .args(["--ollama-url", &url, "--kubeconfig"])
-        .arg(&env.reader_kubeconfig)
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_explain(env, &url, "120", cache.path(), Stdio::null());
     let (seen, arrivals) = read_stream(&mut child, |_| {});
     child.wait().unwrap();
     let header = seen.find("object(s)").expect("problem header printed");
@@ -175,25 +157,7 @@ fn ollama_killed_mid_stream_is_graceful() {
         |key: &str| ollama_env.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).unwrap_or_default().to_string();
     let (url, pid) = (field("OLLAMA_URL"), field("OLLAMA_PID"));
     let cache = tempfile::tempdir().unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
-        .args([
-            "analyze",
-            "-n",
-            NAMESPACE,
-            "--explain",
-            "--no-cache",
-            "--llm-max-tokens",
-            "2000",
-            "--model",
-            &model(env),
-        ])
-        .args(["--ollama-url", &url, "--kubeconfig"])
-        .arg(&env.reader_kubeconfig)
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_explain(env, &url, "2000", cache.path(), Stdio::piped());
     let mut killed = false;
     let (seen, _) = read_stream(&mut child, |seen| {
         if !killed && seen.find("object(s)").is_some_and(|h| seen.len() > h + 40) {
@@ -209,6 +173,19 @@ fn ollama_killed_mid_stream_is_graceful() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(seen.contains("pod-crash-loop"), "findings printed: {seen}");
     assert!(seen.contains("explanation unavailable"), "{seen}");
+}
+
+/// Starts an uncached `analyze --explain` of the test namespace with stdout piped, for tests that watch it stream.
+fn spawn_explain(env: &TestEnv, url: &str, max_tokens: &str, cache: &Path, stderr: Stdio) -> std::process::Child {
+    Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"))
+        .args(["analyze", "-n", NAMESPACE, "--explain", "--no-cache", "--llm-max-tokens", max_tokens])
+        .args(["--model", &model(env), "--ollama-url", url, "--kubeconfig"])
+        .arg(&env.reader_kubeconfig)
+        .env("XDG_CACHE_HOME", cache)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
 }
 
 /// Reads a child's stdout to the end, noting when each piece arrived; `on_piece` sees the text so far.
