@@ -103,14 +103,7 @@ async fn model_not_found_says_ollama_pull() {
 #[tokio::test]
 async fn idle_timeout_after_first_token() {
     let body = chunk_line("Cause: ");
-    let (url, connections) = raw_server(vec![RawResponse {
-        wait: Duration::ZERO,
-        status: 200,
-        chunks: vec![body.into_bytes()],
-        delay: Duration::ZERO,
-        finish: Finish::Hang,
-    }])
-    .await;
+    let (url, connections) = raw_server(vec![RawResponse::hanging(vec![body.into_bytes()])]).await;
     let c = OllamaClient::new(&url, Timeouts { idle: Duration::from_millis(300), ..quick_timeouts() }).unwrap();
     let started = std::time::Instant::now();
     let (result, _) = chat_text(&c).await;
@@ -123,14 +116,7 @@ async fn idle_timeout_after_first_token() {
 
 #[tokio::test]
 async fn first_token_timeout_when_the_server_is_silent() {
-    let (url, _) = raw_server(vec![RawResponse {
-        wait: Duration::ZERO,
-        status: 200,
-        chunks: vec![],
-        delay: Duration::ZERO,
-        finish: Finish::Hang,
-    }])
-    .await;
+    let (url, _) = raw_server(vec![RawResponse::hanging(vec![])]).await;
     let c = OllamaClient::new(&url, Timeouts { first_token: Duration::from_millis(300), ..quick_timeouts() }).unwrap();
     let (result, _) = chat_text(&c).await;
     assert_eq!(result.unwrap_err().error, LlmError::FirstTokenTimeout(Duration::from_millis(300)));

@@ -114,6 +114,13 @@ struct RawResponse {
     finish: Finish,
 }
 
+impl RawResponse {
+    /// A 200 that sends `chunks` at once and then keeps the connection open, silent.
+    fn hanging(chunks: Vec<Vec<u8>>) -> RawResponse {
+        RawResponse { wait: Duration::ZERO, status: 200, chunks, delay: Duration::ZERO, finish: Finish::Hang }
+    }
+}
+
 /// A one-response-per-connection HTTP/1.1 server that writes the body as separate chunked-encoding chunks,
 /// flushing and pausing between them. Returns its URL and a connection counter.
 async fn raw_server(responses: Vec<RawResponse>) -> (String, Arc<AtomicUsize>) {
@@ -225,13 +232,23 @@ impl ExplainSink for Recorder {
     }
 }
 
-async fn ollama_mock(answer: &str) -> MockServer {
-    let server = MockServer::start().await;
+/// `explain` with the default test options and an empty snapshot, never cancelled: what most orchestration tests need.
+async fn explain_default(url: &str, problems: &[Problem], sink: &mut dyn ExplainSink) -> ExplainReport {
+    explain(&client(url), &Snapshot::default(), problems, &options(None), std::future::pending(), sink).await
+}
+
+/// Answers `/api/show` (the preflight model check) with success.
+async fn mount_show_ok(server: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/api/show"))
         .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
+        .mount(server)
         .await;
+}
+
+async fn ollama_mock(answer: &str) -> MockServer {
+    let server = MockServer::start().await;
+    mount_show_ok(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/chat"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(ndjson(answer), "application/x-ndjson"))

@@ -72,11 +72,7 @@ async fn output_is_in_problem_order_while_later_problems_generate_concurrently()
     let problems = group_findings(&findings);
     assert_eq!(problems.len(), 3);
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/show"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
-        .await;
+    mount_show_ok(&server).await;
     // The first problem is the slowest: the second finishes first and must wait for its turn.
     for (code, delay, answer) in [
         ("pod-crash-loop", 600, "first answer"),
@@ -96,15 +92,7 @@ async fn output_is_in_problem_order_while_later_problems_generate_concurrently()
     }
     let mut sink = Recorder::default();
     let started = std::time::Instant::now();
-    let report = explain(
-        &client(&server.uri()),
-        &Snapshot::default(),
-        &problems,
-        &options(None),
-        std::future::pending(),
-        &mut sink,
-    )
-    .await;
+    let report = explain_default(&server.uri(), &problems, &mut sink).await;
     assert_eq!(report.model_requests, 3);
     assert_eq!(
         sink.events,
@@ -134,9 +122,7 @@ async fn ollama_down_fails_each_problem_in_one_line_without_requests() {
         vec![super::prompt::sample_finding("pod-crash-loop"), super::prompt::sample_finding("pod-oom-killed")];
     let problems = group_findings(&findings);
     let mut sink = Recorder::default();
-    let report =
-        explain(&client(&url), &Snapshot::default(), &problems, &options(None), std::future::pending(), &mut sink)
-            .await;
+    let report = explain_default(&url, &problems, &mut sink).await;
     assert!(report.had_error());
     assert_eq!(report.model_requests, 0);
     assert_eq!(report.failed, 2);
@@ -154,15 +140,7 @@ async fn missing_model_fails_with_pull_hint() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).and(path("/api/show")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
     let problems = group_findings(&[super::prompt::sample_finding("pod-crash-loop")]);
-    let report = explain(
-        &client(&server.uri()),
-        &Snapshot::default(),
-        &problems,
-        &options(None),
-        std::future::pending(),
-        &mut NullSink,
-    )
-    .await;
+    let report = explain_default(&server.uri(), &problems, &mut NullSink).await;
     assert!(report.had_error());
     assert_eq!(report.model_requests, 0);
     assert!(report.outcomes[0].error.as_deref().unwrap().contains("ollama pull smollm2-135m"));
@@ -200,15 +178,7 @@ async fn escape_sequences_in_answers_never_reach_the_sink() {
     // ndjson() splits every 3 characters, so the escapes are cut across chunks.
     let server = ollama_mock("Cause: \u{1b}[31mred\u{1b}[0m and \u{1b}]0;title\u{7}done\r\n").await;
     let mut sink = Recorder::default();
-    let report = explain(
-        &client(&server.uri()),
-        &Snapshot::default(),
-        &problems,
-        &options(None),
-        std::future::pending(),
-        &mut sink,
-    )
-    .await;
+    let report = explain_default(&server.uri(), &problems, &mut sink).await;
     assert_eq!(report.outcomes[0].text, "Cause: red and done\n");
     assert_eq!(sink.text[0], "Cause: red and done\n");
 }
@@ -216,14 +186,7 @@ async fn escape_sequences_in_answers_never_reach_the_sink() {
 #[tokio::test]
 async fn cancellation_keeps_what_was_printed() {
     let body = chunk_line("Cause: half an ") + &chunk_line("answer");
-    let (url, _) = raw_server(vec![RawResponse {
-        wait: Duration::ZERO,
-        status: 200,
-        chunks: vec![body.into_bytes()],
-        delay: Duration::ZERO,
-        finish: Finish::Hang,
-    }])
-    .await;
+    let (url, _) = raw_server(vec![RawResponse::hanging(vec![body.into_bytes()])]).await;
     let findings =
         vec![super::prompt::sample_finding("pod-crash-loop"), super::prompt::sample_finding("pod-oom-killed")];
     let problems = group_findings(&findings);
@@ -244,14 +207,7 @@ async fn cancellation_keeps_what_was_printed() {
 
 #[tokio::test]
 async fn after_two_timeouts_the_rest_is_not_tried() {
-    let (url, connections) = raw_server(vec![RawResponse {
-        wait: Duration::ZERO,
-        status: 200,
-        chunks: vec![],
-        delay: Duration::ZERO,
-        finish: Finish::Hang,
-    }])
-    .await;
+    let (url, connections) = raw_server(vec![RawResponse::hanging(vec![])]).await;
     let findings: Vec<Finding> = ["pod-crash-loop", "pod-oom-killed", "pod-image-pull-failed", "pod-evicted"]
         .iter()
         .map(|code| super::prompt::sample_finding(code))
@@ -275,11 +231,7 @@ async fn a_failure_mid_stream_is_one_problem_and_the_rest_go_on() {
         vec![super::prompt::sample_finding("pod-crash-loop"), super::prompt::sample_finding("pod-oom-killed")];
     let problems = group_findings(&findings);
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/show"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
-        .await;
+    mount_show_ok(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/chat"))
         .and(body_string_contains("Problem pod-crash-loop"))
@@ -295,15 +247,7 @@ async fn a_failure_mid_stream_is_one_problem_and_the_rest_go_on() {
         .mount(&server)
         .await;
     let mut sink = Recorder::default();
-    let report = explain(
-        &client(&server.uri()),
-        &Snapshot::default(),
-        &problems,
-        &options(None),
-        std::future::pending(),
-        &mut sink,
-    )
-    .await;
+    let report = explain_default(&server.uri(), &problems, &mut sink).await;
     assert!(report.had_error());
     assert_eq!(report.failed, 1);
     let first = report.outcomes.iter().find(|o| o.status == OutcomeStatus::Failed).unwrap();
