@@ -12,6 +12,8 @@ mod report;
 mod sanitize;
 mod settings;
 mod snapshot_io;
+#[cfg(test)]
+mod test_support;
 
 use std::process::ExitCode;
 

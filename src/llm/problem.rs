@@ -151,27 +151,14 @@ mod tests {
     use super::*;
 
     pub(crate) fn pod_finding(ns: &str, pod: &str, deploy: Option<&str>, message: &str) -> Finding {
-        Finding {
-            analyzer: "pod".into(),
-            code: "pod-crash-loop".into(),
-            severity: Severity::High,
-            object: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: Some(ns.into()),
-                name: pod.into(),
-                uid: None,
-            },
-            parent: deploy.map(|d| ObjectRef {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                namespace: Some(ns.into()),
-                name: d.into(),
-                uid: None,
-            }),
-            message: message.into(),
-            evidence: vec![],
-        }
+        let parent = deploy.map(|d| ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some(ns.into()),
+            name: d.into(),
+            uid: None,
+        });
+        Finding { parent, ..crate::test_support::pod_finding(Some(ns), pod, message) }
     }
 
     #[test]

@@ -85,26 +85,15 @@ pub fn diff(previous: Option<(RunSummary, Vec<Finding>)>, current: &[Finding], s
 
 #[cfg(test)]
 mod tests {
-    use mekhanikube_analyzers::{ObjectRef, Summary};
+    use mekhanikube_analyzers::Summary;
 
     use super::*;
 
     fn finding(code: &str, name: &str, uid: &str, message: &str) -> Finding {
-        Finding {
-            analyzer: "pod".into(),
-            code: code.into(),
-            severity: Severity::High,
-            object: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: Some("shop".into()),
-                name: name.into(),
-                uid: Some(uid.into()),
-            },
-            parent: None,
-            message: message.into(),
-            evidence: Vec::new(),
-        }
+        let mut finding = crate::test_support::pod_finding(Some("shop"), name, message);
+        finding.code = code.into();
+        finding.object.uid = Some(uid.into());
+        finding
     }
 
     fn run(score: u8) -> RunSummary {

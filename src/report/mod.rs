@@ -118,27 +118,13 @@ pub fn render(doc: &ReportDocument) -> Result<Rendered, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
-    use mekhanikube_analyzers::{Finding, ObjectRef, Severity};
+    use mekhanikube_analyzers::Finding;
 
     use super::*;
     use crate::document::{ScopeInfo, Source};
 
     fn finding(name: &str, message: &str) -> Finding {
-        Finding {
-            analyzer: "pod".into(),
-            code: "pod-crash-loop".into(),
-            severity: Severity::High,
-            object: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: Some("shop".into()),
-                name: name.into(),
-                uid: None,
-            },
-            parent: None,
-            message: message.into(),
-            evidence: Vec::new(),
-        }
+        crate::test_support::pod_finding(Some("shop"), name, message)
     }
 
     /// Explanations from src/llm appear in both views, escaped. Set MEKHANIKUBE_DUMP_REPORT=DIR to look at them.

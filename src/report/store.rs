@@ -239,26 +239,11 @@ fn run_from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<RunSummar
 
 #[cfg(test)]
 mod tests {
-    use mekhanikube_analyzers::{ObjectRef, Severity};
 
     use super::*;
 
     fn finding(name: &str) -> Finding {
-        Finding {
-            analyzer: "pod".into(),
-            code: "pod-crash-loop".into(),
-            severity: Severity::High,
-            object: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: None,
-                name: name.into(),
-                uid: None,
-            },
-            parent: None,
-            message: "m".into(),
-            evidence: Vec::new(),
-        }
+        crate::test_support::pod_finding(None, name, "m")
     }
 
     fn run(report: &str, findings: &[Finding]) -> RunSummary {
