@@ -186,6 +186,10 @@ pub struct SnapshotArgs {
     /// Where to write the snapshot; `.json` writes JSON, anything else YAML. `-` writes YAML to stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Keep env values, credential-like arguments and kubectl's last-applied annotation (dropped by default, so a
+    /// snapshot can be attached to a bug report). Secret values are never read, whatever this says.
+    #[arg(long)]
+    pub keep_values: bool,
 }
 
 #[derive(Debug, Args)]

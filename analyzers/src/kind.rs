@@ -13,6 +13,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde::{Deserialize, Serialize};
 
+use crate::hygiene::{Scrub, ValuePolicy};
 use crate::snapshot::Store;
 
 /// Lists the readable kinds once; every table below is derived from it.
@@ -52,8 +53,17 @@ macro_rules! define_kinds {
         pub struct Objects { $(pub $field: Store<$ty>),* }
 
         impl Objects {
-            pub(crate) fn insert_value(&mut self, kind: Kind, value: serde_json::Value) -> Result<(), serde_json::Error> {
-                match kind { $(Kind::$variant => self.$field.insert(serde_json::from_value::<$ty>(value)?)),* }
+            /// Decodes one object of `kind` and keeps what [`crate::hygiene`] allows of it.
+            pub(crate) fn insert_value(&mut self, kind: Kind, value: serde_json::Value, policy: ValuePolicy)
+                -> Result<(), serde_json::Error> {
+                match kind {
+                    $(Kind::$variant => {
+                        let mut object = serde_json::from_value::<$ty>(value)?;
+                        crate::hygiene::scrub_meta(&mut object.metadata, policy);
+                        Scrub::scrub(&mut object, policy);
+                        self.$field.insert(object);
+                    }),*
+                }
                 Ok(())
             }
             /// Metadata of one object, whatever its kind.

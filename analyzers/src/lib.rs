@@ -4,6 +4,7 @@
 mod analyzer;
 mod evidence;
 mod finding;
+pub mod hygiene;
 mod kind;
 mod kinds;
 mod scope;
@@ -13,6 +14,7 @@ mod snapshot;
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, run, select};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary};
+pub use hygiene::ValuePolicy;
 pub use kind::{Kind, Objects};
 pub use scope::{ResourceRef, Scope, ScopeError};
 pub use selector::{LabelQuery, SelectorError};

@@ -9,6 +9,7 @@ use k8s_openapi::{Metadata, Resource};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::ObjectRef;
+use crate::hygiene::ValuePolicy;
 use crate::kind::{Kind, Objects};
 
 /// Objects of one kind, keyed by namespace then name, so iteration order is stable.
@@ -84,6 +85,7 @@ pub struct SnapshotBuilder {
     /// Set when objects came from files: what was read is then what the file says, or everything.
     from_files: bool,
     saved_info: Option<SavedInfo>,
+    values: ValuePolicy,
 }
 
 /// Name of the item `mekhanikube snapshot` adds to a saved List to record which kinds were read and which were
@@ -103,6 +105,13 @@ impl SnapshotBuilder {
         Self::default()
     }
 
+    /// Keeps env values, credential-like arguments and kubectl's last-applied annotation (Secret payloads are
+    /// dropped whatever the policy): for `mekhanikube snapshot --keep-values`.
+    pub fn with_values(mut self, values: ValuePolicy) -> Self {
+        self.values = values;
+        self
+    }
+
     /// Records that `kind` was listed in full, even if the list was empty: analyzers only report a missing
     /// object (a Service behind an Ingress, say) when its kind was read.
     pub fn mark_read(&mut self, kind: Kind) {
@@ -115,8 +124,8 @@ impl SnapshotBuilder {
 
     /// Adds one typed object of a known kind.
     pub fn insert_value(&mut self, kind: Kind, mut value: serde_json::Value) -> Result<(), serde_json::Error> {
-        sanitize(kind, &mut value);
-        self.objects.insert_value(kind, value)?;
+        drop_secret_payload(kind, &mut value);
+        self.objects.insert_value(kind, value, self.values)?;
         self.read.insert(kind);
         Ok(())
     }
@@ -262,15 +271,12 @@ fn type_name(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// Drops what must never be kept: Secret payloads, and managedFields, which only add bulk.
-fn sanitize(kind: Kind, value: &mut serde_json::Value) {
-    if let Some(obj) = value.as_object_mut() {
-        if kind == Kind::Secret {
-            obj.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata" || k == "type");
-        }
-        if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-            meta.remove("managedFields");
-        }
+/// A Secret's payload is dropped before it is even decoded; the typed rules of [`crate::hygiene`] do the rest.
+fn drop_secret_payload(kind: Kind, value: &mut serde_json::Value) {
+    if kind == Kind::Secret
+        && let Some(obj) = value.as_object_mut()
+    {
+        obj.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata" || k == "type");
     }
 }
 

@@ -37,7 +37,7 @@ enum Outcome {
     Skipped(String),
 }
 
-/// Reads `kinds` (namespaced ones in `namespace` only, when given) into a builder. A 403 or 404 on a kind is
+/// Reads `kinds` (namespaced ones in `namespace` only, when given) into `builder`. A 403 or 404 on a kind is
 /// recorded as skipped; any other failure aborts the read.
 pub async fn read(
     client: &Client,
@@ -46,6 +46,7 @@ pub async fn read(
     namespace: Option<&str>,
     read_timeout: Duration,
     progress: &dyn ReadProgress,
+    mut builder: SnapshotBuilder,
 ) -> Result<SnapshotBuilder, ClusterError> {
     let results: Vec<(Kind, Result<Outcome, ClusterError>)> = futures::stream::iter(kinds.iter().copied())
         .map(|kind| async move {
@@ -74,7 +75,6 @@ pub async fn read(
 
     let mut sorted = results;
     sorted.sort_by_key(|(kind, _)| *kind);
-    let mut builder = SnapshotBuilder::new();
     for (kind, result) in sorted {
         match result? {
             Outcome::Items(items) => {
@@ -267,7 +267,9 @@ mod tests {
         let client = fake_client(seen.clone());
         let info = ClusterInfo { context: None, server: "https://fake".into() };
         let kinds: BTreeSet<Kind> = Kind::ALL.iter().copied().collect();
-        let builder = read(&client, &info, &kinds, None, Duration::from_secs(5), &Quiet).await.expect("reads");
+        let builder = read(&client, &info, &kinds, None, Duration::from_secs(5), &Quiet, SnapshotBuilder::new())
+            .await
+            .expect("reads");
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), Kind::ALL.len(), "one request per kind: {seen:#?}");
         for kind in Kind::ALL {
@@ -291,7 +293,9 @@ mod tests {
         let client = fake_client(seen.clone());
         let info = ClusterInfo { context: None, server: "https://fake".into() };
         let kinds: BTreeSet<Kind> = [Kind::Pod, Kind::Node].into_iter().collect();
-        read(&client, &info, &kinds, Some("shop"), Duration::from_secs(5), &Quiet).await.unwrap();
+        read(&client, &info, &kinds, Some("shop"), Duration::from_secs(5), &Quiet, SnapshotBuilder::new())
+            .await
+            .unwrap();
         let paths: Vec<String> = seen.lock().unwrap().iter().map(|s| s.path.clone()).collect();
         assert!(paths.contains(&"/api/v1/namespaces/shop/pods".to_string()), "{paths:?}");
         assert!(paths.contains(&"/api/v1/nodes".to_string()), "{paths:?}");

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::path::PathBuf;
 
-use mekhanikube_analyzers::{Snapshot, Summary, run};
+use mekhanikube_analyzers::{Snapshot, Summary, ValuePolicy, run};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain, read_cluster, read_snapshot_files};
 use crate::cli::{AnalyzeArgs, ClusterArgs, OutputFormat, ScopeArgs};
@@ -67,7 +67,8 @@ pub async fn analysis(
         }
         None => {
             let options = settings::cluster_options(cluster)?;
-            let (builder, info) = read_cluster(printer, &options, &scope).await.context("reading the cluster")?;
+            let (builder, info) =
+                read_cluster(printer, &options, &scope, ValuePolicy::Redact).await.context("reading the cluster")?;
             let source =
                 Source { mode: "cluster".into(), context: info.context, server: Some(info.server), snapshot: None };
             (builder.build(), source)

@@ -7,7 +7,7 @@ pub mod explain;
 pub mod report;
 pub mod snapshot;
 
-use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, needed_kinds};
+use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds};
 
 use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
 use crate::printer::Printer;
@@ -27,11 +27,13 @@ impl ReadProgress for BarProgress {
     }
 }
 
-/// Reads what the selected analyzers need from the live cluster.
+/// Reads what the selected analyzers need from the live cluster; `values` says whether values that may be
+/// credentials are kept (only `snapshot --keep-values` keeps them).
 pub async fn read_cluster(
     printer: &Printer,
     options: &ClusterOptions,
     scope: &ScopeSettings,
+    values: ValuePolicy,
 ) -> anyhow::Result<(SnapshotBuilder, ClusterInfo)> {
     let spinner = printer.spinner("connecting to the API server");
     let connected = cluster::connect(options).await;
@@ -40,8 +42,9 @@ pub async fn read_cluster(
     let kinds = needed_kinds(&scope.analyzers);
     let bar = printer.progress(kinds.len() as u64, "reading the cluster");
     let progress = BarProgress(bar.clone());
-    let result =
-        cluster::read(&client, &info, &kinds, scope.scope.namespace.as_deref(), options.read_timeout, &progress).await;
+    let builder = SnapshotBuilder::new().with_values(values);
+    let namespace = scope.scope.namespace.as_deref();
+    let result = cluster::read(&client, &info, &kinds, namespace, options.read_timeout, &progress, builder).await;
     bar.finish_and_clear();
     Ok((result?, info))
 }

@@ -1,6 +1,7 @@
 //! `mekhanikube snapshot`: save what the analyzers would read, for offline analysis or a bug report.
 
 use anyhow::Context;
+use mekhanikube_analyzers::ValuePolicy;
 
 use super::{EXIT_OK, read_cluster};
 use crate::cli::SnapshotArgs;
@@ -10,7 +11,8 @@ use crate::{settings, snapshot_io};
 pub async fn run_snapshot(printer: &Printer, args: SnapshotArgs) -> anyhow::Result<u8> {
     let scope = settings::scope(&args.scope)?;
     let options = settings::cluster_options(&args.cluster)?;
-    let (builder, _info) = read_cluster(printer, &options, &scope).await.context("reading the cluster")?;
+    let values = if args.keep_values { ValuePolicy::Keep } else { ValuePolicy::Redact };
+    let (builder, _info) = read_cluster(printer, &options, &scope, values).await.context("reading the cluster")?;
     let mut items = vec![builder.info_item()];
     items.extend(builder.objects().to_list_items());
     let count = items.len() - 1;

@@ -564,60 +564,25 @@ fn labels(view: &mut SpecView, v: &Value) -> Data {
     m
 }
 
-/// Command lines may carry credentials: values of flags and variables whose names say so are replaced, and so
-/// are passwords in URLs.
+/// Command lines may carry credentials: the snapshot already redacts them (`mekhanikube_analyzers::hygiene`), and
+/// prompts redact again in case values were kept on purpose; long shell scripts are cut short.
 fn redact_args(v: &Value) -> Data {
     let Some(items) = v.as_array() else { return Data::Null };
-    let secretish = |s: &str| {
-        let l = s.to_ascii_lowercase();
-        ["pass", "secret", "token", "apikey", "api-key", "api_key", "credential", "auth", "private"]
-            .iter()
-            .any(|w| l.contains(w))
-    };
-    let mut out = Vec::new();
-    let mut redact_next = false;
-    for item in items.iter().map(|i| i.as_str().unwrap_or_default()) {
-        let mut text = item.to_string();
-        if redact_next && !item.starts_with('-') {
-            text = "<redacted>".into();
-        }
-        redact_next = false;
-        if let Some((key, _)) = item.split_once('=') {
-            if secretish(key) {
-                text = format!("{key}=<redacted>");
-            }
-        } else if item.starts_with('-') && secretish(item) {
-            redact_next = true;
-        }
-        text = redact_url_passwords(&text);
-        // A shell script in one argument: keep it short, redact assignments inside.
-        if text.len() > 300 {
-            text = format!("{}… ({} chars)", text.chars().take(300).collect::<String>(), item.len());
-        }
-        out.push(Data::Str(text));
-    }
-    Data::List(out)
-}
-
-fn redact_url_passwords(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'').unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => match authority[..at].split_once(':') {
-                Some((user, _)) => out.push_str(&format!("{user}:<redacted>{}", &authority[at..])),
-                None => out.push_str(authority),
-            },
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
+    let items: Vec<&str> = items.iter().map(|i| i.as_str().unwrap_or_default()).collect();
+    let redacted = mekhanikube_analyzers::hygiene::redact_args(&items);
+    Data::List(
+        redacted
+            .into_iter()
+            .zip(&items)
+            .map(|(text, original)| {
+                if text.len() > 300 {
+                    Data::Str(format!("{}… ({} chars)", text.chars().take(300).collect::<String>(), original.len()))
+                } else {
+                    Data::Str(text)
+                }
+            })
+            .collect(),
+    )
 }
 
 fn strip_url(u: &str) -> String {

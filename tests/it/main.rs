@@ -1,10 +1,17 @@
 //! One integration-test binary. `cli` and `errors` run the real binary on saved snapshots; `live` runs it
-//! against the real API server and Ollama of the test bed (started by `make test`).
+//! against the real API server and Ollama of the test bed. The live modules need the `live` feature, which
+//! `make test` turns on after starting the test bed, so a plain `cargo test` passes on a fresh clone.
 
 mod cli;
 mod common;
 mod errors;
+#[cfg(feature = "live")]
 mod live;
+#[cfg(feature = "live")]
 mod live_explain;
+#[cfg(feature = "live")]
+mod live_values;
+#[cfg(feature = "live")]
 mod proxy;
 mod report;
+mod values;

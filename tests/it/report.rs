@@ -4,6 +4,7 @@
 
 mod browser;
 mod deploy;
+#[cfg(feature = "live")]
 mod live;
 mod safety;
 

@@ -20,16 +20,20 @@ const NOT_READY: CodeInfo = CodeInfo {
 };
 const PULL_SECRET_MISSING: CodeInfo = CodeInfo {
     code: "daemonset-image-pull-secret-missing",
-    summary: "The pod template names an imagePullSecret that does not exist in the namespace.",
+    summary: "The pod template names an imagePullSecret that does not exist in the namespace (or, when Secrets may not be read, that the kubelet reported it could not retrieve).",
 };
+
+/// The kubelet's event reason when an imagePullSecret of a pod cannot be found.
+const PULL_SECRET_EVENT: &str = "FailedToRetrieveImagePullSecret";
 
 impl Analyzer for DaemonSetAnalyzer {
     fn name(&self) -> &'static str {
         NAME
     }
     fn kinds(&self) -> &'static [Kind] {
-        // Secrets (metadata only) to check that the imagePullSecrets named exist.
-        &[Kind::DaemonSet, Kind::Secret]
+        // Secrets (metadata only) to check that the imagePullSecrets named exist; when they may not be read, the
+        // kubelet's events on the DaemonSet's pods say the same.
+        &[Kind::DaemonSet, Kind::Secret, Kind::Pod]
     }
     fn codes(&self) -> &'static [CodeInfo] {
         &[NOT_READY, PULL_SECRET_MISSING]
@@ -44,7 +48,7 @@ fn analyze_daemon_set(snapshot: &Snapshot, ds: &DaemonSet) -> Vec<Finding> {
     if ds.metadata.deletion_timestamp.is_some() {
         return findings;
     }
-    let (Some(spec), Some(status)) = (ds.spec.as_ref(), ds.status.as_ref()) else {
+    let (Some(_), Some(status)) = (ds.spec.as_ref(), ds.status.as_ref()) else {
         return findings;
     };
     let desired = status.desired_number_scheduled;
@@ -53,39 +57,82 @@ fn analyze_daemon_set(snapshot: &Snapshot, ds: &DaemonSet) -> Vec<Finding> {
         return findings;
     }
     let ready = status.number_ready;
-    let ns = namespace_of(&ds.metadata);
-
-    if snapshot.has_read(Kind::Secret) {
-        let missing: Vec<&str> = spec
-            .template
-            .spec
-            .iter()
-            .flat_map(|p| p.image_pull_secrets.iter().flatten())
-            .map(|r| r.name.as_str())
-            .filter(|s| !s.is_empty() && snapshot.objects.secrets.get(ns, s).is_none())
-            .collect();
-        if !missing.is_empty() {
-            // Images already cached on the nodes keep running; it is likely the cause when pods are not ready.
-            let severity = if ready < desired { Severity::High } else { Severity::Medium };
-            let list = missing.join(", ");
-            findings.push(
-                snapshot
-                    .finding(
-                        NAME,
-                        &PULL_SECRET_MISSING,
-                        ds,
-                        severity,
-                        format!("pod template uses imagePullSecrets that do not exist in namespace {ns}: {list}"),
-                    )
-                    .with_evidence(missing.iter().map(|s| Evidence::field("imagePullSecret", *s))),
-            );
-        }
+    if let Some(f) = missing_pull_secret_finding(snapshot, ds, desired, ready) {
+        findings.push(f);
     }
 
     if let Some(f) = not_ready_finding(snapshot, ds, desired, ready) {
         findings.push(f);
     }
     findings
+}
+
+/// Pull secrets named by the template that are absent: looked up when Secrets were read, otherwise taken from the
+/// kubelet's `FailedToRetrieveImagePullSecret` events on the DaemonSet's pods.
+fn missing_pull_secret_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i32) -> Option<Finding> {
+    let ns = namespace_of(&ds.metadata);
+    let named: Vec<&str> = ds
+        .spec
+        .as_ref()?
+        .template
+        .spec
+        .iter()
+        .flat_map(|p| p.image_pull_secrets.iter().flatten())
+        .map(|r| r.name.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (missing, evidence): (Vec<&str>, Vec<Evidence>) = if snapshot.has_read(Kind::Secret) {
+        let missing: Vec<&str> =
+            named.iter().copied().filter(|s| snapshot.objects.secrets.get(ns, s).is_none()).collect();
+        let evidence = missing.iter().map(|s| Evidence::field("imagePullSecret", *s)).collect();
+        (missing, evidence)
+    } else {
+        let events = pull_secret_events(snapshot, ds);
+        let newest = events.first()?;
+        let reported = reported_secret_names(newest.message.as_deref().unwrap_or_default());
+        let missing = named.iter().copied().filter(|s| reported.contains(s)).collect();
+        (missing, vec![Evidence::event(newest)])
+    };
+    if missing.is_empty() {
+        return None;
+    }
+    // Images already cached on the nodes keep running; it is likely the cause when pods are not ready.
+    let severity = if ready < desired { Severity::High } else { Severity::Medium };
+    let list = missing.join(", ");
+    let message = if snapshot.has_read(Kind::Secret) {
+        format!("pod template uses imagePullSecrets that do not exist in namespace {ns}: {list}")
+    } else {
+        format!("the kubelet cannot retrieve imagePullSecrets of the pod template in namespace {ns}: {list}")
+    };
+    Some(snapshot.finding(NAME, &PULL_SECRET_MISSING, ds, severity, message).with_evidence(evidence))
+}
+
+/// The kubelet's pull-secret warnings on pods this DaemonSet controls, newest first.
+fn pull_secret_events<'a>(snapshot: &'a Snapshot, ds: &DaemonSet) -> Vec<&'a k8s_openapi::api::core::v1::Event> {
+    let (ns, name) = (namespace_of(&ds.metadata), name_of(&ds.metadata));
+    let mut events: Vec<_> = snapshot
+        .objects
+        .pods
+        .in_namespace(ns)
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true) && o.kind == "DaemonSet" && o.name == name)
+        })
+        .flat_map(|p| snapshot.warnings_for(Kind::Pod, ns, name_of(&p.metadata)))
+        .filter(|e| e.reason.as_deref() == Some(PULL_SECRET_EVENT))
+        .collect();
+    events.sort_by_key(|e| std::cmp::Reverse(crate::evidence::event_last_time(e)));
+    events
+}
+
+/// The secret names the kubelet lists in parentheses: `Unable to retrieve some image pull secrets (a, b); ...`.
+fn reported_secret_names(message: &str) -> Vec<&str> {
+    let Some((_, rest)) = message.split_once('(') else { return Vec::new() };
+    let Some((list, _)) = rest.split_once(')') else { return Vec::new() };
+    list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
 }
 
 fn not_ready_finding(snapshot: &Snapshot, ds: &DaemonSet, desired: i32, ready: i32) -> Option<Finding> {

@@ -76,3 +76,24 @@ fn rollouts_zero_desired_and_existing_secrets_are_not_findings() {
 fn absent_secrets_are_not_reported_when_secrets_were_not_read() {
     assert_no_findings("daemonset", "daemonset/not-read.yaml");
 }
+
+#[test]
+fn without_secrets_the_kubelets_pull_secret_warnings_name_the_missing_ones() {
+    let findings = analyze("daemonset", "daemonset/not-read-kubelet-event.yaml");
+    let got: Vec<(String, String)> =
+        codes_and_names(&findings).into_iter().filter(|(code, _)| code.contains("pull-secret")).collect();
+    assert_eq!(got, [("daemonset-image-pull-secret-missing".to_string(), "private-agent".to_string())]);
+    let private = find(&findings, "daemonset-image-pull-secret-missing", "private-agent");
+    assert_severity(private, Severity::High);
+    assert_eq!(
+        private.message,
+        "the kubelet cannot retrieve imagePullSecrets of the pod template in namespace monitoring: vendor-registry"
+    );
+    assert!(
+        private.evidence.iter().any(
+            |e| matches!(e, Evidence::Event(ev) if ev.reason == "FailedToRetrieveImagePullSecret" && ev.count == 4)
+        ),
+        "{:?}",
+        private.evidence
+    );
+}

@@ -7,6 +7,7 @@ mod cronjob;
 mod daemonset;
 mod deployment;
 mod hpa;
+mod hygiene;
 mod ingress;
 mod job;
 mod node;

@@ -1,6 +1,7 @@
-//! The deploy/ manifests on the real test bed: they apply, and the CLI with a token of their service account
-//! writes full reports (one problem fixed and one introduced between two runs) while the audit log shows only
-//! read verbs for that account.
+//! The deploy/ manifests on the real test bed: they apply, the CLI with a token of their service account writes
+//! full reports (one problem fixed and one introduced between two runs) while the audit log shows only read verbs
+//! for that account, and that account cannot read a Secret value (it may list no Secret at all) unless the
+//! secret-names opt-in is applied.
 
 use std::path::Path;
 use std::process::Command;
@@ -61,6 +62,8 @@ fn cronjob_service_account_writes_full_reports_with_read_verbs_only() {
     kubectl(&env, &["apply", "-f", &format!("{deploy}/namespace.yaml")]);
     let dry = kubectl(&env, &["apply", "--dry-run=server", "-k", deploy]);
     assert!(dry.contains("cronjob.batch/mekhanikube-report") && dry.contains("(server dry run)"), "{dry}");
+    // A run before this one on the same test bed may have left the opt-in applied.
+    kubectl(&env, &["delete", "--ignore-not-found", "-k", &format!("{deploy}/opt-in/secret-names")]);
     kubectl(&env, &["apply", "-k", deploy]);
 
     let dir = tempfile::tempdir().unwrap();
@@ -79,11 +82,10 @@ fn cronjob_service_account_writes_full_reports_with_read_verbs_only() {
     let first = report();
     assert_eq!(first.code, 1, "the first run's high findings are new (--fail-on-new=high): {}", first.stderr);
     let doc = json(&std::fs::read_to_string(reports.join("latest.json")).unwrap());
-    assert!(
-        doc["analysis"]["skipped"].as_array().unwrap().is_empty(),
-        "the role reads every kind: {}",
-        doc["analysis"]["skipped"]
-    );
+    let skipped = doc["analysis"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "the role reads every kind but Secrets: {skipped:?}");
+    assert_eq!(skipped[0]["kind"], "Secret");
+    assert!(skipped[0]["reason"].as_str().unwrap().starts_with("forbidden"), "{skipped:?}");
     assert_eq!(doc["analysis"]["source"]["mode"], "cluster");
 
     // Fix one problem and introduce another: statuses are rewritten in place.
@@ -101,7 +103,15 @@ fn cronjob_service_account_writes_full_reports_with_read_verbs_only() {
     assert!(html_section(&html, "new").contains("Pod/web") && html_section(&html, "resolved").contains("Pod/api"));
     assert!(reports.join("history.sqlite").is_file(), "the history lives beside the reports, as in the PVC");
 
-    // The audit log: only reads, none refused, every kind listed.
+    // What the reviewer did as the shipped identity: read Secret values with kubectl. Refused.
+    let sa_kubectl =
+        |args: &[&str]| Command::new(&env.kubectl).arg("--kubeconfig").arg(&kubeconfig).args(args).output().unwrap();
+    let values = sa_kubectl(&["get", "secrets", "-A", "-o", "yaml"]);
+    let refusal = String::from_utf8_lossy(&values.stderr);
+    assert!(!values.status.success() && refusal.contains("Forbidden"), "the account read Secrets: {refusal}");
+    assert!(values.stdout.is_empty(), "nothing of a Secret came back");
+
+    // The audit log: only reads, every kind listed, none refused but the Secrets list.
     let wanted: Vec<&str> = kinds_read()
         .iter()
         .map(|k| RBAC.iter().find(|(kind, _, _)| kind == k).map(|(_, _, plural)| *plural).unwrap())
@@ -114,9 +124,37 @@ fn cronjob_service_account_writes_full_reports_with_read_verbs_only() {
     });
     for e in &events {
         assert!(["get", "list", "watch"].contains(&e.verb.as_str()), "{SA_USER} sent {} {}", e.verb, e.request_uri);
-        assert_ne!(e.code, Some(403), "refused: {} {}", e.verb, e.request_uri);
+        if e.resource.as_deref() == Some("secrets") {
+            assert_eq!(e.code, Some(403), "the default role must not list Secrets: {} {}", e.verb, e.request_uri);
+        } else {
+            assert_ne!(e.code, Some(403), "refused: {} {}", e.verb, e.request_uri);
+        }
         if let Some(kind) = &e.response_kind {
             assert_ne!(kind, "SecretList", "Secret values were read: {}", e.request_uri);
         }
     }
+
+    // With the opt-in, the same account lists Secret names (metadata only) and nothing is skipped.
+    let opt_in = format!("{deploy}/opt-in/secret-names");
+    kubectl(&env, &["apply", "-k", &opt_in]);
+    let with_names = wait_until_allowed(|| {
+        let out = run(mekhanikube()
+            .args(["analyze", "-o", "json", "--namespace", NAMESPACE, "--kubeconfig"])
+            .arg(&kubeconfig));
+        let doc = json(&out.stdout);
+        doc["skipped"].as_array().unwrap().is_empty().then_some(doc)
+    });
+    kubectl(&env, &["delete", "-k", &opt_in]);
+    assert!(with_names.is_some(), "with the opt-in applied, Secrets were still skipped");
+}
+
+/// RBAC changes reach the authorizer's cache within a moment; polls for up to 10 s.
+fn wait_until_allowed<T>(mut attempt: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..20 {
+        if let Some(t) = attempt() {
+            return Some(t);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    None
 }

@@ -1,5 +1,5 @@
-//! Crash safety and concurrent runs. The abort and pause hooks exist in debug builds only, so these tests do
-//! nothing in release builds.
+//! Crash safety and concurrent runs. The abort and pause hooks exist in debug builds only, so these tests are
+//! compiled in debug builds only.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -10,10 +10,8 @@ use crate::common::{json, run};
 /// A run killed at each step of writing leaves the previous reports and history readable, and the next run works
 /// and compares with the last run that was recorded.
 #[test]
+#[cfg(debug_assertions)]
 fn a_run_killed_half_way_leaves_reports_and_history_intact() {
-    if !cfg!(debug_assertions) {
-        return;
-    }
     // (phase, whether the killed run is recorded by then)
     let phases = [
         ("analysis", false),
@@ -61,10 +59,8 @@ fn a_run_killed_half_way_leaves_reports_and_history_intact() {
 /// Runs started together queue on the history lock, so each compares with the one before it: no two runs diff
 /// against the same previous run, no report is overwritten, and the database stays consistent.
 #[test]
+#[cfg(debug_assertions)]
 fn concurrent_runs_each_diff_against_a_distinct_previous_run() {
-    if !cfg!(debug_assertions) {
-        return;
-    }
     let bed = Bed::new();
     write_snapshot(&bed.snapshot(), before());
     assert_eq!(run(&mut bed.report()).code, 0);

@@ -1,6 +1,8 @@
 //! Against a real kube-apiserver of its own (started in a temp dir): a fixture loads with statuses and live owner
 //! uids, and the `reader` user can read but not write or fetch secrets, as the audit log shows.
-//! Needs the binaries from `tests/testenv/build.sh`; without them it fails saying so.
+//! Needs the binaries from `tests/testenv/build.sh` and the `live` feature (`make test` turns it on); without
+//! the binaries it fails saying so.
+#![cfg(feature = "live")]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -124,9 +126,11 @@ async fn fixture_loads_and_reader_is_read_only() -> Result<()> {
     assert!(forbidden(pods.create(&PostParams::default(), &new_pod).await), "reader must not create pods");
     let secrets = Api::<Secret>::namespaced(reader.clone(), "shop");
     assert!(forbidden(secrets.get("x").await), "reader must not get secrets");
-    secrets.list_metadata(&ListParams::default()).await.context("reader may list secrets' metadata")?;
+    secrets.list_metadata(&ListParams::default()).await.context("reader holds the Secrets opt-in")?;
     let limited = env.limited_client().await?;
-    assert!(forbidden(Api::<Node>::all(limited).list(&ListParams::default()).await), "limited must not list nodes");
+    assert!(forbidden(Api::<Node>::all(limited.clone()).list(&ListParams::default()).await), "limited lists no nodes");
+    let limited_secrets = Api::<Secret>::all(limited);
+    assert!(forbidden(limited_secrets.list_metadata(&ListParams::default()).await), "limited lists no Secrets");
 
     let events = env
         .wait_for_audit("reader", Duration::from_secs(10), |ev| {
@@ -142,6 +146,7 @@ async fn fixture_loads_and_reader_is_read_only() -> Result<()> {
     assert_eq!(secret_list.response_api_version.as_deref(), Some("meta.k8s.io/v1"));
     assert!(env.audit_events("admin")?.is_empty(), "the admin's fixture loading stays out of the audit log");
     assert!(has(&env.audit_events("limited")?, "list", "nodes", None, 403));
+    assert!(has(&env.audit_events("limited")?, "list", "secrets", None, 403));
 
     env.stop()?;
     assert!(Api::<Pod>::all(admin).list(&ListParams::default()).await.is_err(), "stopped means stopped");

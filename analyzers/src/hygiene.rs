@@ -1,0 +1,294 @@
+//! What an object may keep once it enters a snapshot. Every object passes through here, live or loaded from a file,
+//! so values that look like credentials never reach a saved snapshot, an output, a prompt, the cache or a report.
+//!
+//! - Secrets: no payload ever, and only the annotations on [`SECRET_ANNOTATIONS`] (a Secret applied with kubectl
+//!   carries its whole payload in `kubectl.kubernetes.io/last-applied-configuration`).
+//! - Unless values are kept on purpose ([`ValuePolicy::Keep`]): every object loses that annotation (it repeats the
+//!   spec, env values included), and pod specs lose env `value`s (names and `valueFrom` references stay), header
+//!   values of probes whose names say they carry credentials, and credential-like arguments and URL passwords in
+//!   commands, args and exec probes.
+//! - Always: `managedFields`, which only adds bulk.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Pod, PodSpec, PodTemplateSpec, Probe, Secret,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// The annotation kubectl writes on `apply`; it holds the applied object verbatim.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Secret annotations worth keeping: they name who owns the Secret, never what it holds.
+const SECRET_ANNOTATIONS: &[&str] = &[
+    "kubernetes.io/service-account.name",
+    "kubernetes.io/service-account.uid",
+    "meta.helm.sh/release-name",
+    "meta.helm.sh/release-namespace",
+];
+/// Annotation prefixes kept on Secrets: cert-manager records the issuer and the certificate there.
+const SECRET_ANNOTATION_PREFIXES: &[&str] = &["cert-manager.io/"];
+
+/// The placeholder that replaces a redacted value.
+pub const REDACTED: &str = "<redacted>";
+
+/// Whether values that may be credentials are kept (`mekhanikube snapshot --keep-values`) or dropped (default).
+/// Secret payloads are dropped either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValuePolicy {
+    #[default]
+    Redact,
+    Keep,
+}
+
+/// Scrubbing of one kind. Every kind in the kind table implements it, so a new kind cannot skip this step.
+pub trait Scrub {
+    fn scrub(&mut self, policy: ValuePolicy);
+}
+
+/// Metadata rules shared by every kind.
+pub(crate) fn scrub_meta(meta: &mut ObjectMeta, policy: ValuePolicy) {
+    meta.managed_fields = None;
+    if policy == ValuePolicy::Redact
+        && let Some(annotations) = meta.annotations.as_mut()
+    {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+impl Scrub for Secret {
+    fn scrub(&mut self, _policy: ValuePolicy) {
+        self.data = None;
+        self.string_data = None;
+        if let Some(annotations) = self.metadata.annotations.as_mut() {
+            annotations.retain(|key, _| {
+                SECRET_ANNOTATIONS.contains(&key.as_str())
+                    || SECRET_ANNOTATION_PREFIXES.iter().any(|p| key.starts_with(p))
+            });
+        }
+    }
+}
+
+impl Scrub for Pod {
+    fn scrub(&mut self, policy: ValuePolicy) {
+        scrub_pod_spec(self.spec.as_mut(), policy);
+    }
+}
+
+macro_rules! scrub_template {
+    ($($ty:ty => |$obj:ident| $template:expr),* $(,)?) => {
+        $(impl Scrub for $ty {
+            fn scrub(&mut self, policy: ValuePolicy) {
+                let $obj = self;
+                scrub_template($template, policy);
+            }
+        })*
+    };
+}
+
+scrub_template! {
+    Deployment => |o| o.spec.as_mut().map(|s| &mut s.template),
+    ReplicaSet => |o| o.spec.as_mut().and_then(|s| s.template.as_mut()),
+    StatefulSet => |o| o.spec.as_mut().map(|s| &mut s.template),
+    DaemonSet => |o| o.spec.as_mut().map(|s| &mut s.template),
+    Job => |o| o.spec.as_mut().map(|s| &mut s.template),
+    CronJob => |o| o.spec.job_template.spec.as_mut().map(|s| &mut s.template),
+}
+
+/// Kinds whose objects hold nothing beyond what the metadata rules cover.
+macro_rules! metadata_only {
+    ($($ty:ty),* $(,)?) => { $(impl Scrub for $ty { fn scrub(&mut self, _policy: ValuePolicy) {} })* };
+}
+
+metadata_only!(
+    k8s_openapi::api::core::v1::Namespace,
+    k8s_openapi::api::core::v1::Node,
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::core::v1::Endpoints,
+    k8s_openapi::api::discovery::v1::EndpointSlice,
+    k8s_openapi::api::networking::v1::Ingress,
+    k8s_openapi::api::networking::v1::IngressClass,
+    k8s_openapi::api::core::v1::PersistentVolumeClaim,
+    k8s_openapi::api::storage::v1::StorageClass,
+    k8s_openapi::api::core::v1::ServiceAccount,
+    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+    k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    k8s_openapi::api::core::v1::Event,
+);
+
+fn scrub_template(template: Option<&mut PodTemplateSpec>, policy: ValuePolicy) {
+    if let Some(template) = template {
+        if let Some(meta) = template.metadata.as_mut() {
+            scrub_meta(meta, policy);
+        }
+        scrub_pod_spec(template.spec.as_mut(), policy);
+    }
+}
+
+fn scrub_pod_spec(spec: Option<&mut PodSpec>, policy: ValuePolicy) {
+    let Some(spec) = spec else { return };
+    if policy == ValuePolicy::Keep {
+        return;
+    }
+    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+        scrub_container(c);
+    }
+    for c in spec.ephemeral_containers.iter_mut().flatten() {
+        scrub_ephemeral_container(c);
+    }
+}
+
+fn scrub_container(c: &mut Container) {
+    scrub_env(c.env.as_mut());
+    scrub_args(c.command.as_mut());
+    scrub_args(c.args.as_mut());
+    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
+        scrub_probe(probe.as_mut());
+    }
+    if let Some(lifecycle) = c.lifecycle.as_mut() {
+        scrub_handler(lifecycle.post_start.as_mut());
+        scrub_handler(lifecycle.pre_stop.as_mut());
+    }
+}
+
+// Same fields as a container, another type in the API.
+fn scrub_ephemeral_container(c: &mut EphemeralContainer) {
+    scrub_env(c.env.as_mut());
+    scrub_args(c.command.as_mut());
+    scrub_args(c.args.as_mut());
+    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
+        scrub_probe(probe.as_mut());
+    }
+    if let Some(lifecycle) = c.lifecycle.as_mut() {
+        scrub_handler(lifecycle.post_start.as_mut());
+        scrub_handler(lifecycle.pre_stop.as_mut());
+    }
+}
+
+fn scrub_env(env: Option<&mut Vec<EnvVar>>) {
+    for var in env.into_iter().flatten() {
+        var.value = None;
+    }
+}
+
+fn scrub_args(args: Option<&mut Vec<String>>) {
+    if let Some(args) = args {
+        *args = redact_args(args);
+    }
+}
+
+fn scrub_probe(probe: Option<&mut Probe>) {
+    let Some(probe) = probe else { return };
+    if let Some(exec) = probe.exec.as_mut() {
+        scrub_args(exec.command.as_mut());
+    }
+    if let Some(http) = probe.http_get.as_mut() {
+        scrub_headers(http.http_headers.as_mut());
+    }
+}
+
+fn scrub_handler(handler: Option<&mut LifecycleHandler>) {
+    let Some(handler) = handler else { return };
+    if let Some(exec) = handler.exec.as_mut() {
+        scrub_args(exec.command.as_mut());
+    }
+    if let Some(http) = handler.http_get.as_mut() {
+        scrub_headers(http.http_headers.as_mut());
+    }
+}
+
+fn scrub_headers(headers: Option<&mut Vec<HTTPHeader>>) {
+    for header in headers.into_iter().flatten() {
+        if is_credential_name(&header.name) {
+            header.value = REDACTED.to_string();
+        }
+    }
+}
+
+/// Whether a flag, variable or header name says that its value is a credential.
+pub fn is_credential_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "apikey", "api-key", "api_key", "credential", "auth", "private"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// A command line with the values of credential-like flags (`--password x`, `--token=x`, `DB_PASS=x`) and the
+/// passwords of URLs replaced by [`REDACTED`].
+pub fn redact_args<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut redact_next = false;
+    for item in items.iter().map(AsRef::as_ref) {
+        let mut text = item.to_string();
+        if redact_next && !item.starts_with('-') {
+            text = REDACTED.to_string();
+        }
+        redact_next = false;
+        if let Some((key, _)) = item.split_once('=') {
+            if is_credential_name(key) {
+                text = format!("{key}={REDACTED}");
+            }
+        } else if item.starts_with('-') && is_credential_name(item) {
+            redact_next = true;
+        }
+        out.push(redact_url_passwords(&text));
+    }
+    out
+}
+
+/// Replaces the password of every `scheme://user:password@host` in a text.
+pub fn redact_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'').unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@').map(|at| (at, authority[..at].split_once(':'))) {
+            Some((at, Some((user, _)))) => {
+                out.push_str(user);
+                out.push(':');
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_assignments_and_url_passwords_are_redacted() {
+        let args = ["/bin/server", "--db-password", "hunter2", "--token=abc", "--url=postgres://u:pw@db:5432/x"];
+        assert_eq!(
+            redact_args(&args),
+            [
+                "/bin/server",
+                "--db-password",
+                "<redacted>",
+                "--token=<redacted>",
+                "--url=postgres://u:<redacted>@db:5432/x"
+            ]
+        );
+    }
+
+    #[test]
+    fn ordinary_arguments_are_kept() {
+        let args = ["--port", "8080", "--log-level=debug", "http://example.invalid/path", "--verbose", "x"];
+        assert_eq!(redact_args(&args), args);
+        assert_eq!(redact_url_passwords("user@host and ssh://git@host/repo"), "user@host and ssh://git@host/repo");
+    }
+
+    #[test]
+    fn a_flag_followed_by_another_flag_redacts_nothing() {
+        assert_eq!(redact_args(&["--password", "--debug", "x"]), ["--password", "--debug", "x"]);
+    }
+}
