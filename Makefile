@@ -22,6 +22,7 @@ test: lint
 
 lint:
 	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets --features $(LIVE_FEATURES) -- -D warnings
 
 ## Tests that need no test bed (fixtures, mock HTTP, CLI on snapshots): what a plain `cargo test` runs.

@@ -2,8 +2,6 @@
 //! Makefile, the compose services (and `docker compose config` where the plugin exists), deploy/'s RBAC against
 //! what the analyzers read, and the CronJob's wiring.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use super::note;
@@ -231,7 +229,7 @@ fn kustomization_lists_every_manifest_and_the_cronjob_reports_to_the_pvc() {
 /// The CronJob's arguments, without the explanation flags (explanations are tested with the LLM; here the point
 /// is what the service account may read), with its paths moved into `dir`.
 #[cfg(feature = "live")]
-pub(super) fn cronjob_args(dir: &Path) -> Vec<String> {
+pub(super) fn cronjob_args(dir: &std::path::Path) -> Vec<String> {
     let cron = deploy("cronjob.yaml");
     let args =
         cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"].as_array().unwrap().clone();
