@@ -16,6 +16,17 @@ use serde::{Deserialize, Serialize};
 use crate::hygiene::{Scrub, ValuePolicy};
 use crate::snapshot::Store;
 
+/// A typed object of one kind of the table, and where it is stored: lets a live read insert objects as decoded,
+/// without a detour through JSON.
+pub trait KindObject:
+    Scrub + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>
+{
+    const TABLE_KIND: Kind;
+    fn store(objects: &mut Objects) -> &mut Store<Self>
+    where
+        Self: Sized;
+}
+
 /// Lists the readable kinds once; every table below is derived from it.
 macro_rules! define_kinds {
     ($( $variant:ident => $field:ident : $ty:ty ),* $(,)?) => {
@@ -52,17 +63,21 @@ macro_rules! define_kinds {
         #[derive(Clone, Debug, Default)]
         pub struct Objects { $(pub $field: Store<$ty>),* }
 
+        $(impl KindObject for $ty {
+            const TABLE_KIND: Kind = Kind::$variant;
+            fn store(objects: &mut Objects) -> &mut Store<Self> { &mut objects.$field }
+        })*
+
         impl Objects {
+            /// Moves every object of `other` in (same namespace/name: `other` wins).
+            pub(crate) fn absorb(&mut self, other: Objects) {
+                $( self.$field.absorb(other.$field); )*
+            }
             /// Decodes one object of `kind` and keeps what [`crate::hygiene`] allows of it.
             pub(crate) fn insert_value(&mut self, kind: Kind, value: serde_json::Value, policy: ValuePolicy)
                 -> Result<(), serde_json::Error> {
                 match kind {
-                    $(Kind::$variant => {
-                        let mut object = serde_json::from_value::<$ty>(value)?;
-                        crate::hygiene::scrub_meta(&mut object.metadata, policy);
-                        Scrub::scrub(&mut object, policy);
-                        self.$field.insert(object);
-                    }),*
+                    $(Kind::$variant => self.insert_object(serde_json::from_value::<$ty>(value)?, policy)),*
                 }
                 Ok(())
             }
@@ -116,6 +131,15 @@ define_kinds! {
     ValidatingWebhookConfiguration => validating_webhook_configurations: ValidatingWebhookConfiguration,
     MutatingWebhookConfiguration => mutating_webhook_configurations: MutatingWebhookConfiguration,
     Event => events: Event,
+}
+
+impl Objects {
+    /// Keeps what [`crate::hygiene`] allows of one typed object, and stores it.
+    pub(crate) fn insert_object<K: KindObject>(&mut self, mut object: K, policy: ValuePolicy) {
+        crate::hygiene::scrub_meta(object.metadata_mut(), policy);
+        object.scrub(policy);
+        K::store(self).insert(object);
+    }
 }
 
 impl Kind {

@@ -15,7 +15,7 @@ pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, ru
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary};
 pub use hygiene::ValuePolicy;
-pub use kind::{Kind, Objects};
+pub use kind::{Kind, KindObject, Objects};
 pub use scope::{ResourceRef, Scope, ScopeError};
 pub use selector::{LabelQuery, SelectorError};
 pub use snapshot::{LoadError, Skipped, Snapshot, SnapshotBuilder, Store};

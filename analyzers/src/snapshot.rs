@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::ObjectRef;
 use crate::hygiene::ValuePolicy;
-use crate::kind::{Kind, Objects};
+use crate::kind::{Kind, KindObject, Objects};
 
 /// Objects of one kind, keyed by namespace then name, so iteration order is stable.
 #[derive(Clone, Debug)]
@@ -52,6 +52,9 @@ impl<K: Metadata<Ty = ObjectMeta>> Store<K> {
     }
     pub(crate) fn retain_namespace(&mut self, namespace: &str) {
         self.items.retain(|(ns, _), _| ns == namespace);
+    }
+    pub(crate) fn absorb(&mut self, other: Store<K>) {
+        self.items.extend(other.items);
     }
 }
 
@@ -128,6 +131,24 @@ impl SnapshotBuilder {
         self.objects.insert_value(kind, value, self.values)?;
         self.read.insert(kind);
         Ok(())
+    }
+
+    /// Adds one decoded object, as a live read does page by page.
+    pub fn insert<K: KindObject>(&mut self, object: K) {
+        self.objects.insert_object(object, self.values);
+        self.read.insert(K::TABLE_KIND);
+    }
+
+    /// An empty builder with the same value policy, to fill concurrently and [`absorb`](Self::absorb) later.
+    pub fn fragment(&self) -> SnapshotBuilder {
+        SnapshotBuilder::new().with_values(self.values)
+    }
+
+    /// Moves the objects and read kinds of a fragment in.
+    pub fn absorb(&mut self, fragment: SnapshotBuilder) {
+        self.objects.absorb(fragment.objects);
+        self.read.extend(fragment.read);
+        self.skipped.extend(fragment.skipped);
     }
 
     /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.

@@ -16,7 +16,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams, ObjectList};
 use kube::{Client, Resource};
-use mekhanikube_analyzers::{Kind, SnapshotBuilder};
+use mekhanikube_analyzers::{Kind, KindObject, SnapshotBuilder};
 use serde::de::DeserializeOwned;
 
 use super::{ClusterError, ClusterInfo, classify};
@@ -33,12 +33,14 @@ pub trait ReadProgress: Sync {
 }
 
 enum Outcome {
-    Items(Vec<serde_json::Value>),
+    /// The kind's objects, already decoded and filtered, and how many there were.
+    Read(SnapshotBuilder, usize),
     Skipped(String),
 }
 
 /// Reads `kinds` (namespaced ones in `namespace` only, when given) into `builder`. A 403 or 404 on a kind is
-/// recorded as skipped; any other failure aborts the read.
+/// recorded as skipped; any other failure aborts the read. Each list fills a fragment of the builder page by page,
+/// so a page is decoded once into its typed objects and dropped before the next one arrives.
 pub async fn read(
     client: &Client,
     info: &ClusterInfo,
@@ -48,26 +50,28 @@ pub async fn read(
     progress: &dyn ReadProgress,
     mut builder: SnapshotBuilder,
 ) -> Result<SnapshotBuilder, ClusterError> {
+    let template = builder.fragment();
     let results: Vec<(Kind, Result<Outcome, ClusterError>)> = futures::stream::iter(kinds.iter().copied())
-        .map(|kind| async move {
-            let result = list_kind(client, kind, namespace).await.map_or_else(
-                |e| match &e {
-                    kube::Error::Api(status) if status.code == 403 => {
+        .map(|kind| {
+            let fragment = template.fragment();
+            async move {
+                let result = match list_kind(client, kind, namespace, fragment).await {
+                    Ok((fragment, count)) => Ok(Outcome::Read(fragment, count)),
+                    Err(kube::Error::Api(status)) if status.code == 403 => {
                         Ok(Outcome::Skipped(format!("forbidden: {}", status.message)))
                     }
-                    kube::Error::Api(status) if status.code == 404 => {
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
                         Ok(Outcome::Skipped("not served by this API server".to_string()))
                     }
-                    _ => Err(classify(&info.server, kind.plural(), e, read_timeout)),
-                },
-                |items| Ok(Outcome::Items(items)),
-            );
-            if let Ok(Outcome::Items(items)) = &result {
-                progress.kind_done(kind, items.len());
-            } else {
-                progress.kind_done(kind, 0);
+                    Err(e) => Err(classify(&info.server, kind.plural(), e, read_timeout)),
+                };
+                let count = match &result {
+                    Ok(Outcome::Read(_, count)) => *count,
+                    _ => 0,
+                };
+                progress.kind_done(kind, count);
+                (kind, result)
             }
-            (kind, result)
         })
         .buffer_unordered(MAX_IN_FLIGHT)
         .collect()
@@ -77,14 +81,9 @@ pub async fn read(
     sorted.sort_by_key(|(kind, _)| *kind);
     for (kind, result) in sorted {
         match result? {
-            Outcome::Items(items) => {
+            Outcome::Read(fragment, _) => {
                 builder.mark_read(kind);
-                for item in items {
-                    builder.insert_value(kind, item).map_err(|e| ClusterError::List {
-                        kind: kind.plural().to_string(),
-                        detail: format!("unexpected object from the server: {e}"),
-                    })?;
-                }
+                builder.absorb(fragment);
             }
             Outcome::Skipped(reason) => builder.skip(kind, reason),
         }
@@ -92,19 +91,21 @@ pub async fn read(
     Ok(builder)
 }
 
+/// Lists one kind into `fragment`; returns it with the number of objects read.
 async fn list_kind(
     client: &Client,
     kind: Kind,
     namespace: Option<&str>,
-) -> Result<Vec<serde_json::Value>, kube::Error> {
+    fragment: SnapshotBuilder,
+) -> Result<(SnapshotBuilder, usize), kube::Error> {
     macro_rules! namespaced {
         ($ty:ty) => {
-            list_typed::<$ty>(namespaced_api(client, namespace)).await
+            list_typed::<$ty>(namespaced_api(client, namespace), fragment).await
         };
     }
     macro_rules! cluster {
         ($ty:ty) => {
-            list_typed::<$ty>(Api::all(client.clone())).await
+            list_typed::<$ty>(Api::all(client.clone()), fragment).await
         };
     }
     match kind {
@@ -129,7 +130,7 @@ async fn list_kind(
         Kind::ValidatingWebhookConfiguration => cluster!(ValidatingWebhookConfiguration),
         Kind::MutatingWebhookConfiguration => cluster!(MutatingWebhookConfiguration),
         Kind::Event => namespaced!(Event),
-        Kind::Secret => list_secret_metadata(namespaced_api::<Secret>(client, namespace)).await,
+        Kind::Secret => list_secret_metadata(namespaced_api::<Secret>(client, namespace), fragment).await,
     }
 }
 
@@ -143,14 +144,18 @@ where
     }
 }
 
-/// Pages through a list; a 410 Gone (expired continue token) restarts it from the top.
-async fn paginate<T, F, Fut>(mut list_page: F) -> Result<Vec<T>, kube::Error>
+/// Pages through a list, handing each page to `on_page` as it arrives; a 410 Gone (expired continue token)
+/// calls `on_restart`, which must forget what the abandoned pass delivered, and restarts the list from the top.
+async fn paginate<T, F, Fut>(
+    mut list_page: F,
+    mut on_page: impl FnMut(Vec<T>),
+    mut on_restart: impl FnMut(),
+) -> Result<(), kube::Error>
 where
     F: FnMut(ListParams) -> Fut,
     Fut: Future<Output = Result<ObjectList<T>, kube::Error>>,
     T: Clone,
 {
-    let mut items = Vec::new();
     let mut token: Option<String> = None;
     let mut restarts = 0;
     loop {
@@ -161,16 +166,16 @@ where
         test_delay().await;
         match list_page(params).await {
             Ok(page) => {
-                items.extend(page.items);
+                on_page(page.items);
                 match page.metadata.continue_ {
                     Some(t) if !t.is_empty() => token = Some(t),
-                    _ => return Ok(items),
+                    _ => return Ok(()),
                 }
             }
             Err(kube::Error::Api(status)) if status.code == 410 && restarts < MAX_RESTARTS => {
                 tracing::debug!("continue token expired; restarting the list");
                 restarts += 1;
-                items.clear();
+                on_restart();
                 token = None;
             }
             Err(e) => return Err(e),
@@ -186,29 +191,50 @@ async fn test_delay() {
     }
 }
 
-async fn list_typed<K>(api: Api<K>) -> Result<Vec<serde_json::Value>, kube::Error>
+/// Lists one typed kind into `fragment`, each page inserted (and filtered) as it arrives.
+async fn list_typed<K>(api: Api<K>, fragment: SnapshotBuilder) -> Result<(SnapshotBuilder, usize), kube::Error>
 where
-    K: Resource + Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug,
+    K: Resource + KindObject + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    let items = paginate(|params| {
-        let api = api.clone();
-        async move { api.list(&params).await }
-    })
+    let empty = fragment.fragment();
+    let state = std::cell::RefCell::new((fragment, 0usize));
+    paginate(
+        |params| {
+            let api = api.clone();
+            async move { api.list(&params).await }
+        },
+        |items| {
+            let mut state = state.borrow_mut();
+            state.1 += items.len();
+            items.into_iter().for_each(|o| state.0.insert(o));
+        },
+        || *state.borrow_mut() = (empty.fragment(), 0),
+    )
     .await?;
-    items.iter().map(|o| serde_json::to_value(o).map_err(kube::Error::SerdeError)).collect()
+    Ok(state.into_inner())
 }
 
 /// Secrets are listed as PartialObjectMetadataList: their values never reach this process.
-async fn list_secret_metadata(api: Api<Secret>) -> Result<Vec<serde_json::Value>, kube::Error> {
-    let items = paginate(|params| {
-        let api = api.clone();
-        async move { api.list_metadata(&params).await }
-    })
+async fn list_secret_metadata(
+    api: Api<Secret>,
+    fragment: SnapshotBuilder,
+) -> Result<(SnapshotBuilder, usize), kube::Error> {
+    let empty = fragment.fragment();
+    let state = std::cell::RefCell::new((fragment, 0usize));
+    paginate(
+        |params| {
+            let api = api.clone();
+            async move { api.list_metadata(&params).await }
+        },
+        |items| {
+            let mut state = state.borrow_mut();
+            state.1 += items.len();
+            items.into_iter().for_each(|p| state.0.insert(Secret { metadata: p.metadata, ..Secret::default() }));
+        },
+        || *state.borrow_mut() = (empty.fragment(), 0),
+    )
     .await?;
-    Ok(items
-        .into_iter()
-        .map(|partial| serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": partial.metadata}))
-        .collect())
+    Ok(state.into_inner())
 }
 
 #[cfg(test)]
@@ -317,29 +343,35 @@ mod tests {
     async fn follows_continue_tokens_and_restarts_on_410_gone() {
         let calls = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
         let log = calls.clone();
-        let items = paginate(move |params: ListParams| {
-            let log = log.clone();
-            async move {
-                let mut log = log.lock().unwrap();
-                log.push(params.continue_token.clone());
-                match (log.len(), params.continue_token.as_deref()) {
-                    (1, None) => Ok(page(&["a", "b"], Some("t1"))),
-                    (2, Some("t1")) => Err(gone()),
-                    (3, None) => Ok(page(&["a", "b"], Some("t2"))),
-                    (4, Some("t2")) => Ok(page(&["c"], None)),
-                    other => panic!("unexpected call {other:?}"),
+        let items = std::cell::RefCell::new(Vec::new());
+        paginate(
+            move |params: ListParams| {
+                let log = log.clone();
+                async move {
+                    let mut log = log.lock().unwrap();
+                    log.push(params.continue_token.clone());
+                    match (log.len(), params.continue_token.as_deref()) {
+                        (1, None) => Ok(page(&["a", "b"], Some("t1"))),
+                        (2, Some("t1")) => Err(gone()),
+                        (3, None) => Ok(page(&["a", "b"], Some("t2"))),
+                        (4, Some("t2")) => Ok(page(&["c"], None)),
+                        other => panic!("unexpected call {other:?}"),
+                    }
                 }
-            }
-        })
+            },
+            |page| items.borrow_mut().extend(page),
+            || items.borrow_mut().clear(),
+        )
         .await
         .expect("restarted after 410");
-        assert_eq!(items, vec!["a", "b", "c"], "no duplicates from the abandoned pass");
+        assert_eq!(items.into_inner(), vec!["a", "b", "c"], "no duplicates from the abandoned pass");
         assert_eq!(calls.lock().unwrap().len(), 4);
     }
 
     #[tokio::test]
     async fn gives_up_after_repeated_410_gone() {
-        let result = paginate(|_params: ListParams| async { Err::<ObjectList<String>, _>(gone()) }).await;
+        let result =
+            paginate(|_params: ListParams| async { Err::<ObjectList<String>, _>(gone()) }, |_| {}, || {}).await;
         assert!(matches!(result, Err(kube::Error::Api(s)) if s.code == 410));
     }
 }
