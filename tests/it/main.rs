@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod errors;
+mod hygiene;
 mod live;
 mod live_explain;
 mod proxy;
