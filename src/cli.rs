@@ -210,10 +210,11 @@ pub fn mask_url_credentials(mut command: clap::Command) -> clap::Command {
                 return sub;
             }
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            // In clap's order: environment, then default.
             let default = default.map(|d| format!(" [default: {}]", crate::llm::display_url(&d))).unwrap_or_default();
             let env =
                 format!(" [env: OLLAMA_HOST={}]", env.as_deref().map(crate::llm::display_url).unwrap_or_default());
-            sub.mut_arg(ID, |arg| arg.hide_default_value(true).hide_env(true).help(format!("{help}{default}{env}")))
+            sub.mut_arg(ID, |arg| arg.hide_default_value(true).hide_env(true).help(format!("{help}{env}{default}")))
         });
     }
     command
