@@ -21,12 +21,12 @@ pub fn render(doc: &ReportDocument) -> String {
     let d = &doc.diff;
     let mut out = String::new();
     let _ = writeln!(out, "# mekhanikube report\n");
-    let _ = writeln!(out, "**Source:** {}  ", esc(&text::source(&a.source)));
-    let _ = writeln!(out, "**Scope:** {}  ", esc(&text::scope(&a.scope)));
+    let _ = writeln!(out, "**Source:** {}  ", inline(&text::source(&a.source)));
+    let _ = writeln!(out, "**Scope:** {}  ", inline(&text::scope(&a.scope)));
     let _ = writeln!(
         out,
         "**Generated:** {} \u{b7} report `{}` \u{b7} history key `{}`\n",
-        esc(&text::when(&doc.generated_at)),
+        inline(&text::when(&doc.generated_at)),
         doc.report,
         doc.history.key
     );
@@ -39,7 +39,7 @@ pub fn render(doc: &ReportDocument) -> String {
         out,
         "| **{}**/100{change} | {} | {} | {} | {} |\n",
         a.summary.health_score,
-        esc(&text::counts(&a.summary)),
+        inline(&text::counts(&a.summary)),
         d.new.len(),
         d.resolved.len(),
         d.persisting.len()
@@ -49,7 +49,7 @@ pub fn render(doc: &ReportDocument) -> String {
             let _ = writeln!(
                 out,
                 "Compared with the previous run of {} (`{}`, health score {}).\n",
-                esc(&text::when(&prev.generated_at)),
+                inline(&text::when(&prev.generated_at)),
                 prev.report,
                 prev.summary.health_score
             );
@@ -79,10 +79,10 @@ pub fn render(doc: &ReportDocument) -> String {
                 i + 1,
                 f.severity,
                 f.code,
-                esc(&text::namespace(&f.object)),
-                esc(&text::object(&f.object)),
-                esc(&text::parent(f).unwrap_or_else(|| "-".into())),
-                esc(&text::clean(&f.message))
+                inline(&text::namespace(&f.object)),
+                inline(&text::object(&f.object)),
+                inline(&text::parent(f).unwrap_or_else(|| "-".into())),
+                inline(&text::clean(&f.message))
             );
         }
         out.push('\n');
@@ -93,9 +93,9 @@ pub fn render(doc: &ReportDocument) -> String {
     if !explanations.is_empty() {
         let _ = writeln!(out, "## Explanations\n");
         for e in explanations {
-            let _ = writeln!(out, "### {}\n", esc(&e.heading));
+            let _ = writeln!(out, "### {}\n", inline(&e.heading));
             if !e.objects.is_empty() {
-                let objects: Vec<String> = e.objects.iter().map(|o| esc(o)).collect();
+                let objects: Vec<String> = e.objects.iter().map(|o| inline(o)).collect();
                 let _ = writeln!(out, "Affects: {}\n", objects.join(", "));
             }
             // The model's Markdown is shown as written, not rendered: the HTML view does the same.
@@ -114,7 +114,7 @@ pub fn render(doc: &ReportDocument) -> String {
             out,
             "| `{}`{mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
             run.report,
-            esc(&text::when(&run.generated_at)),
+            inline(&text::when(&run.generated_at)),
             s.health_score,
             s.critical,
             s.high,
@@ -130,7 +130,7 @@ pub fn render(doc: &ReportDocument) -> String {
         let _ = writeln!(out, "## Not read\n");
         let _ = writeln!(out, "Checks that need these kinds were not made.\n");
         for s in &a.skipped {
-            let _ = writeln!(out, "- {}: {}", esc(&text::clean(&s.kind)), esc(&text::clean(&s.reason)));
+            let _ = writeln!(out, "- {}: {}", inline(&text::clean(&s.kind)), inline(&text::clean(&s.reason)));
         }
         out.push('\n');
     }
@@ -150,9 +150,9 @@ fn short_table(out: &mut String, findings: &[Finding]) {
             "| {} | `{}` | {} | {} | {} |",
             f.severity,
             f.code,
-            esc(&text::namespace(&f.object)),
-            esc(&text::object(&f.object)),
-            esc(&text::clean(&f.message))
+            inline(&text::namespace(&f.object)),
+            inline(&text::object(&f.object)),
+            inline(&text::clean(&f.message))
         );
     }
     out.push('\n');
@@ -165,17 +165,12 @@ fn evidence(out: &mut String, findings: &[Finding]) {
     let _ = writeln!(out, "### Evidence\n");
     for (i, f) in findings.iter().enumerate().filter(|(_, f)| !f.evidence.is_empty()) {
         let _ =
-            writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, esc(&text::clean(&f.object.display())));
+            writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, inline(&text::clean(&f.object.display())));
         for e in &f.evidence {
-            let _ = writeln!(out, "- {}", esc(&text::evidence(e)));
+            let _ = writeln!(out, "- {}", inline(&text::evidence(e)));
         }
         out.push('\n');
     }
-}
-
-/// Short name for [`inline`]: every table cell and line of this view uses it.
-fn esc(text: &str) -> String {
-    inline(text)
 }
 
 /// Untrusted text as inline Markdown that renders as exactly that text and is never a link, an image, HTML,
@@ -226,7 +221,7 @@ pub fn literal_block(text: &str) -> String {
 pub(crate) mod tests {
     use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 
-    use super::{esc, inline, literal_block};
+    use super::{inline, literal_block};
 
     /// Text planted in cluster data or a model answer to make a Markdown viewer fetch a URL or run markup.
     pub(crate) const PAYLOADS: &[&str] = &[
@@ -283,10 +278,10 @@ pub(crate) mod tests {
 
     #[test]
     fn escapes_markup_and_table_breakers() {
-        assert_eq!(esc("a|b <script> *x* [l](u)"), "a\\|b \\<script\\> \\*x\\* \\[l\\](u)");
-        assert_eq!(esc("shop/Pod/api-1"), "shop/Pod/api-1");
-        assert_eq!(esc("see https://x.example and www.y.example"), "see https\\://x.example and www\\.y.example");
-        assert_eq!(esc("näme www"), "näme www", "the www check is not fooled by multi-byte text");
+        assert_eq!(inline("a|b <script> *x* [l](u)"), "a\\|b \\<script\\> \\*x\\* \\[l\\](u)");
+        assert_eq!(inline("shop/Pod/api-1"), "shop/Pod/api-1");
+        assert_eq!(inline("see https://x.example and www.y.example"), "see https\\://x.example and www\\.y.example");
+        assert_eq!(inline("näme www"), "näme www", "the www check is not fooled by multi-byte text");
     }
 
     /// Each payload, escaped, renders as one paragraph whose text is exactly the payload: nothing became markup.
