@@ -198,3 +198,28 @@ pub struct AnalyzersArgs {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
+
+/// `--help` prints the default and the environment value of each flag; for the Ollama URL (`OLLAMA_HOST`, or
+/// `ollamaUrl` from the config file) they are shown with any credentials masked instead.
+pub fn mask_url_credentials(mut command: clap::Command) -> clap::Command {
+    const ID: &str = "ollama_url";
+    let env = std::env::var("OLLAMA_HOST").ok();
+    let names: Vec<String> = command.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for name in names {
+        command = command.mut_subcommand(name, |sub| {
+            let Some(arg) = sub.get_arguments().find(|a| a.get_id() == ID) else { return sub };
+            let default = arg.get_default_values().first().map(|v| v.to_string_lossy().into_owned());
+            let secret = |v: &Option<String>| v.as_deref().is_some_and(crate::llm::has_credentials);
+            if !secret(&default) && !secret(&env) {
+                return sub;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            // In clap's order: environment, then default.
+            let default = default.map(|d| format!(" [default: {}]", crate::llm::display_url(&d))).unwrap_or_default();
+            let env =
+                format!(" [env: OLLAMA_HOST={}]", env.as_deref().map(crate::llm::display_url).unwrap_or_default());
+            sub.mut_arg(ID, |arg| arg.hide_default_value(true).hide_env(true).help(format!("{help}{env}{default}")))
+        });
+    }
+    command
+}

@@ -7,6 +7,7 @@ mod config;
 mod document;
 mod llm;
 mod printer;
+mod private_fs;
 mod render;
 mod report;
 mod sanitize;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    let command = cli::mask_url_credentials(command);
     let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {

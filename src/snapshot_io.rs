@@ -73,12 +73,22 @@ pub fn encode_list(items: Vec<serde_json::Value>, json: bool) -> Result<String, 
     }
 }
 
-/// Writes through a temporary file and a rename, so an interrupted run never leaves half a snapshot.
+/// Writes through a temporary file and a rename, so an interrupted run never leaves half a snapshot; owner-only.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), SnapshotFileError> {
-    let write_err = |source| SnapshotFileError::Write { path: path.display().to_string(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    std::io::Write::write_all(&mut tmp, contents.as_bytes()).map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
+    crate::private_fs::write_atomic(path, contents.as_bytes(), true)
+        .map_err(|source| SnapshotFileError::Write { path: path.display().to_string(), source })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    /// `snapshot -o FILE` writes through here: the file holds every object of the cluster, so it is 0600.
+    #[test]
+    fn written_snapshots_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cluster.yaml");
+        super::write_atomic(&path, "kind: List\n").unwrap();
+        super::write_atomic(&path, "kind: List\nitems: []\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "kind: List\nitems: []\n");
+        assert_eq!(crate::private_fs::tests::mode(&path), 0o600);
+    }
 }

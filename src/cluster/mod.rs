@@ -46,28 +46,60 @@ pub enum ClusterError {
     List { kind: String, detail: String },
 }
 
-/// Builds a read-only client from the kubeconfig (or in-cluster config) and checks the server answers.
-pub async fn connect(options: &ClusterOptions) -> Result<(Client, ClusterInfo), ClusterError> {
+/// How every request to the API server names its client, so that audit logs attribute it (`userAgent`).
+pub const USER_AGENT: &str = concat!("mekhanikube/", env!("CARGO_PKG_VERSION"));
+
+/// A read-only client built from the kubeconfig (or in-cluster config), not yet checked against the server.
+pub struct Prepared {
+    client: Client,
+    info: ClusterInfo,
+    insecure_tls: bool,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+}
+
+/// Builds the client: read-only layer, timeouts, and our user agent.
+pub async fn prepare(options: &ClusterOptions) -> Result<Prepared, ClusterError> {
     let mut config = load_config(options).await?;
     config.connect_timeout = Some(options.connect_timeout);
     config.read_timeout = Some(options.read_timeout);
     config.write_timeout = Some(options.read_timeout);
+    config.headers.push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
+    let insecure_tls = config.accept_invalid_certs;
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = kube::client::ClientBuilder::try_from(config)
         .map_err(|e| ClusterError::Kubeconfig(error_chain(&e)))?
         .with_layer(&ReadOnlyLayer)
         .build();
     let info = ClusterInfo { context: options.context.clone().or_else(current_context), server };
-    // One cheap GET first, so an unreachable server fails fast with one clear message.
-    let version =
-        tokio::time::timeout(options.connect_timeout + options.read_timeout, client.apiserver_version()).await;
-    match version {
-        Err(_) => Err(ClusterError::Timeout {
-            server: info.server.clone(),
-            seconds: (options.connect_timeout + options.read_timeout).as_secs(),
-        }),
-        Ok(Err(e)) => Err(classify(&info.server, "the server version", e, options.read_timeout)),
-        Ok(Ok(_)) => Ok((client, info)),
+    Ok(Prepared {
+        client,
+        info,
+        insecure_tls,
+        connect_timeout: options.connect_timeout,
+        read_timeout: options.read_timeout,
+    })
+}
+
+impl Prepared {
+    /// Whether the kubeconfig turns certificate checks off (`insecure-skip-tls-verify`): anyone on the path
+    /// to the API server could then read the cluster's data and the credentials sent.
+    pub fn insecure_tls(&self) -> bool {
+        self.insecure_tls
+    }
+
+    pub fn info(&self) -> &ClusterInfo {
+        &self.info
+    }
+
+    /// One cheap GET first, so an unreachable server fails fast with one clear message.
+    pub async fn connect(self) -> Result<(Client, ClusterInfo), ClusterError> {
+        let limit = self.connect_timeout + self.read_timeout;
+        match tokio::time::timeout(limit, self.client.apiserver_version()).await {
+            Err(_) => Err(ClusterError::Timeout { server: self.info.server.clone(), seconds: limit.as_secs() }),
+            Ok(Err(e)) => Err(classify(&self.info.server, "the server version", e, self.read_timeout)),
+            Ok(Ok(_)) => Ok((self.client, self.info)),
+        }
     }
 }
 
@@ -148,4 +180,95 @@ fn classify(server: &str, what: &str, error: kube::Error, read_timeout: Duration
 /// The most specific part of an error chain (the last one), which is what a person can act on.
 fn short_cause(detail: &str) -> String {
     detail.rsplit(": ").next().unwrap_or(detail).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use mekhanikube_analyzers::Kind;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+
+    struct Quiet;
+    impl ReadProgress for Quiet {
+        fn kind_done(&self, _: Kind, _: usize) {}
+    }
+
+    /// A kubeconfig for `server`, with `insecure-skip-tls-verify` when `insecure`.
+    fn kubeconfig(dir: &std::path::Path, server: &str, insecure: bool) -> ClusterOptions {
+        let path = dir.join("kubeconfig");
+        let skip = if insecure { "\n    insecure-skip-tls-verify: true" } else { "" };
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: {server}{skip}\n\
+                 users:\n- name: t\n  user:\n    token: t0ken\ncontexts:\n- name: t\n  context: {{cluster: t, user: t}}\n"
+            ),
+        )
+        .unwrap();
+        ClusterOptions {
+            kubeconfig: Some(path),
+            context: None,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Through the client the commands use (kubeconfig, read-only layer, HTTP), the version check and every list
+    /// carry exactly one User-Agent, `mekhanikube/<version>`, so an audit log attributes them.
+    #[tokio::test]
+    async fn every_request_names_mekhanikube_as_user_agent() {
+        let server = MockServer::start().await;
+        let version = serde_json::json!({"major": "1", "minor": "36", "gitVersion": "v1.36.0", "gitCommit": "x",
+            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1", "compiler": "gc",
+            "platform": "linux/amd64"});
+        Mock::given(method("GET"))
+            .and(path("/version"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(version))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []}),
+                ),
+            )
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let prepared = prepare(&kubeconfig(dir.path(), &server.uri(), false)).await.unwrap();
+        assert!(!prepared.insecure_tls());
+        let (client, info) = prepared.connect().await.unwrap();
+        let kinds: BTreeSet<Kind> = [Kind::Pod, Kind::Node].into_iter().collect();
+        read(
+            &client,
+            &info,
+            &kinds,
+            None,
+            Duration::from_secs(5),
+            &Quiet,
+            mekhanikube_analyzers::SnapshotBuilder::new(),
+        )
+        .await
+        .unwrap();
+
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 3, "{requests:?}");
+        assert_eq!(USER_AGENT, format!("mekhanikube/{}", env!("CARGO_PKG_VERSION")));
+        for r in &requests {
+            let agents: Vec<&str> =
+                r.headers.get_all(http::header::USER_AGENT).iter().map(|v| v.to_str().unwrap()).collect();
+            assert_eq!(agents, [USER_AGENT], "{} {}", r.method, r.url);
+        }
+    }
+
+    #[tokio::test]
+    async fn insecure_skip_tls_verify_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let prepared = prepare(&kubeconfig(dir.path(), "https://127.0.0.1:1", true)).await.unwrap();
+        assert!(prepared.insecure_tls());
+    }
 }

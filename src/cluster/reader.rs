@@ -34,7 +34,7 @@ pub trait ReadProgress: Sync {
 
 enum Outcome {
     /// The kind's objects, already decoded and filtered, and how many there were.
-    Read(SnapshotBuilder, usize),
+    Read(Box<SnapshotBuilder>, usize),
     Skipped(String),
 }
 
@@ -56,7 +56,7 @@ pub async fn read(
             let fragment = template.fragment();
             async move {
                 let result = match list_kind(client, kind, namespace, fragment).await {
-                    Ok((fragment, count)) => Ok(Outcome::Read(fragment, count)),
+                    Ok((fragment, count)) => Ok(Outcome::Read(Box::new(fragment), count)),
                     Err(kube::Error::Api(status)) if status.code == 403 => {
                         Ok(Outcome::Skipped(format!("forbidden: {}", status.message)))
                     }
@@ -83,7 +83,7 @@ pub async fn read(
         match result? {
             Outcome::Read(fragment, _) => {
                 builder.mark_read(kind);
-                builder.absorb(fragment);
+                builder.absorb(*fragment);
             }
             Outcome::Skipped(reason) => builder.skip(kind, reason),
         }

@@ -24,7 +24,7 @@ pub struct ExplainSettings {
 pub fn settings(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
     let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
     let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
-    let client = OllamaClient::new(endpoint.url.as_str(), timeouts)?;
+    let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
     let prompts = match &args.prompts {
         Some(dir) => {
             PromptSet::from_dir(dir).with_context(|| format!("loading prompt templates from {}", dir.display()))?

@@ -11,6 +11,7 @@ use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds
 
 use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
 use crate::printer::Printer;
+use crate::sanitize::sanitize_for_terminal;
 use crate::settings::ScopeSettings;
 
 /// Exit statuses shared by every command.
@@ -35,8 +36,16 @@ pub async fn read_cluster(
     scope: &ScopeSettings,
     values: ValuePolicy,
 ) -> anyhow::Result<(SnapshotBuilder, ClusterInfo)> {
+    let prepared = cluster::prepare(options).await?;
+    if prepared.insecure_tls() {
+        printer.warn(&format!(
+            "the kubeconfig turns off certificate checks for {} (insecure-skip-tls-verify): the server is not \
+             authenticated, so anyone on the path could read or change what is read",
+            sanitize_for_terminal(&prepared.info().server)
+        ));
+    }
     let spinner = printer.spinner("connecting to the API server");
-    let connected = cluster::connect(options).await;
+    let connected = prepared.connect().await;
     spinner.finish_and_clear();
     let (client, info) = connected?;
     let kinds = needed_kinds(&scope.analyzers);

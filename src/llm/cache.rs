@@ -4,7 +4,6 @@
 //! anonymization). Only complete answers are stored, and they are stored as the model wrote them (with
 //! anonymization tokens, restored on every read).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -89,12 +88,9 @@ impl Cache {
 
     /// Stores an answer atomically: readers see the old file or the new one, never half of one.
     pub fn put(&self, key: &str, answer: &CachedAnswer) -> std::io::Result<()> {
-        create_private_dir(&self.dir)?;
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").suffix(".json").tempfile_in(&self.dir)?;
-        tmp.write_all(&serde_json::to_vec_pretty(answer).map_err(std::io::Error::other)?)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(self.path(key)).map_err(|e| e.error)?;
-        Ok(())
+        crate::private_fs::create_dir(&self.dir)?;
+        let body = serde_json::to_vec_pretty(answer).map_err(std::io::Error::other)?;
+        crate::private_fs::write_atomic(&self.path(key), &body, true)
     }
 
     /// Removes every cached answer (and leftover temporary files); returns how many answers were removed.
@@ -138,18 +134,6 @@ impl Cache {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
 pub(crate) fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
@@ -185,6 +169,27 @@ mod tests {
         assert_ne!(base, with_format.digest());
         let other_lang = CacheKey { language: "French", format: None, ..with_format };
         assert_ne!(base, other_lang.digest());
+    }
+
+    /// Cached answers hold the cluster's names: 0600 files in 0700 directories.
+    #[test]
+    #[cfg(unix)]
+    fn cached_answers_are_private() {
+        use crate::private_fs::tests::mode;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("nested").join("explanations"));
+        let k = key("p", "m", &ChatOptions::default());
+        let answer = CachedAnswer {
+            format: CACHE_FORMAT,
+            model: "m".into(),
+            content: "Cause: x".into(),
+            warnings: vec![],
+            stats: ChatStats::default(),
+            created: now_secs(),
+        };
+        cache.put(&k, &answer).unwrap();
+        assert_eq!(mode(&cache.dir().join(format!("{k}.json"))), 0o600);
+        assert_eq!((mode(cache.dir()), mode(&dir.path().join("nested"))), (0o700, 0o700));
     }
 
     #[test]

@@ -18,6 +18,38 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::endpoint::{LlmEndpoint, display_url};
+
+/// Name resolution for an Ollama on this host: `localhost`, with or without the root's trailing dot, is
+/// 127.0.0.1 and ::1, and any other name is refused. The system resolver would ask DNS for `localhost.`, and a
+/// hostile DNS server could then send prompts off the host.
+#[derive(Debug)]
+pub struct LoopbackOnly;
+
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' is not a loopback name; it is not looked up")]
+pub struct NotLoopback(String);
+
+impl LoopbackOnly {
+    pub fn addresses(name: &str) -> Result<Vec<std::net::SocketAddr>, NotLoopback> {
+        if name.strip_suffix('.').unwrap_or(name).eq_ignore_ascii_case("localhost") {
+            // Port 0: the connector puts the URL's port in.
+            Ok(vec![(std::net::Ipv4Addr::LOCALHOST, 0).into(), (std::net::Ipv6Addr::LOCALHOST, 0).into()])
+        } else {
+            Err(NotLoopback(name.to_string()))
+        }
+    }
+}
+
+impl reqwest::dns::Resolve for LoopbackOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let result = Self::addresses(name.as_str())
+            .map(|addrs| Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+        Box::pin(std::future::ready(result))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     pub connect: Duration,
@@ -236,29 +268,31 @@ struct WireChunkMessage {
 }
 
 impl OllamaClient {
-    /// A client for the Ollama server at `base_url` (e.g. `http://127.0.0.1:11434`). Check the URL with
-    /// [`super::check_llm_url`] first. Proxies from the environment are ignored and redirects are not
-    /// followed, so requests go exactly where the URL says; `localhost` is pinned to the loopback addresses.
+    /// A client for the Ollama server at `base_url` (e.g. `http://127.0.0.1:11434`) on this host. Check the URL
+    /// with [`super::check_llm_url`] first. Proxies from the environment are ignored and redirects are not
+    /// followed, so requests go exactly where the URL says; names are never looked up in DNS ([`LoopbackOnly`]).
+    #[cfg(test)]
     pub fn new(base_url: &str, timeouts: Timeouts) -> Result<OllamaClient, LlmError> {
-        let base =
-            Url::parse(base_url).map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: e.to_string() })?;
+        Self::build(base_url, timeouts, true)
+    }
+
+    /// The client for a checked endpoint: DNS is used only for a remote one (`--allow-remote-llm`).
+    pub fn for_endpoint(endpoint: &LlmEndpoint, timeouts: Timeouts) -> Result<OllamaClient, LlmError> {
+        Self::build(endpoint.url.as_str(), timeouts, endpoint.loopback)
+    }
+
+    fn build(base_url: &str, timeouts: Timeouts, loopback: bool) -> Result<OllamaClient, LlmError> {
+        let invalid = |reason: String| LlmError::InvalidUrl { url: display_url(base_url), reason };
+        let base = Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("mekhanikube/", env!("CARGO_PKG_VERSION")));
-        if base.host_str().is_some_and(|h| h.eq_ignore_ascii_case("localhost")) {
-            let port = base.port_or_known_default().unwrap_or(11434);
-            builder = builder.resolve_to_addrs(
-                "localhost",
-                &[
-                    std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-                    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
-                ],
-            );
+        if loopback {
+            builder = builder.dns_resolver(Arc::new(LoopbackOnly));
         }
-        let http =
-            builder.build().map_err(|e| LlmError::InvalidUrl { url: base_url.into(), reason: error_chain(&e) })?;
+        let http = builder.build().map_err(|e| invalid(error_chain(&e)))?;
         Ok(OllamaClient { http, base, timeouts, retry: Retry::default(), activity: Arc::default() })
     }
 
@@ -302,7 +336,8 @@ impl OllamaClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> LlmError {
-        LlmError::Unreachable { url: self.base.to_string().trim_end_matches('/').to_string(), reason: error_chain(e) }
+        let url = display_url(self.base.as_str().trim_end_matches('/'));
+        LlmError::Unreachable { url, reason: error_chain(e) }
     }
 
     #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn check_llm_url(raw: &str, allow_remote: bool) -> Result<LlmEndpoint, LlmEr
             u
         })
     }
-    .map_err(|e| LlmError::InvalidUrl { url: raw.into(), reason: e.to_string() })?;
+    .map_err(|e| LlmError::InvalidUrl { url: display_url(raw), reason: e.to_string() })?;
     match url.host() {
         Some(Host::Ipv4(ip)) if ip.is_unspecified() => {
             let _ = url.set_host(Some("127.0.0.1"));
@@ -45,15 +45,18 @@ pub fn check_llm_url(raw: &str, allow_remote: bool) -> Result<LlmEndpoint, LlmEr
     }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(LlmError::InvalidUrl {
-            url: raw.into(),
+            url: display_url(raw),
             reason: format!("scheme '{}' is not http or https", url.scheme()),
         });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(LlmError::InvalidUrl { url: raw.into(), reason: "a query or fragment is not allowed".into() });
+        return Err(LlmError::InvalidUrl {
+            url: display_url(raw),
+            reason: "a query or fragment is not allowed".into(),
+        });
     }
     let loopback = match url.host() {
-        None => return Err(LlmError::InvalidUrl { url: raw.into(), reason: "no host".into() }),
+        None => return Err(LlmError::InvalidUrl { url: display_url(raw), reason: "no host".into() }),
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             d == "localhost"
@@ -65,6 +68,23 @@ pub fn check_llm_url(raw: &str, allow_remote: bool) -> Result<LlmEndpoint, LlmEr
         return Err(LlmError::RemoteNotAllowed { host: url.host_str().unwrap_or_default().to_string() });
     }
     Ok(LlmEndpoint { url, loopback, force_anonymize: !loopback })
+}
+
+/// A URL as it may be shown: on stderr, in documents and reports, in `--help`. Credentials in it
+/// (`http://user:pass@host`, kept for the requests themselves) become `***`. Works on the raw text, so that even
+/// a value that does not parse is shown without them.
+pub fn display_url(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let authority_len = raw[start..].find(['/', '?', '#']).unwrap_or(raw.len() - start);
+    match raw[start..start + authority_len].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
+        None => raw.to_string(),
+    }
+}
+
+/// Whether [`display_url`] hides something in `raw`.
+pub fn has_credentials(raw: &str) -> bool {
+    display_url(raw) != raw
 }
 
 #[cfg(test)]
@@ -104,5 +124,21 @@ mod tests {
         for bad in ["ftp://127.0.0.1", "http://127.0.0.1/?x=1", "not a url", "http://"] {
             assert!(matches!(check_llm_url(bad, true), Err(LlmError::InvalidUrl { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn credentials_are_masked_for_display() {
+        assert_eq!(display_url("http://user:s3cret@127.0.0.1:11434"), "http://***@127.0.0.1:11434");
+        assert_eq!(display_url("https://tok%40en@localhost/x@y"), "https://***@localhost/x@y");
+        assert_eq!(display_url("user:s3cret@localhost:11500"), "***@localhost:11500");
+        assert_eq!(display_url("http://a:b@c@[::1]:1/"), "http://***@[::1]:1/");
+        assert_eq!(display_url("http://127.0.0.1:11434/api"), "http://127.0.0.1:11434/api");
+        assert!(has_credentials("http://u@h") && !has_credentials("http://h/@"));
+        for raw in ["http://user:s3cret@127.0.0.1:11434/?q=1", "ftp://user:s3cret@127.0.0.1", "http://user:s3cret@"] {
+            let err = check_llm_url(raw, false).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+        let remote = check_llm_url("http://user:s3cret@10.0.0.5", false).unwrap_err().to_string();
+        assert!(!remote.contains("s3cret") && !remote.contains("user"), "{remote}");
     }
 }

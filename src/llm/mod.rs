@@ -4,7 +4,7 @@
 //! Typical use:
 //! ```ignore
 //! let endpoint = llm::check_llm_url(&url, allow_remote)?;
-//! let client = llm::OllamaClient::new(endpoint.url.as_str(), llm::Timeouts::default())?;
+//! let client = llm::OllamaClient::for_endpoint(&endpoint, llm::Timeouts::default())?;
 //! let problems = llm::group_findings(&findings);
 //! let options = llm::ExplainOptions { anonymize: anonymize || endpoint.force_anonymize, ..Default::default() };
 //! let report = llm::explain(&client, &snapshot, &problems, &options, ctrl_c, &mut sink).await;
@@ -26,7 +26,7 @@ mod tests;
 
 pub use cache::Cache;
 pub use client::{ChatOptions, OllamaClient, Timeouts};
-pub use endpoint::check_llm_url;
+pub use endpoint::{check_llm_url, display_url, has_credentials};
 pub use explain::{
     DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, ProblemOutcome, explain,
 };

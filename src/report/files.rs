@@ -1,9 +1,9 @@
 //! Report files: a timestamped set per run (never overwritten) and `latest.*` copies (replaced atomically).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Rendered;
+use crate::private_fs;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
@@ -47,7 +47,7 @@ pub fn pick_stem(out: &Path, generated_at: &str) -> String {
 }
 
 pub fn create_dir(out: &Path) -> Result<(), FilesError> {
-    std::fs::create_dir_all(out).map_err(|source| FilesError::Dir { path: out.display().to_string(), source })
+    private_fs::create_dir(out).map_err(|source| FilesError::Dir { path: out.display().to_string(), source })
 }
 
 /// Writes `<stem>.md`, `.html` and `.json`; each appears whole or not at all, and none replaces an existing file.
@@ -119,25 +119,11 @@ fn contents(rendered: &Rendered) -> [(&'static str, &str); 3] {
     [("md", &rendered.markdown), ("html", &rendered.html), ("json", &rendered.json)]
 }
 
-/// Temp file in the same directory, flushed to disk, then renamed (or linked, when `replace` is false, so that
-/// an existing file is never clobbered). Readable by others: reports are for sharing, unlike tempfile's 0600.
+/// Each file appears whole or not at all (see [`private_fs::write_atomic`]); owner-only, like everything else
+/// this tool writes: a report names every broken object of the cluster.
 fn write_atomic(path: &Path, body: &str, replace: bool) -> Result<(), FilesError> {
-    let err = |source| FilesError::Write { path: path.display().to_string(), source };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(err)?;
-    tmp.write_all(body.as_bytes()).map_err(err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(err)?;
-    }
-    tmp.as_file().sync_all().map_err(err)?;
-    if replace {
-        tmp.persist(path).map_err(|e| err(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| err(e.error))?;
-    }
-    Ok(())
+    private_fs::write_atomic(path, body.as_bytes(), replace)
+        .map_err(|source| FilesError::Write { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
@@ -185,14 +171,13 @@ mod tests {
 
     #[test]
     #[cfg(unix)]
-    fn latest_is_replaced_and_readable_by_others() {
-        use std::os::unix::fs::PermissionsExt;
+    fn latest_is_replaced_and_private() {
         let dir = tempfile::tempdir().unwrap();
         write_latest(dir.path(), &rendered("a")).unwrap();
         write_latest(dir.path(), &rendered("b")).unwrap();
         let path = dir.path().join("latest.html");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "html b");
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(crate::private_fs::tests::mode(&path), 0o600);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())

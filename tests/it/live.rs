@@ -135,13 +135,19 @@ fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
 }
 
 /// Over everything the suite's reader did so far (and a run of its own): only get/list/watch, no Secret fetched,
-/// every Secret list answered as metadata only.
+/// every Secret list answered as metadata only; and every request of its own run carries `mekhanikube/VERSION`.
 #[test]
 fn audit_log_proves_read_only_and_metadata_only_secrets() {
     let env = shared();
+    let before = env.audit_events("reader").expect("audit log parses").len();
     analyze_live(&env.reader_kubeconfig, &[]);
     let events = env.audit_events("reader").expect("audit log parses");
-    assert!(!events.is_empty(), "the audit log recorded nothing for the reader");
+    assert!(events.len() > before, "the audit log recorded nothing for the reader's run");
+    // Since this run began only the CLI has acted as the reader: each request names it, so admins can tell.
+    let agent = format!("mekhanikube/{}", env!("CARGO_PKG_VERSION"));
+    for e in &events[before..] {
+        assert_eq!(e.user_agent.as_deref(), Some(agent.as_str()), "a request without our user agent: {e:?}");
+    }
     let mut verbs: BTreeMap<String, usize> = BTreeMap::new();
     for e in &events {
         *verbs.entry(e.verb.clone()).or_default() += 1;

@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod errors;
+mod hygiene;
 #[cfg(feature = "live")]
 mod live;
 #[cfg(feature = "live")]

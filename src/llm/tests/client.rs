@@ -243,3 +243,39 @@ async fn version_and_has_model() {
     assert!(c.has_model("smollm2-135m").await.unwrap());
     assert!(!c.has_model("other").await.unwrap());
 }
+
+/// `localhost` with the root's trailing dot reaches the server on 127.0.0.1 while the client never asks DNS: its
+/// resolver answers loopback names itself and refuses any other name without looking it up (the error is the
+/// resolver's, not the system's).
+#[tokio::test]
+async fn localhost_is_resolved_without_dns() {
+    let server = ollama_mock("ok").await;
+    let port = server.address().port();
+    for host in ["localhost", "localhost.", "LocalHost."] {
+        let url = format!("http://{host}:{port}");
+        assert!(client(&url).has_model("m").await.unwrap(), "{url}");
+        let endpoint = check_llm_url(&url, false).unwrap();
+        let c = OllamaClient::for_endpoint(&endpoint, quick_timeouts()).unwrap();
+        assert!(c.has_model("m").await.unwrap(), "{url}");
+    }
+    for name in ["ollama.example.com", "localhost.example.com", "127.0.0.1.nip.io"] {
+        let err = client(&format!("http://{name}:{port}")).has_model("m").await.unwrap_err();
+        assert!(err.to_string().contains(&format!("'{name}' is not a loopback name; it is not looked up")), "{err}");
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 6);
+}
+
+/// Credentials in the URL are sent (as basic auth, which an authenticating proxy in front of Ollama needs) but
+/// never shown: not in the unreachable error, not in an invalid-URL error.
+#[tokio::test]
+async fn url_credentials_are_sent_but_never_shown() {
+    let server = ollama_mock("ok").await;
+    let port = server.address().port();
+    assert!(client(&format!("http://user:s3cret@127.0.0.1:{port}")).has_model("m").await.unwrap());
+    let auth = server.received_requests().await.unwrap()[0].headers.get("authorization").cloned();
+    assert_eq!(auth.unwrap().to_str().unwrap(), "Basic dXNlcjpzM2NyZXQ=");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = client(&format!("http://user:s3cret@127.0.0.1:{closed}")).has_model("m").await.unwrap_err();
+    assert!(matches!(err, LlmError::Unreachable { .. }), "{err}");
+    assert!(!err.to_string().contains("s3cret") && err.to_string().contains("***@127.0.0.1"), "{err}");
+}
