@@ -67,6 +67,12 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// The kind of the table this object is of, if any: by apiVersion and kind, else by kind alone (references in
+    /// events and owner lists may carry another version of the group).
+    pub fn table_kind(&self) -> Option<crate::Kind> {
+        crate::Kind::from_type(&self.api_version, &self.kind).or_else(|| crate::Kind::from_name(&self.kind))
+    }
+
     pub fn from_meta(api_version: &str, kind: &str, meta: &ObjectMeta) -> ObjectRef {
         ObjectRef {
             api_version: api_version.to_string(),

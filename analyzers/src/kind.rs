@@ -29,7 +29,7 @@ pub trait KindObject:
 
 /// Lists the readable kinds once; every table below is derived from it.
 macro_rules! define_kinds {
-    ($( $variant:ident => $field:ident : $ty:ty ),* $(,)?) => {
+    ($( $variant:ident => $field:ident : $ty:ty, short [$($short:literal),*], token $token:literal; )*) => {
         /// A Kubernetes kind the analyzers know how to read.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum Kind { $($variant),* }
@@ -49,6 +49,14 @@ macro_rules! define_kinds {
             /// The plural resource name used in API paths and RBAC rules.
             pub fn plural(self) -> &'static str {
                 match self { $(Kind::$variant => <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT),* }
+            }
+            /// kubectl's short names (`deploy`, `svc`, ...), accepted wherever users name a kind.
+            pub fn short_names(self) -> &'static [&'static str] {
+                match self { $(Kind::$variant => &[$($short),*]),* }
+            }
+            /// The prefix of the tokens that replace this kind's names in anonymized prompts (`pod-1`).
+            pub fn token_prefix(self) -> &'static str {
+                match self { $(Kind::$variant => $token),* }
             }
             pub fn namespaced(self) -> bool {
                 use std::any::TypeId;
@@ -109,30 +117,29 @@ macro_rules! define_kinds {
 }
 
 define_kinds! {
-    Namespace => namespaces: Namespace,
-    Node => nodes: Node,
-    Pod => pods: Pod,
-    Deployment => deployments: Deployment,
-    ReplicaSet => replica_sets: ReplicaSet,
-    StatefulSet => stateful_sets: StatefulSet,
-    DaemonSet => daemon_sets: DaemonSet,
-    Job => jobs: Job,
-    CronJob => cron_jobs: CronJob,
-    Service => services: Service,
-    Endpoints => endpoints: Endpoints,
-    EndpointSlice => endpoint_slices: EndpointSlice,
-    Ingress => ingresses: Ingress,
-    IngressClass => ingress_classes: IngressClass,
-    PersistentVolumeClaim => persistent_volume_claims: PersistentVolumeClaim,
-    StorageClass => storage_classes: StorageClass,
-    ServiceAccount => service_accounts: ServiceAccount,
-    Secret => secrets: Secret,
-    HorizontalPodAutoscaler => horizontal_pod_autoscalers: HorizontalPodAutoscaler,
-    ValidatingWebhookConfiguration => validating_webhook_configurations: ValidatingWebhookConfiguration,
-    MutatingWebhookConfiguration => mutating_webhook_configurations: MutatingWebhookConfiguration,
-    Event => events: Event,
+    Namespace => namespaces: Namespace, short ["ns"], token "ns";
+    Node => nodes: Node, short ["no"], token "node";
+    Pod => pods: Pod, short ["po"], token "pod";
+    Deployment => deployments: Deployment, short ["deploy"], token "deployment";
+    ReplicaSet => replica_sets: ReplicaSet, short ["rs"], token "replicaset";
+    StatefulSet => stateful_sets: StatefulSet, short ["sts"], token "statefulset";
+    DaemonSet => daemon_sets: DaemonSet, short ["ds"], token "daemonset";
+    Job => jobs: Job, short [], token "job";
+    CronJob => cron_jobs: CronJob, short ["cj"], token "cronjob";
+    Service => services: Service, short ["svc"], token "service";
+    Endpoints => endpoints: Endpoints, short ["ep"], token "endpoints";
+    EndpointSlice => endpoint_slices: EndpointSlice, short [], token "endpoints";
+    Ingress => ingresses: Ingress, short ["ing"], token "ingress";
+    IngressClass => ingress_classes: IngressClass, short [], token "ingressclass";
+    PersistentVolumeClaim => persistent_volume_claims: PersistentVolumeClaim, short ["pvc"], token "pvc";
+    StorageClass => storage_classes: StorageClass, short ["sc"], token "storageclass";
+    ServiceAccount => service_accounts: ServiceAccount, short ["sa"], token "serviceaccount";
+    Secret => secrets: Secret, short [], token "secret";
+    HorizontalPodAutoscaler => horizontal_pod_autoscalers: HorizontalPodAutoscaler, short ["hpa"], token "hpa";
+    ValidatingWebhookConfiguration => validating_webhook_configurations: ValidatingWebhookConfiguration, short [], token "webhookconfig";
+    MutatingWebhookConfiguration => mutating_webhook_configurations: MutatingWebhookConfiguration, short [], token "webhookconfig";
+    Event => events: Event, short ["ev"], token "event";
 }
-
 impl Objects {
     /// Keeps what [`crate::hygiene`] allows of one typed object, and stores it.
     pub(crate) fn insert_object<K: KindObject>(&mut self, mut object: K, policy: ValuePolicy) {
@@ -151,28 +158,14 @@ impl Kind {
     /// Finds a kind by a name as users type it: `Deployment`, `deployment`, `deployments`, `deploy`.
     pub fn parse_user(text: &str) -> Option<Kind> {
         let lower = text.to_ascii_lowercase();
-        let short = match lower.as_str() {
-            "po" => Some(Kind::Pod),
-            "deploy" => Some(Kind::Deployment),
-            "rs" => Some(Kind::ReplicaSet),
-            "sts" => Some(Kind::StatefulSet),
-            "ds" => Some(Kind::DaemonSet),
-            "cj" => Some(Kind::CronJob),
-            "svc" => Some(Kind::Service),
-            "ep" => Some(Kind::Endpoints),
-            "ing" => Some(Kind::Ingress),
-            "pvc" => Some(Kind::PersistentVolumeClaim),
-            "sc" => Some(Kind::StorageClass),
-            "no" => Some(Kind::Node),
-            "ns" => Some(Kind::Namespace),
-            "sa" => Some(Kind::ServiceAccount),
-            "hpa" => Some(Kind::HorizontalPodAutoscaler),
-            "ev" => Some(Kind::Event),
-            _ => None,
-        };
-        short.or_else(|| {
-            Kind::ALL.iter().copied().find(|k| k.name().eq_ignore_ascii_case(&lower) || k.plural() == lower)
+        Kind::ALL.iter().copied().find(|k| {
+            k.short_names().contains(&lower.as_str()) || k.name().eq_ignore_ascii_case(&lower) || k.plural() == lower
         })
+    }
+
+    /// Finds a kind of the table by its `kind` field alone (events and owner references may omit the group).
+    pub fn from_name(kind: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.name() == kind)
     }
 }
 

@@ -273,10 +273,7 @@ fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {
     let annotation = |key: &str| {
         item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
     };
-    let read = annotation(READ_ANNOTATION)
-        .split(',')
-        .filter_map(|name| Kind::ALL.iter().copied().find(|k| k.name() == name))
-        .collect();
+    let read = annotation(READ_ANNOTATION).split(',').filter_map(Kind::from_name).collect();
     let skipped = serde_json::from_str(annotation(SKIPPED_ANNOTATION)).unwrap_or_default();
     SavedInfo { read, skipped }
 }
@@ -321,8 +318,7 @@ impl Snapshot {
                 continue;
             };
             let api_version = involved.api_version.as_deref().unwrap_or_default();
-            let kind =
-                Kind::from_type(api_version, kind).or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == kind));
+            let kind = Kind::from_type(api_version, kind).or_else(|| Kind::from_name(kind));
             let Some(kind) = kind else { continue };
             let namespace = if kind.namespaced() {
                 involved.namespace.clone().or_else(|| event.metadata.namespace.clone()).unwrap_or_default()

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mekhanikube_analyzers::{Evidence, Finding, ObjectRef};
+use mekhanikube_analyzers::{Evidence, Finding, Kind, ObjectRef};
 
 /// Names that identify nothing and are kept as they are, so the model still reads them.
 const KEEP: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -220,28 +220,13 @@ fn looks_like_name(s: &str) -> bool {
 
 /// The token prefix for an object kind.
 pub fn kind_prefix(kind: &str) -> &'static str {
+    if let Some(kind) = Kind::from_name(kind) {
+        return kind.token_prefix();
+    }
+    // Kinds that objects refer to but that are not read.
     match kind {
-        "Namespace" => "ns",
-        "Pod" => "pod",
-        "Deployment" => "deployment",
-        "ReplicaSet" => "replicaset",
-        "StatefulSet" => "statefulset",
-        "DaemonSet" => "daemonset",
-        "Job" => "job",
-        "CronJob" => "cronjob",
-        "Service" => "service",
-        "Endpoints" | "EndpointSlice" => "endpoints",
-        "Ingress" => "ingress",
-        "IngressClass" => "ingressclass",
-        "PersistentVolumeClaim" => "pvc",
         "PersistentVolume" => "pv",
-        "StorageClass" => "storageclass",
-        "ServiceAccount" => "serviceaccount",
-        "Secret" => "secret",
         "ConfigMap" => "configmap",
-        "HorizontalPodAutoscaler" => "hpa",
-        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => "webhookconfig",
-        "Node" => "node",
         _ => "object",
     }
 }

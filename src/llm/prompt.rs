@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mekhanikube_analyzers::{Evidence, Finding, Kind, ObjectRef, Snapshot};
+use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Snapshot};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};
 
@@ -426,8 +426,7 @@ fn longest_backtick_run(s: &str) -> usize {
 /// object is not in the snapshot.
 fn owner_chain(snapshot: &Snapshot, finding: &Finding) -> Vec<ObjectRef> {
     let o = &finding.object;
-    let kind =
-        Kind::from_type(&o.api_version, &o.kind).or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == o.kind));
+    let kind = o.table_kind();
     let ns = o.namespace.as_deref().unwrap_or("");
     let chain = kind
         .and_then(|k| snapshot.objects.meta(k, if k.namespaced() { ns } else { "" }, &o.name))

@@ -34,8 +34,7 @@ pub const MAX_SPEC_CHARS: usize = 3500;
 /// Finds the object in the snapshot and extracts its relevant spec. `focus` lists container names the
 /// evidence is about; when the spec is large, other containers are summarized.
 pub fn spec_view(snapshot: &Snapshot, object: &ObjectRef, focus: &[String]) -> Option<SpecView> {
-    let kind = Kind::from_type(&object.api_version, &object.kind)
-        .or_else(|| Kind::ALL.iter().copied().find(|k| k.name() == object.kind))?;
+    let kind = object.table_kind()?;
     let ns = object.namespace.as_deref().unwrap_or("");
     let o = &snapshot.objects;
     let json = match kind {
@@ -55,7 +54,10 @@ pub fn spec_view(snapshot: &Snapshot, object: &ObjectRef, focus: &[String]) -> O
         Kind::MutatingWebhookConfiguration => to_json(o.mutating_webhook_configurations.get("", &object.name)),
         Kind::StorageClass => to_json(o.storage_classes.get("", &object.name)),
         Kind::IngressClass => to_json(o.ingress_classes.get("", &object.name)),
-        _ => None,
+        // No spec worth a prompt: the finding's evidence says it all (and a Secret has nothing to show).
+        Kind::Namespace | Kind::Endpoints | Kind::EndpointSlice | Kind::ServiceAccount | Kind::Secret | Kind::Event => {
+            None
+        }
     }?;
     let mut view = view_of_json(kind.name(), &json, focus);
     if view.data.to_yaml().len() > MAX_SPEC_CHARS {
