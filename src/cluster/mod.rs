@@ -28,22 +28,51 @@ pub struct ClusterInfo {
     pub server: String,
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why the cluster could not be read. Each variant says what to fix; the cause is kept as its source, and `main`
+/// prints the chain on one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run inside a pod")]
     NoConfig,
-    #[error("cannot read kubeconfig {path}: {detail}")]
-    KubeconfigFile { path: String, detail: String },
-    #[error("invalid kubeconfig: {0}")]
-    Kubeconfig(String),
-    #[error("cannot reach the API server at {server}: {detail} (is the cluster running, and is --context right?)")]
-    Unreachable { server: String, detail: String },
+    #[error("cannot read kubeconfig {path}")]
+    KubeconfigFile {
+        path: String,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("invalid kubeconfig")]
+    Kubeconfig(#[source] BoxError),
+    #[error("cannot reach the API server at {server} (is the cluster running, and is --context right?)")]
+    Unreachable {
+        server: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error(
+        "the API server at {server} presented a TLS certificate that was not accepted (check the cluster's \
+         certificate-authority in the kubeconfig)"
+    )]
+    Certificate {
+        server: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("the API server at {server} did not answer within {seconds} s (raise --request-timeout?)")]
     Timeout { server: String, seconds: u64 },
-    #[error("the API server at {server} refused the credentials: {detail} (check the kubeconfig user)")]
-    Unauthorized { server: String, detail: String },
-    #[error("listing {kind} failed: {detail}")]
-    List { kind: String, detail: String },
+    #[error("the API server at {server} refused the credentials (check the kubeconfig user)")]
+    Unauthorized {
+        server: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("listing {kind} failed")]
+    List {
+        kind: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 /// How every request to the API server names its client, so that audit logs attribute it (`userAgent`).
@@ -68,7 +97,7 @@ pub async fn prepare(options: &ClusterOptions) -> Result<Prepared, ClusterError>
     let insecure_tls = config.accept_invalid_certs;
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = kube::client::ClientBuilder::try_from(config)
-        .map_err(|e| ClusterError::Kubeconfig(error_chain(&e)))?
+        .map_err(|e| ClusterError::Kubeconfig(Box::new(e)))?
         .with_layer(&ReadOnlyLayer)
         .build();
     let info = ClusterInfo { context: options.context.clone().or_else(current_context), server };
@@ -105,36 +134,30 @@ impl Prepared {
 
 async fn load_config(options: &ClusterOptions) -> Result<Config, ClusterError> {
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
-    let kubeconfig =
-        match &options.kubeconfig {
-            Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| ClusterError::KubeconfigFile {
-                path: path.display().to_string(),
-                detail: error_chain(&e),
-            })?),
-            None => match Kubeconfig::from_env() {
-                Ok(Some(kc)) => Some(kc),
-                Ok(None) => default_kubeconfig_path()
-                    .filter(|p| p.exists())
-                    .map(|p| {
-                        Kubeconfig::read_from(&p).map_err(|e| ClusterError::KubeconfigFile {
-                            path: p.display().to_string(),
-                            detail: error_chain(&e),
-                        })
-                    })
-                    .transpose()?,
-                Err(e) => {
-                    let path = std::env::var("KUBECONFIG").unwrap_or_default();
-                    return Err(ClusterError::KubeconfigFile {
-                        path: format!("$KUBECONFIG ({path})"),
-                        detail: error_chain(&e),
-                    });
-                }
-            },
-        };
+    let kubeconfig = match &options.kubeconfig {
+        Some(path) => Some(
+            Kubeconfig::read_from(path)
+                .map_err(|source| ClusterError::KubeconfigFile { path: path.display().to_string(), source })?,
+        ),
+        None => match Kubeconfig::from_env() {
+            Ok(Some(kc)) => Some(kc),
+            Ok(None) => default_kubeconfig_path()
+                .filter(|p| p.exists())
+                .map(|p| {
+                    Kubeconfig::read_from(&p)
+                        .map_err(|source| ClusterError::KubeconfigFile { path: p.display().to_string(), source })
+                })
+                .transpose()?,
+            Err(source) => {
+                let path = std::env::var("KUBECONFIG").unwrap_or_default();
+                return Err(ClusterError::KubeconfigFile { path: format!("$KUBECONFIG ({path})"), source });
+            }
+        },
+    };
     match kubeconfig {
-        Some(kc) => Config::from_custom_kubeconfig(kc, &kube_options)
-            .await
-            .map_err(|e| ClusterError::Kubeconfig(error_chain(&e))),
+        Some(kc) => {
+            Config::from_custom_kubeconfig(kc, &kube_options).await.map_err(|e| ClusterError::Kubeconfig(Box::new(e)))
+        }
         None if options.context.is_some() => Err(ClusterError::NoConfig),
         None => Config::incluster().map_err(|_| ClusterError::NoConfig),
     }
@@ -148,38 +171,42 @@ fn current_context() -> Option<String> {
     Kubeconfig::read().ok().and_then(|kc| kc.current_context)
 }
 
-/// Joins an error and its sources into one line, skipping repeats.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+/// Turns a kube error into a message that says what to fix, recognising timeouts and certificate refusals by
+/// the types in its chain.
+fn classify(server: &str, what: &str, error: kube::Error, read_timeout: Duration) -> ClusterError {
+    let server = server.to_string();
+    match &error {
+        kube::Error::Api(status) if status.code == 401 => ClusterError::Unauthorized { server, source: error },
+        kube::Error::Api(_) => ClusterError::List { kind: what.to_string(), source: error },
+        _ if in_chain(&error, &|e| e.is::<rustls::Error>()) => ClusterError::Certificate { server, source: error },
+        _ if in_chain(&error, &is_timeout) => ClusterError::Timeout { server, seconds: read_timeout.as_secs() },
+        _ => ClusterError::Unreachable { server, source: error },
+    }
+}
+
+/// Whether an error or one of its sources (looking inside `io::Error` wrappers too) matches.
+fn in_chain(
+    error: &(dyn std::error::Error + 'static),
+    matches: &dyn Fn(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
+    let mut current = Some(error);
     while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+        if matches(e) {
+            return true;
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref())
+            && in_chain(inner, matches)
+        {
+            return true;
         }
         current = e.source();
     }
-    parts.join(": ")
+    false
 }
 
-/// Turns a kube error into a message that says what to fix.
-fn classify(server: &str, what: &str, error: kube::Error, read_timeout: Duration) -> ClusterError {
-    let detail = error_chain(&error);
-    match &error {
-        kube::Error::Api(status) if status.code == 401 => {
-            ClusterError::Unauthorized { server: server.to_string(), detail: status.message.clone() }
-        }
-        kube::Error::Api(status) => ClusterError::List { kind: what.to_string(), detail: status.message.clone() },
-        _ if detail.to_ascii_lowercase().contains("timed out") || detail.to_ascii_lowercase().contains("timeout") => {
-            ClusterError::Timeout { server: server.to_string(), seconds: read_timeout.as_secs() }
-        }
-        _ => ClusterError::Unreachable { server: server.to_string(), detail: short_cause(&detail) },
-    }
-}
-
-/// The most specific part of an error chain (the last one), which is what a person can act on.
-fn short_cause(detail: &str) -> String {
-    detail.rsplit(": ").next().unwrap_or(detail).trim().to_string()
+fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        || error.is::<tokio::time::error::Elapsed>()
 }
 
 #[cfg(test)]

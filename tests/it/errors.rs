@@ -143,3 +143,40 @@ fn bad_selector_and_resource() {
         .arg(fixture("pod/broken.yaml")));
     assert_one_line_error(&out, "unknown kind 'frobnicator'");
 }
+
+/// A server whose certificate the kubeconfig does not trust: the error says it is a certificate problem.
+#[test]
+fn untrusted_certificate_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}"), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let path = kubeconfig_for(&format!("https://127.0.0.1:{port}"), dir.path());
+    let out = run(mekhanikube().args(["analyze", "--connect-timeout", "2", "--kubeconfig"]).arg(&path));
+    server.kill().ok();
+    server.wait().ok();
+    assert_one_line_error(&out, "presented a TLS certificate that was not accepted");
+    assert!(!out.stderr.contains("is the cluster running"), "{}", out.stderr);
+}
