@@ -71,10 +71,15 @@ pub async fn analysis(
                 read_cluster(printer, &options, &scope, ValuePolicy::Redact).await.context("reading the cluster")?;
             let source =
                 Source { mode: "cluster".into(), context: info.context, server: Some(info.server), snapshot: None };
-            (builder.build(), source)
+            let started = std::time::Instant::now();
+            let snapshot = builder.build();
+            super::log_phase("index", started, format_args!("{} objects", snapshot.objects.all_meta().len()));
+            (snapshot, source)
         }
     };
+    let started = std::time::Instant::now();
     let mut findings = run(&scope.analyzers, &snapshot);
+    super::log_phase("analyze", started, format_args!("{} findings", findings.len()));
     scope.scope.retain(&mut findings, &snapshot);
     let doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
     Ok((doc, snapshot))

@@ -19,13 +19,23 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
-struct BarProgress(indicatif::ProgressBar);
+/// Moves the progress bar, and logs each kind's count and time since the read began (`-v`).
+struct BarProgress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+}
 
 impl ReadProgress for BarProgress {
     fn kind_done(&self, kind: mekhanikube_analyzers::Kind, count: usize) {
-        self.0.inc(1);
-        self.0.set_message(format!("read {count} {}", kind.plural()));
+        self.bar.inc(1);
+        self.bar.set_message(format!("read {count} {}", kind.plural()));
+        tracing::debug!("read {count} {} at {:.2} s", kind.plural(), self.started.elapsed().as_secs_f64());
     }
+}
+
+/// Logs one phase of a run with its time and what it produced (`-v`), so a slow run shows where it went.
+pub fn log_phase(phase: &str, started: std::time::Instant, what: std::fmt::Arguments) {
+    tracing::debug!("phase {phase}: {:.3} s, {what}", started.elapsed().as_secs_f64());
 }
 
 /// Reads what the selected analyzers need from the live cluster; `values` says whether values that may be
@@ -45,25 +55,30 @@ pub async fn read_cluster(
         ));
     }
     let spinner = printer.spinner("connecting to the API server");
+    let started = std::time::Instant::now();
     let connected = prepared.connect().await;
     spinner.finish_and_clear();
     let (client, info) = connected?;
+    log_phase("connect", started, format_args!("{}", info.server));
     let kinds = needed_kinds(&scope.analyzers);
     let bar = printer.progress(kinds.len() as u64, "reading the cluster");
-    let progress = BarProgress(bar.clone());
+    let progress = BarProgress { bar: bar.clone(), started: std::time::Instant::now() };
     let builder = SnapshotBuilder::new().with_values(values);
     let namespace = scope.scope.namespace.as_deref();
     let result = cluster::read(&client, &info, &kinds, namespace, options.read_timeout, &progress, builder).await;
     bar.finish_and_clear();
+    log_phase("read", progress.started, format_args!("{} kinds", kinds.len()));
     Ok((result?, info))
 }
 
 /// Loads a saved snapshot, narrowed to the namespace as a live read would be.
 pub fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow::Result<Snapshot> {
+    let started = std::time::Instant::now();
     let mut builder = SnapshotBuilder::new();
-    crate::snapshot_io::load(path, &mut builder)?;
+    let files = crate::snapshot_io::load(path, &mut builder)?;
     if let Some(ns) = &scope.scope.namespace {
         builder.retain_namespace(ns);
     }
+    log_phase("load", started, format_args!("{files} file(s)"));
     Ok(builder.build())
 }
