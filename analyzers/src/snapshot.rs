@@ -154,22 +154,20 @@ impl SnapshotBuilder {
     /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.
     /// Kinds no analyzer reads are counted and otherwise ignored.
     pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
+        // Items are moved out of the document, never copied: a big List is held once.
+        let is_list = doc.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List"));
         let items: Vec<serde_json::Value> = match doc {
             serde_json::Value::Null => return Ok(()),
-            serde_json::Value::Object(ref map)
-                if map.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List")) =>
-            {
-                match map.get("items") {
-                    Some(serde_json::Value::Array(items)) => items.clone(),
-                    Some(serde_json::Value::Null) | None => Vec::new(),
-                    Some(other) => {
-                        return Err(LoadError::NotAList {
-                            source_name: source_name.into(),
-                            found: format!("items: {}", type_name(other)),
-                        });
-                    }
+            serde_json::Value::Object(mut map) if is_list => match map.remove("items") {
+                Some(serde_json::Value::Array(items)) => items,
+                Some(serde_json::Value::Null) | None => Vec::new(),
+                Some(other) => {
+                    return Err(LoadError::NotAList {
+                        source_name: source_name.into(),
+                        found: format!("items: {}", type_name(&other)),
+                    });
                 }
-            }
+            },
             serde_json::Value::Object(_) => vec![doc],
             other => {
                 return Err(LoadError::NotAList { source_name: source_name.into(), found: type_name(&other).into() });
