@@ -450,6 +450,7 @@ pub fn code_summary(code: &str) -> String {
 pub(crate) fn sample_finding(code: &str) -> Finding {
     use mekhanikube_analyzers::{EventSummary, Severity};
     Finding {
+        id: "sample".into(),
         analyzer: "sample".into(),
         code: code.into(),
         severity: Severity::High,

@@ -9,6 +9,7 @@ mod deployment;
 mod hpa;
 mod ingress;
 mod job;
+mod links;
 mod node;
 mod pod;
 mod pvc;
