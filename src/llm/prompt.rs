@@ -304,6 +304,10 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
             Evidence::Field { name, value } => {
                 fields.set(name, value.as_str());
             }
+            // Names only: the link's free text may name objects the anonymizer was not given.
+            Evidence::Cause { object, link, .. } => {
+                fields.set("causedBy", format!("{} ({})", object.display(), link.as_str()));
+            }
         }
     }
     evidence

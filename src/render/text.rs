@@ -140,5 +140,8 @@ pub fn evidence_line(e: &Evidence) -> String {
             format!("event {} {} ×{}{when}: {}", ev.event_type, ev.reason, ev.count, ev.message)
         }
         Evidence::Field { name, value } => format!("{name}: {value}"),
+        Evidence::Cause { object, link, message } => {
+            format!("caused by {} ({}): {message}", object.label(), link.as_str())
+        }
     }
 }

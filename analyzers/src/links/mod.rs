@@ -72,6 +72,28 @@ pub enum LinkKind {
 }
 
 impl LinkKind {
+    /// The kebab-case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        use LinkKind::*;
+        match self {
+            ControlledBy => "controlled-by",
+            RunsOn => "runs-on",
+            MountsClaim => "mounts-claim",
+            UsesStorageClass => "uses-storage-class",
+            BoundVolume => "bound-volume",
+            ConfigMapRef => "config-map-ref",
+            SecretRef => "secret-ref",
+            PullSecretRef => "pull-secret-ref",
+            Selects => "selects",
+            RoutesTo => "routes-to",
+            CallsService => "calls-service",
+            ScalesTarget => "scales-target",
+            QuotaExceeded => "quota-exceeded",
+            ServiceAccountMissing => "service-account-missing",
+            WebhookRefused => "webhook-refused",
+        }
+    }
+
     pub fn family(self) -> LinkFamily {
         use LinkKind::*;
         match self {
@@ -82,6 +104,13 @@ impl LinkKind {
             Selects | RoutesTo | CallsService | ScalesTarget => LinkFamily::Serving,
             QuotaExceeded | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
         }
+    }
+
+    /// Whether the cause is at fault by itself (missing, used up, refusing, down), so that a chain may start
+    /// there when it carries no finding. A Pod or ReplicaSet that is merely not ready only carries a failure
+    /// along: without a finding or a further link it explains nothing.
+    pub fn blames_cause(self) -> bool {
+        !matches!(self, LinkKind::ControlledBy | LinkKind::Selects)
     }
 
     /// Whether a finding with this code, on the effect of this link, is a consequence of the cause. A finding
@@ -277,6 +306,13 @@ mod tests {
         assert_eq!(name_after("no marker", "exceeded quota: "), None);
         assert_eq!(quoted_after("failed calling webhook \"a.b.c\": x", "failed calling webhook "), Some("a.b.c"));
         assert_eq!(quoted_after("failed calling webhook a", "failed calling webhook "), None);
+    }
+
+    #[test]
+    fn names_match_serde() {
+        for kind in [LinkKind::ControlledBy, LinkKind::UsesStorageClass, LinkKind::ServiceAccountMissing] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 
     #[test]

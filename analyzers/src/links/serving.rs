@@ -6,8 +6,9 @@
 //! pod. A Service whose selector matches nothing is never linked to some other failing pod: there is no pod to
 //! link.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use k8s_openapi::api::admissionregistration::v1::ServiceReference;
 use k8s_openapi::api::core::v1::Service;
 
 use super::{Ctx, Key, Link, LinkKind, finished, key, not_ready, object, of};
@@ -118,36 +119,47 @@ fn ingress_backends(ing: &k8s_openapi::api::networking::v1::Ingress) -> Vec<(Str
     out
 }
 
-fn webhook_links(services: &ServiceState) -> Vec<Link> {
-    let objects = &services.ctx.snapshot.objects;
-    let mut calls: BTreeMap<(Kind, String), Vec<(String, String, String)>> = BTreeMap::new();
-    for config in objects.validating_webhook_configurations.iter() {
-        let hooks = config.webhooks.iter().flatten().filter_map(|w| Some((&w.name, w.client_config.service.as_ref()?)));
-        let entry =
-            calls.entry((Kind::ValidatingWebhookConfiguration, name_of(&config.metadata).to_string())).or_default();
-        entry.extend(hooks.map(|(n, s)| (n.clone(), s.namespace.clone(), s.name.clone())));
-    }
-    for config in objects.mutating_webhook_configurations.iter() {
-        let hooks = config.webhooks.iter().flatten().filter_map(|w| Some((&w.name, w.client_config.service.as_ref()?)));
-        let entry =
-            calls.entry((Kind::MutatingWebhookConfiguration, name_of(&config.metadata).to_string())).or_default();
-        entry.extend(hooks.map(|(n, s)| (n.clone(), s.namespace.clone(), s.name.clone())));
-    }
-    let mut links = Vec::new();
-    for ((kind, config), hooks) in calls {
-        let mut seen = BTreeSet::new();
-        for (hook, ns, name) in hooks {
-            let Some(why) = services.down(&ns, &name).filter(|_| seen.insert((ns.clone(), name.clone()))) else {
-                continue;
-            };
-            let evidence = format!("webhook {hook} calls Service {ns}/{name} (clientConfig.service), which {why}");
-            links.push(Link::new(
-                LinkKind::CallsService,
-                object(Kind::Service, &ns, &name),
-                object(kind, "", &config),
-                evidence,
-            ));
+/// One webhook's call: the configuration declaring it, its name, and the Service it calls.
+struct WebhookCall {
+    config: ObjectRef,
+    hook: String,
+    namespace: String,
+    service: String,
+}
+
+fn webhook_calls(ctx: &Ctx) -> Vec<WebhookCall> {
+    let objects = &ctx.snapshot.objects;
+    let mut calls = Vec::new();
+    let mut add = |config: ObjectRef, hook: &str, svc: Option<&ServiceReference>| {
+        if let Some(svc) = svc {
+            let (namespace, service) = (svc.namespace.clone(), svc.name.clone());
+            calls.push(WebhookCall { config, hook: hook.to_string(), namespace, service });
         }
+    };
+    for c in objects.validating_webhook_configurations.iter() {
+        for w in c.webhooks.iter().flatten() {
+            add(of(Kind::ValidatingWebhookConfiguration, &c.metadata), &w.name, w.client_config.service.as_ref());
+        }
+    }
+    for c in objects.mutating_webhook_configurations.iter() {
+        for w in c.webhooks.iter().flatten() {
+            add(of(Kind::MutatingWebhookConfiguration, &c.metadata), &w.name, w.client_config.service.as_ref());
+        }
+    }
+    calls
+}
+
+fn webhook_links(services: &ServiceState) -> Vec<Link> {
+    let mut links = Vec::new();
+    let mut seen = BTreeSet::new();
+    for call in webhook_calls(services.ctx) {
+        let (ns, name) = (&call.namespace, &call.service);
+        if !seen.insert((key(&call.config), ns.clone(), name.clone())) {
+            continue;
+        }
+        let Some(why) = services.down(ns, name) else { continue };
+        let evidence = format!("webhook {} calls Service {ns}/{name} (clientConfig.service), which {why}", call.hook);
+        links.push(Link::new(LinkKind::CallsService, object(Kind::Service, ns, name), call.config, evidence));
     }
     links
 }

@@ -73,6 +73,7 @@ fn upstream(
     let mut queue: VecDeque<usize> = explaining.copied().collect();
     let mut seen: BTreeSet<Key> = BTreeSet::from([start]);
     let mut up = Upstream::default();
+    let mut ends: BTreeSet<Key> = BTreeSet::new();
     while let Some(l) = queue.pop_front() {
         up.links.insert(l);
         let cause = key(&links[l].cause);
@@ -81,19 +82,42 @@ fn upstream(
         }
         let here = on_object.get(&cause);
         let further = into.get(&cause);
-        if here.is_some() || further.is_none() {
+        let source = here.is_none() && further.is_none() && links[l].kind.blames_cause();
+        if here.is_some() || source {
             up.nearest.get_or_insert_with(|| (links[l].cause.clone(), l));
+        }
+        if here.is_some() || source {
+            ends.insert(cause.clone());
         }
         match (here, further) {
             (Some(found), _) => up.findings.extend(found),
             (None, Some(next)) => queue.extend(next),
-            (None, None) => up.sources.push((cause, links[l].cause.clone())),
+            (None, None) if source => up.sources.push((cause, links[l].cause.clone())),
+            (None, None) => {}
         }
     }
+    up.links = useful_links(links, &up.links, ends);
     up.findings.sort_unstable();
     up.findings.dedup();
     up.sources.sort();
     up
+}
+
+/// The walked links that lie on a path from a cause (a finding or a source) down to the start; dead ends
+/// (a ReplicaSet short of pods that nothing explains) are dropped.
+fn useful_links(links: &[Link], walked: &BTreeSet<usize>, mut useful: BTreeSet<Key>) -> BTreeSet<usize> {
+    loop {
+        let before = useful.len();
+        for &l in walked {
+            if useful.contains(&key(&links[l].cause)) {
+                useful.insert(key(&links[l].effect));
+            }
+        }
+        if useful.len() == before {
+            break;
+        }
+    }
+    walked.iter().copied().filter(|&l| useful.contains(&key(&links[l].cause))).collect()
 }
 
 /// A finding's origin: that of its first cause finding, else the first source, else its own identical-symptom

@@ -43,7 +43,7 @@ pub(crate) fn blast_radius(snapshot: &Snapshot, links: &[Link], findings: &[Find
         .filter(|o| key(o) != root)
         .filter_map(|o| state(snapshot, links, &walked, findings, o))
         .collect();
-    impacts.sort_by(|a, b| b.down.cmp(&a.down));
+    impacts.sort_by_key(|i| !i.down);
     Radius { impacts, links: walked }
 }
 
