@@ -98,8 +98,8 @@ impl ObjectRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// Stable across runs: a short hash of the code and the object's identity (see [`finding_id`]). Older
-    /// documents have none.
+    /// Stable across runs: 12 hex digits of a hash of the code and the object's apiVersion, kind, namespace and
+    /// name (`-2`, `-3` for a repeated identity). Additive in v1alpha1: documents of earlier releases have none.
     #[serde(default)]
     pub id: String,
     /// The analyzer that produced it.
