@@ -64,7 +64,7 @@ mod tests {
         };
         let all = vec![root.clone(), consequence.clone()];
         let problems = vec![problem(&root, vec![root.id.clone(), consequence.id.clone()])];
-        assert_eq!(new_problems(&problems, &all, std::slice::from_ref(&root)), [root.id.clone()]);
+        assert_eq!(new_problems(&problems, &all, std::slice::from_ref(&root)), vec![root.id.clone()]);
         assert!(new_problems(&problems, &all, &[consequence]).is_empty(), "a new consequence is not a new problem");
     }
 }
