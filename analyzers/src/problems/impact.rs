@@ -106,7 +106,9 @@ fn state(
         }
         _ => return None,
     };
-    Some(Impact { object: object.clone(), state, down })
+    // Without uid, like every object of a link: a saved file loaded into a cluster gets new uids.
+    let object = ObjectRef { uid: None, ..object.clone() };
+    Some(Impact { object, state, down })
 }
 
 /// The names of the causes of walked links of one kind into `object`.
