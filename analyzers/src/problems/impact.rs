@@ -18,11 +18,22 @@ pub(crate) struct Radius {
     pub links: BTreeSet<usize>,
 }
 
-pub(crate) fn blast_radius(snapshot: &Snapshot, links: &[Link], findings: &[Finding], group: &Group) -> Radius {
-    let mut out_of: HashMap<Key, Vec<usize>> = HashMap::new();
+/// The links leaving each object, built once for every problem's walk.
+pub(crate) fn out_of(links: &[Link]) -> HashMap<Key, Vec<usize>> {
+    let mut out: HashMap<Key, Vec<usize>> = HashMap::new();
     for (i, l) in links.iter().enumerate() {
-        out_of.entry(key(&l.cause)).or_default().push(i);
+        out.entry(key(&l.cause)).or_default().push(i);
     }
+    out
+}
+
+pub(crate) fn blast_radius(
+    snapshot: &Snapshot,
+    links: &[Link],
+    out_of: &HashMap<Key, Vec<usize>>,
+    findings: &[Finding],
+    group: &Group,
+) -> Radius {
     let mut seen: BTreeSet<Key> = BTreeSet::new();
     let starts = group.members.iter().map(|&m| &findings[m].object).chain(group.source.as_ref());
     let mut reached: Vec<ObjectRef> = starts.filter(|o| seen.insert(key(o))).cloned().collect();
