@@ -16,7 +16,7 @@ pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, ru
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use kind::{Kind, Objects};
-pub use links::{Link, LinkFamily, LinkKind};
+pub use links::{Link, LinkFamily, LinkKind, derive as derive_links};
 pub use problems::{Impact, Problem, normalize_message, problems};
 pub use scope::{ResourceRef, Scope, ScopeError};
 pub use selector::{LabelQuery, SelectorError};

@@ -10,6 +10,7 @@
 //! linked.
 
 use k8s_openapi::Metadata;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Ctx, Link, LinkKind, name_after, object, of, other, quoted_after};
@@ -27,45 +28,52 @@ enum Refusal<'a> {
 
 pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     let objects = &ctx.snapshot.objects;
-    let mut links = Vec::new();
-    for rs in objects.replica_sets.iter() {
-        let short = rs.status.as_ref().map(|s| s.replicas).unwrap_or(0)
-            < rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        let failure = condition!(rs.status, "ReplicaFailure")
-            .filter(|c| c.status == "True" && c.reason.as_deref() == Some("FailedCreate"));
-        if short {
-            let messages = failure.and_then(|c| c.message.as_deref()).into_iter().chain(event_messages(
-                ctx,
-                Kind::ReplicaSet,
-                &rs.metadata,
-            ));
-            links.extend(messages.flat_map(|m| link(ctx, m, Kind::ReplicaSet, &rs.metadata)));
-        }
-    }
-    for deploy in objects.deployments.iter() {
-        let failure = condition!(deploy.status, "ReplicaFailure").filter(|c| c.status == "True");
-        links.extend(
-            failure.and_then(|c| c.message.as_deref()).and_then(|m| link(ctx, m, Kind::Deployment, &deploy.metadata)),
-        );
-    }
+    let mut links: Vec<Link> = objects.replica_sets.iter().flat_map(|rs| replica_set_links(ctx, rs)).collect();
+    links.extend(objects.deployments.iter().filter_map(|d| deployment_link(ctx, d)));
     links.extend(from_events(ctx, Kind::StatefulSet, objects.stateful_sets.iter()));
     links.extend(from_events(ctx, Kind::DaemonSet, objects.daemon_sets.iter()));
     links.extend(from_events(ctx, Kind::Job, objects.jobs.iter()));
     links
 }
 
+/// A ReplicaSet with fewer pods than it wants: its ReplicaFailure message, else its FailedCreate events. One
+/// that has every pod is not refused any more, whatever old events say.
+fn replica_set_links(ctx: &Ctx, rs: &ReplicaSet) -> Vec<Link> {
+    let have = rs.status.as_ref().map(|s| s.replicas).unwrap_or(0);
+    if have >= rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) {
+        return Vec::new();
+    }
+    let failure = condition!(rs.status, "ReplicaFailure")
+        .filter(|c| c.status == "True" && c.reason.as_deref() == Some("FailedCreate"));
+    let mut messages: Vec<&str> = failure.and_then(|c| c.message.as_deref()).into_iter().collect();
+    messages.extend(event_messages(ctx, Kind::ReplicaSet, &rs.metadata));
+    messages.into_iter().filter_map(|m| link(ctx, m, Kind::ReplicaSet, &rs.metadata)).collect()
+}
+
+/// A Deployment's ReplicaFailure condition quotes its ReplicaSet's refusal.
+fn deployment_link(ctx: &Ctx, deploy: &Deployment) -> Option<Link> {
+    let failure = condition!(deploy.status, "ReplicaFailure").filter(|c| c.status == "True")?;
+    link(ctx, failure.message.as_deref()?, Kind::Deployment, &deploy.metadata)
+}
+
+/// FailedCreate events of controllers the analyzers found short of pods (their events outlive the refusal).
 fn from_events<'a, K: Metadata<Ty = ObjectMeta> + 'a>(
     ctx: &Ctx,
     kind: Kind,
     items: impl Iterator<Item = &'a K>,
 ) -> Vec<Link> {
     let mut links = Vec::new();
-    for item in items {
-        let meta = item.metadata();
-        links.extend(event_messages(ctx, kind, meta).into_iter().flat_map(|m| link(ctx, m, kind, meta)));
+    for meta in items.map(|item| item.metadata()) {
+        if !ctx.has_finding(&of(kind, meta), FAILING) {
+            continue;
+        }
+        links.extend(event_messages(ctx, kind, meta).into_iter().filter_map(|m| link(ctx, m, kind, meta)));
     }
     links
 }
+
+/// The findings that say a StatefulSet, DaemonSet or Job is short of pods or failed.
+const FAILING: &[&str] = &["statefulset-pods-not-ready", "daemonset-pods-not-ready", "job-failed"];
 
 fn event_messages<'a>(ctx: &'a Ctx, kind: Kind, meta: &ObjectMeta) -> Vec<&'a str> {
     ctx.snapshot

@@ -62,3 +62,13 @@ pub fn outline(findings: &[Finding], problems: &[mekhanikube_analyzers::Problem]
         })
         .collect()
 }
+
+/// Every link the fixture shows, whether or not a problem walks it.
+pub fn all_links(fixture: &str) -> Vec<mekhanikube_analyzers::Link> {
+    let path = fixture_path(fixture);
+    let mut builder = SnapshotBuilder::new();
+    builder.add_text(fixture, &std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = builder.build();
+    let findings = run(&select(&[]).expect("all analyzers"), &snapshot);
+    mekhanikube_analyzers::derive_links(&snapshot, &findings)
+}

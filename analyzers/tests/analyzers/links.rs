@@ -4,7 +4,7 @@
 
 use mekhanikube_analyzers::{Evidence, Finding, LinkKind, Problem, Severity};
 
-use crate::common::{linked, outline};
+use crate::common::{all_links, linked, outline};
 
 fn causes(problems: &[Problem]) -> Vec<Option<String>> {
     problems.iter().map(|p| p.cause.as_ref().map(|c| c.label())).collect()
@@ -194,23 +194,28 @@ fn refusals_name_the_quota_service_account_or_webhook() {
         outline(&findings, &problems),
         [
             "webhook-service-missing gate | deployment-unavailable web | replicaset-create-failed web-9f8e7d6c5",
+            "statefulset-pods-not-ready queue | deployment-unavailable search | replicaset-create-failed search-6b7c8d9e0",
             "replicaset-create-failed builder-5a4b3c2d1 | deployment-unavailable builder",
-            "replicaset-create-failed search-6b7c8d9e0 | deployment-unavailable search",
         ]
     );
     assert_eq!(
         causes(&problems),
         [
             Some("Service shop/gate".into()),
+            Some("ResourceQuota shop/shop-quota".into()),
             Some("ServiceAccount shop/builder".into()),
-            Some("ResourceQuota shop/shop-quota".into())
         ]
     );
     assert_eq!(
         cause_of(&findings, "replicaset-create-failed", "web-9f8e7d6c5"),
         Some(("ValidatingWebhookConfiguration gate".into(), LinkKind::WebhookRefused))
     );
-    assert_eq!(blast(&problems[2]), ["Deployment shop/search 0/2 available"]);
+    assert_eq!(blast(&problems[1]), ["Deployment shop/search 0/2 available"], "the root's own object is not listed");
+    assert_eq!(
+        cause_of(&findings, "statefulset-pods-not-ready", "queue"),
+        Some(("ResourceQuota shop/shop-quota".into(), LinkKind::QuotaExceeded)),
+        "one quota refusing two controllers is one problem"
+    );
 }
 
 #[test]
@@ -222,6 +227,13 @@ fn unnamed_refusals_and_old_events_are_not_linked() {
     );
     assert_eq!(causes(&problems), [None]);
     assert_eq!(link_kinds(&problems), [LinkKind::ControlledBy]);
+    let drawn: Vec<(LinkKind, String)> =
+        all_links("links/admission-traps.yaml").iter().map(|l| (l.kind, l.effect.label())).collect();
+    assert_eq!(
+        drawn,
+        [(LinkKind::ControlledBy, "Deployment shop/limits".to_string())],
+        "no admission link at all: not for the LimitRange, nor for old events of complete controllers"
+    );
 }
 
 /// The demo cluster: 24 findings, 13 distinct problems, ranked by blast radius then severity.
