@@ -141,6 +141,12 @@ impl ExplainSink for TerminalSink<'_> {
             problem.code.cyan(),
             objects.len()
         ));
+        // What the problem takes down, as the problems list above says it.
+        let blast: Vec<String> =
+            problem.core.blast_radius.iter().map(|b| format!("{} {}", b.object.label(), b.state)).collect();
+        if !blast.is_empty() {
+            self.printer.out(&format!("→ {}\n", sanitize_for_terminal(&blast.join(", "))));
+        }
     }
 
     fn token(&mut self, _index: usize, text: &str) {
