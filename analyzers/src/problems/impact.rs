@@ -109,11 +109,23 @@ fn state(
         }
         Kind::Ingress => {
             objects.ingresses.get(ns, name)?;
-            (format!("backend {} down", causes(links, walked, object, LinkKind::RoutesTo).join(", ")), false)
+            let (down, degraded) = services(snapshot, findings, causes(links, walked, object, LinkKind::RoutesTo));
+            let mut parts = Vec::new();
+            if !down.is_empty() {
+                parts.push(format!("backend {} down", down.join(", ")));
+            }
+            if !degraded.is_empty() {
+                parts.push(format!("backend {} degraded", degraded.join(", ")));
+            }
+            (parts.join(", "), false)
         }
         Kind::ValidatingWebhookConfiguration | Kind::MutatingWebhookConfiguration => {
             objects.meta(kind, "", name)?;
-            (format!("calls {}, which is down", causes(links, walked, object, LinkKind::CallsService).join(", ")), true)
+            let (down, degraded) = services(snapshot, findings, causes(links, walked, object, LinkKind::CallsService));
+            match (down.is_empty(), degraded.is_empty()) {
+                (false, _) => (format!("calls {}, which is down", down.join(", ")), true),
+                _ => (format!("calls {}, which is degraded", degraded.join(", ")), false),
+            }
         }
         _ => return None,
     };
@@ -122,15 +134,23 @@ fn state(
     Some(Impact { object, state, down })
 }
 
-/// The names of the causes of walked links of one kind into `object`.
-fn causes(links: &[Link], walked: &BTreeSet<usize>, object: &ObjectRef, kind: LinkKind) -> Vec<String> {
+/// The causes of walked links of one kind into `object`.
+fn causes<'a>(links: &'a [Link], walked: &BTreeSet<usize>, object: &ObjectRef, kind: LinkKind) -> Vec<&'a ObjectRef> {
     let k = key(object);
-    let mut names: Vec<String> = walked
-        .iter()
-        .map(|&l| &links[l])
-        .filter(|l| l.kind == kind && key(&l.effect) == k)
-        .map(|l| l.cause.name.clone())
-        .collect();
-    names.dedup();
-    names
+    let mut causes: Vec<&ObjectRef> =
+        walked.iter().map(|&l| &links[l]).filter(|l| l.kind == kind && key(&l.effect) == k).map(|l| &l.cause).collect();
+    causes.dedup();
+    causes
+}
+
+/// The names of Services that are down (missing, or no ready endpoint) and of those only degraded.
+fn services(snapshot: &Snapshot, findings: &[Finding], services: Vec<&ObjectRef>) -> (Vec<String>, Vec<String>) {
+    let (down, degraded): (Vec<&ObjectRef>, Vec<&ObjectRef>) = services.into_iter().partition(|svc| {
+        let ns = svc.namespace.as_deref().unwrap_or("");
+        let k = key(svc);
+        snapshot.objects.services.get(ns, &svc.name).is_none()
+            || findings.iter().any(|f| key(&f.object) == k && SERVICE_DOWN.contains(&f.code.as_str()))
+    });
+    let names = |v: Vec<&ObjectRef>| v.into_iter().map(|s| s.name.clone()).collect();
+    (names(down), names(degraded))
 }
