@@ -14,6 +14,8 @@ mod scheduling;
 mod serving;
 mod storage;
 
+use std::collections::HashMap;
+
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use schemars::JsonSchema;
@@ -172,7 +174,11 @@ impl Link {
 
 /// Every link the snapshot shows, in a stable order, without duplicates.
 pub fn derive(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Link> {
-    let ctx = Ctx { snapshot, findings };
+    let mut codes: HashMap<Key, Vec<&str>> = HashMap::new();
+    for f in findings {
+        codes.entry(key(&f.object)).or_default().push(&f.code);
+    }
+    let ctx = Ctx { snapshot, codes };
     let mut links = Vec::new();
     links.extend(owner::links(&ctx));
     links.extend(scheduling::links(&ctx));
@@ -192,17 +198,16 @@ pub(crate) fn key(object: &ObjectRef) -> Key {
     (object.kind.clone(), object.namespace.clone().unwrap_or_default(), object.name.clone())
 }
 
-/// What every family reads.
+/// What every family reads: the snapshot, and the codes of the findings on each object.
 pub(crate) struct Ctx<'a> {
     pub snapshot: &'a Snapshot,
-    pub findings: &'a [Finding],
+    codes: HashMap<Key, Vec<&'a str>>,
 }
 
 impl Ctx<'_> {
     /// Whether the object has a finding with one of these codes.
     pub fn has_finding(&self, object: &ObjectRef, codes: &[&str]) -> bool {
-        let k = key(object);
-        self.findings.iter().any(|f| codes.contains(&f.code.as_str()) && key(&f.object) == k)
+        self.codes.get(&key(object)).is_some_and(|found| found.iter().any(|c| codes.contains(c)))
     }
 
     /// Whether an object of a readable kind is known to be absent: its kind was read and it is not there.

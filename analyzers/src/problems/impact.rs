@@ -1,7 +1,7 @@
 //! The blast radius: every workload, Service, Ingress and admission webhook reached downstream of a problem's
 //! members (and of its source), other than the root's own object, with its state read from its status.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::Impact;
 use super::fold::Group;
@@ -18,29 +18,36 @@ pub(crate) struct Radius {
     pub links: BTreeSet<usize>,
 }
 
-/// The links leaving each object, built once for every problem's walk.
-pub(crate) fn out_of(links: &[Link]) -> HashMap<Key, Vec<usize>> {
-    let mut out: HashMap<Key, Vec<usize>> = HashMap::new();
-    for (i, l) in links.iter().enumerate() {
-        out.entry(key(&l.cause)).or_default().push(i);
-    }
-    out
+/// What every problem's walk reads, built once: the links leaving each object, and the Services the service
+/// analyzer found without any ready endpoint.
+pub(crate) struct Graph<'a> {
+    snapshot: &'a Snapshot,
+    links: &'a [Link],
+    out_of: HashMap<Key, Vec<usize>>,
+    services_down: HashSet<Key>,
 }
 
-pub(crate) fn blast_radius(
-    snapshot: &Snapshot,
-    links: &[Link],
-    out_of: &HashMap<Key, Vec<usize>>,
-    findings: &[Finding],
-    group: &Group,
-) -> Radius {
+impl<'a> Graph<'a> {
+    pub(crate) fn new(snapshot: &'a Snapshot, links: &'a [Link], findings: &[Finding]) -> Graph<'a> {
+        let mut out_of: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, l) in links.iter().enumerate() {
+            out_of.entry(key(&l.cause)).or_default().push(i);
+        }
+        let services_down =
+            findings.iter().filter(|f| SERVICE_DOWN.contains(&f.code.as_str())).map(|f| key(&f.object)).collect();
+        Graph { snapshot, links, out_of, services_down }
+    }
+}
+
+pub(crate) fn blast_radius(graph: &Graph, findings: &[Finding], group: &Group) -> Radius {
+    let links = graph.links;
     let mut seen: BTreeSet<Key> = BTreeSet::new();
     let starts = group.members.iter().map(|&m| &findings[m].object).chain(group.source.as_ref());
     let mut reached: Vec<ObjectRef> = starts.filter(|o| seen.insert(key(o))).cloned().collect();
     let mut queue: VecDeque<ObjectRef> = reached.iter().cloned().collect();
     let mut walked = BTreeSet::new();
     while let Some(object) = queue.pop_front() {
-        for &l in out_of.get(&key(&object)).into_iter().flatten() {
+        for &l in graph.out_of.get(&key(&object)).into_iter().flatten() {
             walked.insert(l);
             if seen.insert(key(&links[l].effect)) {
                 reached.push(links[l].effect.clone());
@@ -49,26 +56,17 @@ pub(crate) fn blast_radius(
         }
     }
     let root = key(&findings[group.root].object);
-    let mut impacts: Vec<Impact> = reached
-        .iter()
-        .filter(|o| key(o) != root)
-        .filter_map(|o| state(snapshot, links, &walked, findings, o))
-        .collect();
+    let mut impacts: Vec<Impact> =
+        reached.iter().filter(|o| key(o) != root).filter_map(|o| state(graph, &walked, o)).collect();
     impacts.sort_by_key(|i| !i.down);
     Radius { impacts, links: walked }
 }
 
 /// The object's loss in words, for the kinds a blast radius lists; None for others and for absent objects.
-fn state(
-    snapshot: &Snapshot,
-    links: &[Link],
-    walked: &BTreeSet<usize>,
-    findings: &[Finding],
-    object: &ObjectRef,
-) -> Option<Impact> {
+fn state(graph: &Graph, walked: &BTreeSet<usize>, object: &ObjectRef) -> Option<Impact> {
     let kind = Kind::from_type(&object.api_version, &object.kind)?;
     let (ns, name) = (object.namespace.as_deref().unwrap_or(""), object.name.as_str());
-    let objects = &snapshot.objects;
+    let (objects, links) = (&graph.snapshot.objects, graph.links);
     let (state, down) = match kind {
         Kind::Deployment => {
             let d = objects.deployments.get(ns, name)?;
@@ -103,13 +101,15 @@ fn state(
         }
         Kind::Service => {
             objects.services.get(ns, name)?;
-            let k = key(object);
-            let all = findings.iter().any(|f| key(&f.object) == k && SERVICE_DOWN.contains(&f.code.as_str()));
-            if all { ("no ready endpoints".to_string(), true) } else { ("some endpoints not ready".to_string(), false) }
+            if graph.services_down.contains(&key(object)) {
+                ("no ready endpoints".to_string(), true)
+            } else {
+                ("some endpoints not ready".to_string(), false)
+            }
         }
         Kind::Ingress => {
             objects.ingresses.get(ns, name)?;
-            let (down, degraded) = services(snapshot, findings, causes(links, walked, object, LinkKind::RoutesTo));
+            let (down, degraded) = services(graph, causes(links, walked, object, LinkKind::RoutesTo));
             let mut parts = Vec::new();
             if !down.is_empty() {
                 parts.push(format!("backend {} down", down.join(", ")));
@@ -121,7 +121,7 @@ fn state(
         }
         Kind::ValidatingWebhookConfiguration | Kind::MutatingWebhookConfiguration => {
             objects.meta(kind, "", name)?;
-            let (down, degraded) = services(snapshot, findings, causes(links, walked, object, LinkKind::CallsService));
+            let (down, degraded) = services(graph, causes(links, walked, object, LinkKind::CallsService));
             match (down.is_empty(), degraded.is_empty()) {
                 (false, _) => (format!("calls {}, which is down", down.join(", ")), true),
                 _ => (format!("calls {}, which is degraded", degraded.join(", ")), false),
@@ -144,12 +144,10 @@ fn causes<'a>(links: &'a [Link], walked: &BTreeSet<usize>, object: &ObjectRef, k
 }
 
 /// The names of Services that are down (missing, or no ready endpoint) and of those only degraded.
-fn services(snapshot: &Snapshot, findings: &[Finding], services: Vec<&ObjectRef>) -> (Vec<String>, Vec<String>) {
+fn services(graph: &Graph, services: Vec<&ObjectRef>) -> (Vec<String>, Vec<String>) {
     let (down, degraded): (Vec<&ObjectRef>, Vec<&ObjectRef>) = services.into_iter().partition(|svc| {
         let ns = svc.namespace.as_deref().unwrap_or("");
-        let k = key(svc);
-        snapshot.objects.services.get(ns, &svc.name).is_none()
-            || findings.iter().any(|f| key(&f.object) == k && SERVICE_DOWN.contains(&f.code.as_str()))
+        graph.snapshot.objects.services.get(ns, &svc.name).is_none() || graph.services_down.contains(&key(svc))
     });
     let names = |v: Vec<&ObjectRef>| v.into_iter().map(|s| s.name.clone()).collect();
     (names(down), names(degraded))

@@ -7,14 +7,14 @@ mod fold;
 mod group;
 mod impact;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Evidence;
 use crate::finding::{Finding, ObjectRef, Severity};
-use crate::links::{self, Key, Link};
+use crate::links::{self, Link};
 use crate::snapshot::Snapshot;
 
 pub use group::normalize_message;
@@ -78,24 +78,18 @@ pub fn problems(snapshot: &Snapshot, findings: &mut [Finding]) -> Vec<Problem> {
     }
     let links = links::derive(snapshot, findings);
     let folded = fold::fold(&links, findings);
-    let out_of = impact::out_of(&links);
+    let graph = impact::Graph::new(snapshot, &links, findings);
     let mut problems: Vec<(usize, Problem)> =
-        folded.groups.iter().map(|g| (g.root, build_problem(snapshot, &links, &out_of, findings, g))).collect();
+        folded.groups.iter().map(|g| (g.root, build_problem(&graph, &links, findings, g))).collect();
     problems.sort_by_key(|(root, p)| (std::cmp::Reverse(p.blast_radius.len()), p.severity, *root));
     annotate(findings, &links, &folded.causes);
     problems.into_iter().map(|(_, p)| p).collect()
 }
 
-fn build_problem(
-    snapshot: &Snapshot,
-    links: &[Link],
-    out_of: &HashMap<Key, Vec<usize>>,
-    findings: &[Finding],
-    group: &fold::Group,
-) -> Problem {
+fn build_problem(graph: &impact::Graph, links: &[Link], findings: &[Finding], group: &fold::Group) -> Problem {
     let root = &findings[group.root];
     let severity = group.members.iter().map(|&i| findings[i].severity).min().unwrap_or(root.severity);
-    let radius = impact::blast_radius(snapshot, links, out_of, findings, group);
+    let radius = impact::blast_radius(graph, findings, group);
     let mut used: BTreeSet<usize> = group.links.clone();
     used.extend(radius.links);
     let summary = match &group.source {
