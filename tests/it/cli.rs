@@ -334,3 +334,16 @@ fn json_problems_hold_every_finding_once_by_stable_id() {
         pod.evidence
     );
 }
+
+/// The whole text view of the demo cluster, as a reader sees it piped: problems, table, details.
+#[test]
+fn demo_text_view_snapshot() {
+    let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(demo()));
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&demo().display().to_string()), "[demo-cluster.yaml]");
+    settings.bind(|| insta::assert_snapshot!("demo_text_view", out.stdout));
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
+}
