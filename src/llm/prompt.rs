@@ -420,18 +420,23 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
         }
     }
     context.set("spec_kind", spec.as_ref().map(|s| s.kind.clone()));
+    let key_context = key_context(&context, rep, key_yaml);
+    context.set("data_yaml", data_yaml).set("fence", fence);
+    PreparedProblem { context, key_context, anonymizer }
+}
+
+/// The variables the cache key is rendered from: the consequences, chain and blast radius left out, and the
+/// root's own severity rather than the one it inherits from its consequences.
+fn key_context(context: &Data, root: &Finding, key_yaml: String) -> Data {
     let mut key_context = context.clone();
     for key in ["consequences", "chain", "blast_radius"] {
         key_context.set(key, Data::List(Vec::new()));
     }
-    // The severity a problem inherits from its consequences is not the root's: the key keeps the root's own.
-    let mut key_problem = context.get("problem").cloned().unwrap_or_else(Data::map);
-    key_problem.set("severity", rep.severity.as_str());
-    key_context.set("problem", key_problem);
-    let key_fence = "`".repeat(longest_backtick_run(&key_yaml).max(2) + 1);
-    key_context.set("data_yaml", key_yaml).set("fence", key_fence);
-    context.set("data_yaml", data_yaml).set("fence", fence);
-    PreparedProblem { context, key_context, anonymizer }
+    let mut problem = context.get("problem").cloned().unwrap_or_else(Data::map);
+    problem.set("severity", root.severity.as_str());
+    let fence = "`".repeat(longest_backtick_run(&key_yaml).max(2) + 1);
+    key_context.set("problem", problem).set("data_yaml", key_yaml).set("fence", fence);
+    key_context
 }
 
 /// How many consequences and links a prompt lists at most.

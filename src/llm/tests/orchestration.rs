@@ -285,11 +285,14 @@ async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key()
         assert!(api.contains(part), "{part} missing from {api}");
     }
 
-    // The api Service's finding goes away (it is a consequence): every answer comes from the cache.
-    findings.retain(|f| !(f.code == "service-no-ready-endpoints" && f.object.name == "api"));
+    // The api Service's and Deployment's findings go away (they are consequences, and the critical one made the
+    // problem critical): every answer still comes from the cache.
+    findings.retain(|f| !(f.object.name == "api" && f.object.kind != "Pod"));
     let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
     let fewer = Problem::from_core(&core, &findings);
     assert_eq!(fewer.len(), 13);
+    let api = fewer.iter().find(|p| p.representative().object.name == "api-7c9d5f6b8-4xj2n").unwrap();
+    assert_eq!((api.severity, api.consequences.len()), (mekhanikube_analyzers::Severity::High, 0));
     let again = explain(&c, &snapshot, &fewer, &opts, std::future::pending(), &mut NullSink).await;
     assert_eq!((again.model_requests, again.cache_hits), (0, 13));
 
