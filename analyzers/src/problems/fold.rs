@@ -85,8 +85,6 @@ fn upstream(
         let source = here.is_none() && further.is_none() && links[l].kind.blames_cause();
         if here.is_some() || source {
             up.nearest.get_or_insert_with(|| (links[l].cause.clone(), l));
-        }
-        if here.is_some() || source {
             ends.insert(cause.clone());
         }
         match (here, further) {

@@ -271,3 +271,19 @@ fn demo_cluster_problems() {
     assert_eq!(ids.len(), findings.len());
     insta::assert_json_snapshot!(problems);
 }
+
+#[test]
+fn a_chain_across_families_is_one_problem_rooted_at_its_start() {
+    let (findings, problems) = linked("links/chain.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["pod-image-pull-failed policy-5f4e3d2c1-aaaaa | webhook-no-ready-endpoints policy | deployment-unavailable \
+          policy | replicaset-create-failed policy-5f4e3d2c1 | service-no-ready-endpoints policy"]
+    );
+    assert_eq!(
+        cause_of(&findings, "replicaset-create-failed", "policy-5f4e3d2c1"),
+        Some(("ValidatingWebhookConfiguration policy".into(), LinkKind::WebhookRefused))
+    );
+    let families: std::collections::BTreeSet<_> = problems[0].links.iter().map(|l| l.family).collect();
+    assert_eq!(families.len(), 3, "serving, admission and owner links: {families:?}");
+}
