@@ -123,6 +123,9 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
     pub output: OutputFormat,
+    /// Show the per-finding table only, without the problems (root causes and what they affect) first.
+    #[arg(long, help_heading = "Output")]
+    pub flat: bool,
     /// Hide findings below this severity.
     #[arg(long, value_enum, default_value_t = SeverityArg::Info, help_heading = "Output")]
     pub min_severity: SeverityArg,

@@ -24,6 +24,7 @@ pub struct ConfigFile {
     llm_timeout: Option<u64>,
     prompts: Option<PathBuf>,
     anonymize: Option<bool>,
+    flat: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,7 @@ impl ConfigFile {
             ("llm_timeout", number(self.llm_timeout)),
             ("prompts", path(&self.prompts)),
             ("anonymize", self.anonymize.map(|b| b.to_string())),
+            ("flat", self.flat.map(|b| b.to_string())),
         ]
         .into_iter()
         .filter_map(|(id, value)| value.map(|v| (id, v)))

@@ -1,7 +1,7 @@
 //! The versioned analysis document behind `-o json|yaml` and reports. Its JSON Schema is published in
 //! docs/analysis.schema.json and kept in sync by a test.
 
-use mekhanikube_analyzers::{Finding, Skipped, Summary};
+use mekhanikube_analyzers::{Finding, Problem, Skipped, Snapshot, Summary};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,11 @@ pub struct AnalysisDocument {
     pub scope: ScopeInfo,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// The distinct problems: each a root finding, the findings that are its consequences, the links between
+    /// them with their evidence, and its blast radius; ranked by blast radius, then severity (docs/problems.md).
+    /// Additive in v1alpha1: documents of earlier releases have none.
+    #[serde(default)]
+    pub problems: Vec<Problem>,
     /// Kinds that could not be read, and why. Checks that need them were not made.
     pub skipped: Vec<Skipped>,
     /// Present with --explain: one entry per problem (findings grouped by cause).
@@ -62,9 +67,23 @@ impl AnalysisDocument {
             scope,
             summary: Summary::of(&findings),
             findings,
+            problems: Vec::new(),
             skipped,
             explanations: None,
         }
+    }
+
+    /// Keeps the findings at or above `min`, then recounts and relinks them into problems: a consequence whose
+    /// cause is hidden becomes a root of its own.
+    pub fn retain_at_least(&mut self, min: mekhanikube_analyzers::Severity, snapshot: &Snapshot) {
+        self.findings.retain(|f| f.severity.at_least(min));
+        self.summary = Summary::of(&self.findings);
+        self.link(snapshot);
+    }
+
+    /// Links the findings into problems (and adds the cause evidence of each consequence).
+    pub fn link(&mut self, snapshot: &Snapshot) {
+        self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
     }
 }
 

@@ -5,6 +5,7 @@ use mekhanikube_analyzers::{Finding, ObjectRef, Severity};
 /// A high `pod-crash-loop` finding about one Pod, without parent or evidence; tests adjust fields from here.
 pub fn pod_finding(namespace: Option<&str>, name: &str, message: &str) -> Finding {
     Finding {
+        id: format!("pod-{name}"),
         analyzer: "pod".into(),
         code: "pod-crash-loop".into(),
         severity: Severity::High,

@@ -1,11 +1,12 @@
-//! `make bench`: indexing a snapshot and running every analyzer over synthetic clusters of growing size.
+//! `make bench`: indexing a snapshot, running every analyzer and linking the findings into problems over
+//! synthetic clusters of growing size.
 //! Prints medians over repeated runs and the cost per object, so a non-linear analyzer shows up as a ratio
 //! well above 1 between sizes. The machine is shared: read ratios, not single timings.
 #![allow(clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
-use mekhanikube_analyzers::{SnapshotBuilder, registry, run};
+use mekhanikube_analyzers::{SnapshotBuilder, problems, registry, run};
 
 /// A namespace per 100 pods: a Deployment, its ReplicaSet, a Service and EndpointSlice, pods (every tenth
 /// crash-looping) and a warning event per broken pod.
@@ -56,10 +57,13 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn main() {
     const RUNS: usize = 11;
     let mut per_object = Vec::new();
-    println!("{:>8} {:>12} {:>12} {:>10} {:>14}", "pods", "index (ms)", "analyze (ms)", "findings", "µs per pod");
+    println!(
+        "{:>8} {:>12} {:>12} {:>12} {:>10} {:>14}",
+        "pods", "index (ms)", "analyze (ms)", "link (ms)", "findings", "µs per pod"
+    );
     for pods in [1_000usize, 5_000, 20_000] {
         let doc = cluster(pods);
-        let (mut index, mut analyze) = (Vec::new(), Vec::new());
+        let (mut index, mut analyze, mut link) = (Vec::new(), Vec::new(), Vec::new());
         let mut findings = 0;
         for _ in 0..RUNS {
             let start = Instant::now();
@@ -68,16 +72,21 @@ fn main() {
             let snapshot = builder.build();
             index.push(start.elapsed());
             let start = Instant::now();
-            findings = run(registry(), &snapshot).len();
+            let mut found = run(registry(), &snapshot);
             analyze.push(start.elapsed());
+            findings = found.len();
+            let start = Instant::now();
+            problems(&snapshot, &mut found);
+            link.push(start.elapsed());
         }
-        let (index, analyze) = (median(index), median(analyze));
-        let us_per_pod = (index + analyze).as_secs_f64() * 1e6 / pods as f64;
+        let (index, analyze, link) = (median(index), median(analyze), median(link));
+        let us_per_pod = (index + analyze + link).as_secs_f64() * 1e6 / pods as f64;
         per_object.push(us_per_pod);
         println!(
-            "{pods:>8} {:>12.1} {:>12.1} {findings:>10} {us_per_pod:>14.2}",
+            "{pods:>8} {:>12.1} {:>12.1} {:>12.1} {findings:>10} {us_per_pod:>14.2}",
             index.as_secs_f64() * 1e3,
-            analyze.as_secs_f64() * 1e3
+            analyze.as_secs_f64() * 1e3,
+            link.as_secs_f64() * 1e3
         );
     }
     println!("cost per pod, 20k vs 1k: {:.2}x (near 1 means linear)", per_object[2] / per_object[0]);

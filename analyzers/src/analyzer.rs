@@ -65,5 +65,6 @@ pub fn run(analyzers: &[&dyn Analyzer], snapshot: &Snapshot) -> Vec<Finding> {
     let mut findings: Vec<Finding> = analyzers.iter().flat_map(|a| a.analyze(snapshot)).collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
+    crate::finding::disambiguate_ids(&mut findings);
     findings
 }

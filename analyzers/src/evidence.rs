@@ -36,6 +36,15 @@ pub enum Evidence {
     Event(EventSummary),
     /// Any other field worth showing (a spec value, a count).
     Field { name: String, value: String },
+    /// What this finding is a consequence of: the nearest object upstream that carries a finding, or the object
+    /// where the chain starts (a missing StorageClass, an exhausted ResourceQuota). Added by the problems stage.
+    Cause {
+        object: crate::finding::ObjectRef,
+        /// How the cause reaches this finding's object: the first link out of the cause.
+        link: crate::links::LinkKind,
+        /// The fact behind that link, in words.
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

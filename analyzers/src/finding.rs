@@ -83,6 +83,14 @@ impl ObjectRef {
         }
     }
 
+    /// `Kind namespace/name`, or `Kind name` when cluster-scoped: how a sentence names the object.
+    pub fn label(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
     /// `Kind/name`, or `namespace/Kind/name` when namespaced.
     pub fn display(&self) -> String {
         match &self.namespace {
@@ -96,6 +104,10 @@ impl ObjectRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
+    /// Stable across runs: 12 hex digits of a hash of the code and the object's apiVersion, kind, namespace and
+    /// name (`-2`, `-3` for a repeated identity). Additive in v1alpha1: documents of earlier releases have none.
+    #[serde(default)]
+    pub id: String,
     /// The analyzer that produced it.
     pub analyzer: String,
     /// Stable kebab-case code; see docs/analyzers.md.
@@ -121,6 +133,7 @@ impl Finding {
         message: impl Into<String>,
     ) -> Finding {
         Finding {
+            id: finding_id(code.code, &object),
             analyzer: analyzer.to_string(),
             code: code.code.to_string(),
             severity,
@@ -146,6 +159,36 @@ impl Finding {
             self.code.as_str(),
             self.message.as_str(),
         )
+    }
+}
+
+/// 12 hex digits of FNV-1a (64-bit) over the code and the object's apiVersion, kind, namespace and name: the
+/// identity reports match runs by, so the id of a finding is the same in every run that has it. Not the uid
+/// (a recreated pod is the same finding to the reader), not the message (it carries counts).
+pub fn finding_id(code: &str, object: &ObjectRef) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let ns = object.namespace.as_deref().unwrap_or("");
+    let mut hash = OFFSET;
+    for part in [code, &object.api_version, &object.kind, ns, &object.name] {
+        // A separator after each part, so ("ab", "c") and ("a", "bc") differ.
+        for byte in part.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    format!("{:012x}", hash >> 16)
+}
+
+/// Makes ids unique within one run: a second finding with the same identity (two containers of one pod
+/// restarting, say) gets `-2`, then `-3`, in report order.
+pub(crate) fn disambiguate_ids(findings: &mut [Finding]) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in findings {
+        let base = finding_id(&f.code, &f.object);
+        let n = seen.entry(base.clone()).or_insert(0);
+        *n += 1;
+        f.id = if *n == 1 { base } else { format!("{base}-{n}") };
     }
 }
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::path::PathBuf;
 
-use mekhanikube_analyzers::{Snapshot, Summary, ValuePolicy, run};
+use mekhanikube_analyzers::{Snapshot, ValuePolicy, run};
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain, read_cluster, read_snapshot_files};
 use crate::cli::{AnalyzeArgs, ClusterArgs, OutputFormat, ScopeArgs};
@@ -18,21 +18,20 @@ pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result
         if args.llm.explain { Some(explain::settings(&args.llm, args.output != OutputFormat::Text)?) } else { None };
     let (mut doc, snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
     let failing = doc.findings.iter().any(|f| f.severity.at_least(fail_on));
-    doc.findings.retain(|f| f.severity.at_least(min_severity));
-    doc.summary = Summary::of(&doc.findings);
+    doc.retain_at_least(min_severity, &snapshot);
 
     // Findings are printed in full before any explanation, so a slow or dead model loses nothing.
     let mut explain_failed = false;
     match args.output {
         OutputFormat::Text => {
-            printer.out(&render::text(&doc, None));
+            printer.out(&render::text(&doc, None, args.flat));
             if let Some(settings) = &explain {
-                explain_failed = explain::explain(printer, settings, &snapshot, &doc.findings, true).await.1;
+                explain_failed = explain::explain(printer, settings, &snapshot, &doc, true).await.1;
             }
         }
         OutputFormat::Json | OutputFormat::Yaml => {
             if let Some(settings) = &explain {
-                let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+                let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await;
                 doc.explanations = Some(entries);
                 explain_failed = failed;
             }
@@ -81,6 +80,7 @@ pub async fn analysis(
     let mut findings = run(&scope.analyzers, &snapshot);
     super::log_phase("analyze", started, format_args!("{} findings", findings.len()));
     scope.scope.retain(&mut findings, &snapshot);
-    let doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
+    let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
+    doc.link(&snapshot);
     Ok((doc, snapshot))
 }

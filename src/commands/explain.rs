@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use mekhanikube_analyzers::{Finding, Snapshot};
+use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
 use crate::cli::LlmArgs;
+use crate::document::AnalysisDocument;
 use crate::llm::{
     self, Cache, ChatOptions, ExplainOptions, ExplainReport, ExplainSink, NullSink, OllamaClient, OutcomeStatus,
     Problem, ProblemOutcome, PromptSet, Timeouts,
@@ -52,10 +53,11 @@ pub async fn explain(
     printer: &Printer,
     settings: &ExplainSettings,
     snapshot: &Snapshot,
-    findings: &[Finding],
+    doc: &AnalysisDocument,
     stream: bool,
 ) -> (Vec<serde_json::Value>, bool) {
-    let problems = llm::group_findings(findings);
+    // One call per problem of the document: its root cause, with the chain and the blast radius in the prompt.
+    let problems = llm::Problem::from_core(&doc.problems, &doc.findings);
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -98,6 +100,7 @@ fn summary_line(report: &ExplainReport) -> Option<String> {
 fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> serde_json::Value {
     let objects: Vec<String> = problem.objects().iter().map(|o| o.display()).collect();
     let mut entry = serde_json::json!({
+        "problem": problem.core.root,
         "code": problem.code,
         "severity": problem.severity,
         "ownerKind": problem.owner_kind,
@@ -138,6 +141,12 @@ impl ExplainSink for TerminalSink<'_> {
             problem.code.cyan(),
             objects.len()
         ));
+        // What the problem takes down, as the problems list above says it.
+        let blast: Vec<String> =
+            problem.core.blast_radius.iter().map(|b| format!("{} {}", b.object.label(), b.state)).collect();
+        if !blast.is_empty() {
+            self.printer.out(&format!("→ {}\n", sanitize_for_terminal(&blast.join(", "))));
+        }
     }
 
     fn token(&mut self, _index: usize, text: &str) {

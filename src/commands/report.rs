@@ -59,7 +59,7 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
     // A report is written even when the model fails: the explanations then carry their error.
     let mut explain_failed = false;
     if let Some(settings) = &explain_settings {
-        let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc.findings, false).await;
+        let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await;
         doc.explanations = Some(entries);
         explain_failed = failed;
     }

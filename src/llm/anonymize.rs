@@ -128,6 +128,9 @@ impl AnonymizerBuilder {
                 Evidence::Field { value, .. } => {
                     self.add_text(value);
                 }
+                Evidence::Cause { object, .. } => {
+                    self.add_object(object);
+                }
                 _ => {}
             }
         }

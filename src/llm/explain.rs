@@ -318,15 +318,20 @@ pub async fn explain(
                 continue;
             }
         };
-        let key = options.cache.as_ref().map(|_| {
+        // The key follows the root: rendered without the consequences, so they may come and go (docs/prompts.md).
+        let key_prompt = options
+            .cache
+            .as_ref()
+            .and_then(|_| options.prompts.render_key(&p, &options.language, options.structured).ok());
+        let key = key_prompt.map(|key_prompt| {
             CacheKey {
                 model: &options.model,
                 options: &options.chat,
                 format: schema.as_ref(),
                 template_version: &template_version,
                 language: &options.language,
-                system: &prompt.system,
-                prompt: &prompt.user,
+                system: &key_prompt.system,
+                prompt: &key_prompt.user,
             }
             .digest()
         });

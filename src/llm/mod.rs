@@ -30,5 +30,5 @@ pub use endpoint::{check_llm_url, display_url, has_credentials};
 pub use explain::{
     DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, ProblemOutcome, explain,
 };
-pub use problem::{Problem, group_findings};
+pub use problem::Problem;
 pub use prompt::PromptSet;

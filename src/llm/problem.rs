@@ -1,29 +1,50 @@
-//! Groups findings into problems: one model call per problem, however many objects share it.
-//!
-//! Two findings are the same problem when they have the same code, the same owner kind, and the same message
-//! once the names, numbers, hashes and quoted strings in it are normalized away. 200 pods of one Deployment
-//! crash-looping with the same exit code form one problem; so do pods of different Deployments that fail the
-//! same way.
+//! What one model call explains: a problem of the core (`mekhanikube_analyzers::problems`: a root cause, its
+//! consequences and its blast radius), with its findings at hand. There is one notion of problem in the
+//! product; this module only splits the members into the root's identical symptoms and its consequences.
 
-use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Severity};
-use serde::Serialize;
+use mekhanikube_analyzers::{Finding, ObjectRef, Severity, Snapshot, normalize_message};
 
-/// Findings that share one explanation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A core problem with its findings.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
+    /// The root finding's code.
     pub code: String,
-    /// The most severe severity among the findings.
+    /// The most severe severity among all members: the root inherits its consequences'.
     pub severity: Severity,
-    /// The kind of the top owner (`Deployment`), or the object's own kind when it has no owner.
+    /// The kind of the root's top owner (`Deployment`), or the root object's own kind when it has no owner.
     pub owner_kind: String,
-    /// The normalized message that the findings share.
+    /// The root's message with names, numbers and quoted strings taken out.
     pub pattern: String,
-    /// In the order they were given; the first one is the representative the prompt is built from.
+    /// The root and its identical symptoms on other objects of the same owner, root first: the prompt is built
+    /// from the first.
     pub findings: Vec<Finding>,
+    /// The other members: findings that are consequences of the root, in report order.
+    pub consequences: Vec<Finding>,
+    /// The problem as the core built it: cause, links with their evidence, blast radius.
+    pub core: mekhanikube_analyzers::Problem,
 }
 
 impl Problem {
+    /// Wraps core problems, keeping their order.
+    pub fn from_core(problems: &[mekhanikube_analyzers::Problem], findings: &[Finding]) -> Vec<Problem> {
+        problems.iter().filter_map(|p| Problem::wrap(p, findings)).collect()
+    }
+
+    fn wrap(core: &mekhanikube_analyzers::Problem, findings: &[Finding]) -> Option<Problem> {
+        let alike: Vec<Finding> = core.alike(findings).into_iter().cloned().collect();
+        let root = alike.first()?.clone();
+        let consequences = core.findings(findings).into_iter().filter(|f| !alike.contains(f)).cloned().collect();
+        Some(Problem {
+            code: root.code.clone(),
+            severity: core.severity,
+            owner_kind: root.parent.as_ref().unwrap_or(&root.object).kind.clone(),
+            pattern: normalize_message(&root),
+            findings: alike,
+            consequences,
+            core: core.clone(),
+        })
+    }
+
     /// The finding the prompt describes.
     pub fn representative(&self) -> &Finding {
         &self.findings[0]
@@ -40,7 +61,7 @@ impl Problem {
         out
     }
 
-    /// Every affected object, in finding order, without duplicates.
+    /// Every object that shows the root's symptom, in finding order, without duplicates.
     pub fn objects(&self) -> Vec<&ObjectRef> {
         let mut out: Vec<&ObjectRef> = Vec::new();
         for f in &self.findings {
@@ -52,98 +73,24 @@ impl Problem {
     }
 }
 
-/// Groups findings into problems, ordered by severity, then by the position of each problem's first finding.
+/// Links findings into problems as the analysis does, with no snapshot: identical symptoms only. For tests and
+/// callers that have findings alone. `findings` must be in report order.
 pub fn group_findings(findings: &[Finding]) -> Vec<Problem> {
-    let mut problems: Vec<(usize, Problem)> = Vec::new();
-    for (index, finding) in findings.iter().enumerate() {
-        let owner_kind = finding.parent.as_ref().unwrap_or(&finding.object).kind.clone();
-        let pattern = normalize_message(finding);
-        match problems
-            .iter_mut()
-            .find(|(_, p)| p.code == finding.code && p.owner_kind == owner_kind && p.pattern == pattern)
-        {
-            Some((_, p)) => {
-                p.severity = p.severity.min(finding.severity);
-                p.findings.push(finding.clone());
-            }
-            None => problems.push((
-                index,
-                Problem {
-                    code: finding.code.clone(),
-                    severity: finding.severity,
-                    owner_kind,
-                    pattern,
-                    findings: vec![finding.clone()],
-                },
-            )),
-        }
-    }
-    problems.sort_by_key(|(first, p)| (p.severity, *first));
-    problems.into_iter().map(|(_, p)| p).collect()
+    let mut findings = findings.to_vec();
+    ensure_ids(&mut findings);
+    let problems = mekhanikube_analyzers::problems(&Snapshot::default(), &mut findings);
+    Problem::from_core(&problems, &findings)
 }
 
-/// The message with what differs between objects of one problem taken out: the finding's own names
-/// (object, namespace, owner, containers) become `<name>`, quoted strings `"…"`, and any run of letters and
-/// digits that contains a digit (counts, exit codes, durations, hashes, pod-template-hash suffixes) `#`.
-pub fn normalize_message(finding: &Finding) -> String {
-    let mut names: Vec<&str> = vec![finding.object.name.as_str()];
-    names.extend(finding.object.namespace.as_deref());
-    if let Some(p) = &finding.parent {
-        names.push(&p.name);
-    }
-    for e in &finding.evidence {
-        if let Evidence::ContainerState { container, .. } = e {
-            names.push(container);
+/// Gives findings built by hand (without ids, or with repeated ones) ids the problems can refer to.
+fn ensure_ids(findings: &mut [Finding]) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, f) in findings.iter_mut().enumerate() {
+        if f.id.is_empty() || !seen.insert(f.id.clone()) {
+            f.id = format!("{}-{i}", mekhanikube_analyzers::finding_id(&f.code, &f.object));
+            seen.insert(f.id.clone());
         }
     }
-    names.retain(|n| !n.is_empty());
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    names.dedup();
-
-    let mut out = String::with_capacity(finding.message.len());
-    let text = finding.message.as_str();
-    let mut i = 0;
-    let mut prev: Option<char> = None;
-    'outer: while i < text.len() {
-        let rest = &text[i..];
-        let c = rest.chars().next().unwrap_or_default();
-        if matches!(c, '"' | '`')
-            && let Some(end) = rest[1..].find(c)
-        {
-            out.push_str("\"…\"");
-            i += end + 2;
-            prev = Some(c);
-            continue;
-        }
-        if prev.is_none_or(|p| !(p.is_alphanumeric() || p == '-' || p == '_')) {
-            for name in &names {
-                if let Some(after) = rest.strip_prefix(name)
-                    && after.chars().next().is_none_or(|n| !(n.is_alphanumeric() || n == '_'))
-                {
-                    out.push_str("<name>");
-                    i += name.len();
-                    prev = name.chars().last();
-                    continue 'outer;
-                }
-            }
-        }
-        if c.is_alphanumeric() {
-            let len = rest.find(|ch: char| !ch.is_alphanumeric()).unwrap_or(rest.len());
-            let word = &rest[..len];
-            if word.chars().any(|ch| ch.is_ascii_digit()) {
-                out.push('#');
-            } else {
-                out.push_str(word);
-            }
-            prev = word.chars().last();
-            i += len;
-            continue;
-        }
-        out.push(c);
-        prev = Some(c);
-        i += c.len_utf8();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -162,21 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn normalizes_names_numbers_hashes_and_quotes() {
-        let f = pod_finding(
-            "shop",
-            "web-7d9f8b6c5d-x2x4z",
-            Some("web"),
-            r#"container app of web-7d9f8b6c5d-x2x4z is crash-looping: exit code 137, 12 restarts; configmap "web-cfg" missing on node-3 (replicaset web-7d9f8b6c5d)"#,
-        );
-        assert_eq!(
-            normalize_message(&f),
-            r#"container app of <name> is crash-looping: exit code #, # restarts; configmap "…" missing on node-# (replicaset <name>-#)"#
-        );
-    }
-
-    #[test]
-    fn identical_pods_form_one_problem_and_order_is_by_severity_then_first() {
+    fn identical_pods_of_one_owner_form_one_problem_ordered_by_severity_then_first() {
         let mut findings = Vec::new();
         for i in 0..200 {
             let pod = format!("api-5c6d7e8f9a-{:05}", i);
@@ -190,21 +123,22 @@ mod tests {
         let mut low = pod_finding("prod", "batch-x", None, "pod was evicted: The node was low on resource: memory.");
         low.code = "pod-evicted".into();
         low.severity = Severity::Medium;
-        findings.insert(0, low);
-        let other_owner_kind = {
+        findings.push(low);
+        let other_owner = {
             let mut f =
                 pod_finding("prod", "db-0", Some("db"), "container api is crash-looping: exit code 1, 3 restarts");
             f.parent.as_mut().unwrap().kind = "StatefulSet".into();
             f
         };
-        findings.push(other_owner_kind);
+        findings.insert(0, other_owner);
         let problems = group_findings(&findings);
         assert_eq!(problems.len(), 3);
-        assert_eq!(problems[0].findings.len(), 200);
-        assert_eq!(problems[0].owner_kind, "Deployment");
-        assert_eq!(problems[1].owner_kind, "StatefulSet");
+        assert_eq!(problems[0].owner_kind, "StatefulSet", "first in report order among equals");
+        assert_eq!(problems[1].findings.len(), 200);
+        assert_eq!(problems[1].owner_kind, "Deployment");
         assert_eq!(problems[2].code, "pod-evicted");
-        assert_eq!(problems[0].objects().len(), 200);
-        assert_eq!(problems[0].owners().len(), 1);
+        assert_eq!(problems[1].objects().len(), 200);
+        assert_eq!(problems[1].owners().len(), 1);
+        assert!(problems.iter().all(|p| p.consequences.is_empty()), "no snapshot, no links");
     }
 }

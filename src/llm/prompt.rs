@@ -171,7 +171,21 @@ impl PromptSet {
         language: &str,
         structured: bool,
     ) -> Result<RenderedPrompt, PromptError> {
-        let mut ctx = prepared.context.clone();
+        self.render_context(&prepared.context, language, structured)
+    }
+
+    /// Renders the prompts the cache key is made of: those of the problem without its consequences.
+    pub fn render_key(
+        &self,
+        prepared: &PreparedProblem,
+        language: &str,
+        structured: bool,
+    ) -> Result<RenderedPrompt, PromptError> {
+        self.render_context(&prepared.key_context, language, structured)
+    }
+
+    fn render_context(&self, context: &Data, language: &str, structured: bool) -> Result<RenderedPrompt, PromptError> {
+        let mut ctx = context.clone();
         ctx.set("language", language).set("structured", structured);
         let value = Value::from(minijinja::value::Serde(&ctx));
         let render = |name: &str| -> Result<String, PromptError> {
@@ -207,6 +221,9 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Clone, Debug)]
 pub struct PreparedProblem {
     pub context: Data,
+    /// The same variables without what depends on the consequences (their list, the chain of links, the blast
+    /// radius): the cache key is rendered from this, so a consequence appearing or going away reuses the answer.
+    pub key_context: Data,
     pub anonymizer: Anonymizer,
 }
 
@@ -216,6 +233,8 @@ pub struct PreparedProblem {
 /// Template variables, all always defined: `language`, `structured`, `problem` {code, summary, severity,
 /// owner_kind, count}, `finding` {code, severity, message, object, parent}, `evidence` {conditions, containers,
 /// events, fields}, `owner_chain`, `spec` (a map or none), `spec_kind`, `affected` {count, objects, more},
+/// `cause` (the object where the chain starts, or none), `consequences` (findings caused by this one),
+/// `chain` (the links, `cause -kind-> effect`), `blast_radius` (what lost capacity, with its state),
 /// `data_yaml` (all of the cluster data as YAML) and `fence` (a backtick fence longer than any run in it).
 pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> PreparedProblem {
     let rep = problem.representative();
@@ -257,6 +276,8 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
                 b.add("node", name);
             }
         }
+        // Last, so that the root's tokens do not depend on which consequences there are (the cache key).
+        add_consequences(&mut b, problem);
         b.build()
     } else {
         Anonymizer::identity()
@@ -304,6 +325,10 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
             Evidence::Field { name, value } => {
                 fields.set(name, value.as_str());
             }
+            // Names only: the link's free text may name objects the anonymizer was not given.
+            Evidence::Cause { object, link, .. } => {
+                fields.set("causedBy", format!("{} ({})", object.display(), link.as_str()));
+            }
         }
     }
     evidence
@@ -325,7 +350,11 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
         .set("evidence", evidence)
         .set("owner_chain", owner_chain)
         .set("spec", spec_data)
-        .set("affected", affected);
+        .set("affected", affected)
+        .set("cause", problem.core.cause.as_ref().map(|c| Data::str(c.label())))
+        .set("consequences", consequences_data(problem))
+        .set("chain", chain_data(problem))
+        .set("blast_radius", blast_data(problem));
     if !anonymizer.is_empty() {
         let a = &anonymizer;
         cluster.map_strings(&|s| a.anonymize(s));
@@ -367,6 +396,11 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
         a.push("count", objects.len()).push("first", aff.get("objects").cloned().unwrap_or(Data::Null));
         yaml.push("affected", a);
     }
+    yaml.push("cause", get("cause"));
+    let key_yaml = yaml.to_yaml();
+    for key in ["consequences", "chain", "blast_radius"] {
+        yaml.push(key, get(key));
+    }
     let data_yaml = yaml.to_yaml();
     let fence = "`".repeat(longest_backtick_run(&data_yaml).max(2) + 1);
 
@@ -385,8 +419,62 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
             context.set(&k, v);
         }
     }
-    context.set("spec_kind", spec.as_ref().map(|s| s.kind.clone())).set("data_yaml", data_yaml).set("fence", fence);
-    PreparedProblem { context, anonymizer }
+    context.set("spec_kind", spec.as_ref().map(|s| s.kind.clone()));
+    let key_context = key_context(&context, rep, key_yaml);
+    context.set("data_yaml", data_yaml).set("fence", fence);
+    PreparedProblem { context, key_context, anonymizer }
+}
+
+/// The variables the cache key is rendered from: the consequences, chain and blast radius left out, and the
+/// root's own severity rather than the one it inherits from its consequences.
+fn key_context(context: &Data, root: &Finding, key_yaml: String) -> Data {
+    let mut key_context = context.clone();
+    for key in ["consequences", "chain", "blast_radius"] {
+        key_context.set(key, Data::List(Vec::new()));
+    }
+    let mut problem = context.get("problem").cloned().unwrap_or_else(Data::map);
+    problem.set("severity", root.severity.as_str());
+    let fence = "`".repeat(longest_backtick_run(&key_yaml).max(2) + 1);
+    key_context.set("problem", problem).set("data_yaml", key_yaml).set("fence", fence);
+    key_context
+}
+
+/// How many consequences and links a prompt lists at most.
+const CONSEQUENCES_LISTED: usize = 10;
+
+fn add_consequences(b: &mut AnonymizerBuilder, problem: &Problem) {
+    for f in problem.consequences.iter().take(CONSEQUENCES_LISTED) {
+        b.add_finding(f);
+    }
+    if let Some(cause) = &problem.core.cause {
+        b.add_object(cause);
+    }
+    for link in problem.core.links.iter().take(CONSEQUENCES_LISTED) {
+        b.add_object(&link.cause).add_object(&link.effect);
+    }
+    for impact in &problem.core.blast_radius {
+        b.add_object(&impact.object);
+    }
+}
+
+/// `code on Kind namespace/name: message`, for each consequence.
+fn consequences_data(problem: &Problem) -> Data {
+    let listed = problem.consequences.iter().take(CONSEQUENCES_LISTED);
+    Data::List(listed.map(|f| Data::str(format!("{} on {}: {}", f.code, f.object.label(), f.message))).collect())
+}
+
+/// `Kind a -kind-> Kind b`, for each link: names only (a link's evidence may name objects the anonymizer was not
+/// given).
+fn chain_data(problem: &Problem) -> Data {
+    let listed = problem.core.links.iter().take(CONSEQUENCES_LISTED);
+    Data::List(
+        listed.map(|l| Data::str(format!("{} -{}-> {}", l.cause.label(), l.kind.as_str(), l.effect.label()))).collect(),
+    )
+}
+
+fn blast_data(problem: &Problem) -> Data {
+    let impacts = problem.core.blast_radius.iter();
+    Data::List(impacts.map(|i| Data::str(format!("{}: {}", i.object.label(), i.state))).collect())
 }
 
 fn object_data(o: &ObjectRef) -> Data {
@@ -449,6 +537,7 @@ pub fn code_summary(code: &str) -> String {
 pub(crate) fn sample_finding(code: &str) -> Finding {
     use mekhanikube_analyzers::{EventSummary, Severity};
     Finding {
+        id: "sample".into(),
         analyzer: "sample".into(),
         code: code.into(),
         severity: Severity::High,

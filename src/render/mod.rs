@@ -22,3 +22,29 @@ pub fn json(doc: &AnalysisDocument) -> Result<String, RenderError> {
 pub fn yaml(doc: &AnalysisDocument) -> Result<String, RenderError> {
     serde_saphyr::to_string(doc).map_err(|e| RenderError { format: "YAML", detail: e.to_string() })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::document::{AnalysisDocument, ScopeInfo, Source};
+
+    /// Finding ids are hex digits: some look like numbers (`000000000123`, `1234e5678901`) and must come back
+    /// from YAML as the same strings.
+    #[test]
+    fn yaml_keeps_number_like_ids_as_strings() {
+        let ids = ["000000000123", "1234e5678901", "5fe7c583c2b4"];
+        let findings = ids
+            .iter()
+            .map(|id| {
+                let mut f = crate::test_support::pod_finding(Some("shop"), id, "m");
+                f.id = id.to_string();
+                f
+            })
+            .collect();
+        let doc = AnalysisDocument::new(Source::default(), ScopeInfo::default(), findings, Vec::new());
+        let text = super::yaml(&doc).unwrap();
+        assert!(text.contains(r#"id: "1234e5678901""#), "quoted for every YAML parser: {text}");
+        let back: AnalysisDocument = serde_saphyr::from_str(&text).unwrap();
+        let got: Vec<&str> = back.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(got, ids);
+    }
+}

@@ -1,14 +1,16 @@
-//! The terminal view: a summary, a table of findings, then details per finding.
+//! The terminal view: a summary, the problems (root cause, then what it affects), a table of findings, then
+//! details per finding. `flat` leaves the problems out.
 
 use comfy_table::{Cell, ContentArrangement, Table, presets};
-use mekhanikube_analyzers::{Evidence, Finding, Severity};
+use mekhanikube_analyzers::{Evidence, Finding, Problem, Severity};
 use owo_colors::OwoColorize;
 
 use crate::document::AnalysisDocument;
 use crate::sanitize::sanitize_for_terminal;
 
-/// Renders the document; `width` fixes the table width (tests), None lets it follow the terminal.
-pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
+/// Renders the document; `width` fixes the table width (tests), None lets it follow the terminal; `flat` shows
+/// findings only, as a table.
+pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
     let mut out = String::new();
     let s = &doc.summary;
     let where_ = match (&doc.source.context, &doc.source.snapshot) {
@@ -25,12 +27,17 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
             .filter(|sev| s.count(**sev) > 0)
             .map(|sev| format!("{} {}", s.count(*sev), severity_label(*sev)))
             .collect();
+        let problems = if flat { String::new() } else { format!(" in {} problems", doc.problems.len()) };
         out.push_str(&format!(
-            "{} findings: {} — health score {}/100\n\n",
+            "{} findings{problems}: {} — health score {}/100\n\n",
             s.total,
             counts.join(", "),
             score_colored(s.health_score)
         ));
+        if !flat && !doc.problems.is_empty() {
+            out.push_str(&problems_view(&doc.problems, &doc.findings));
+            out.push('\n');
+        }
         out.push_str(&findings_table(&doc.findings, width));
         for (i, finding) in doc.findings.iter().enumerate() {
             out.push('\n');
@@ -47,6 +54,33 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>) -> String {
     }
     if !doc.skipped.is_empty() {
         out.push('\n');
+    }
+    out
+}
+
+/// One entry per problem: the root cause in words, what it takes down, and its findings by table number.
+fn problems_view(problems: &[Problem], findings: &[Finding]) -> String {
+    let mut out = format!("{}\n", "Problems, by what they take down:".bold());
+    for (i, p) in problems.iter().enumerate() {
+        let alike = p.alike(findings).len();
+        let more = if alike > 1 { format!(" (and {} more like it)", alike - 1) } else { String::new() };
+        out.push_str(&format!(
+            "{:>3} {} {}{more}\n",
+            format!("{}.", i + 1).bold(),
+            severity_label(p.severity),
+            sanitize_for_terminal(&p.summary)
+        ));
+        if !p.blast_radius.is_empty() {
+            let hit: Vec<String> = p.blast_radius.iter().map(|b| format!("{} {}", b.object.label(), b.state)).collect();
+            out.push_str(&format!("     → {}\n", sanitize_for_terminal(&hit.join(", "))));
+        }
+        let numbers: Vec<String> = p
+            .members
+            .iter()
+            .filter_map(|id| findings.iter().position(|f| &f.id == id))
+            .map(|n| format!("#{}", n + 1))
+            .collect();
+        out.push_str(&format!("     {}\n", format!("findings {}", numbers.join(" ")).dimmed()));
     }
     out
 }
@@ -140,5 +174,8 @@ pub fn evidence_line(e: &Evidence) -> String {
             format!("event {} {} ×{}{when}: {}", ev.event_type, ev.reason, ev.count, ev.message)
         }
         Evidence::Field { name, value } => format!("{name}: {value}"),
+        Evidence::Cause { object, link, message } => {
+            format!("caused by {} ({}): {message}", object.label(), link.as_str())
+        }
     }
 }

@@ -43,6 +43,9 @@ pub struct Diff {
     pub resolved: Vec<Finding>,
     /// Findings of this run that the previous run had too (as this run sees them).
     pub persisting: Vec<Finding>,
+    /// Root finding ids of this run's problems whose root is new (filled in by the report; additive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_problems: Vec<String>,
     /// This run's health score minus the previous run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_score_change: Option<i32>,
@@ -80,6 +83,7 @@ pub fn diff(previous: Option<(RunSummary, Vec<Finding>)>, current: &[Finding], s
         new: new.into_iter().cloned().collect(),
         resolved,
         persisting: persisting.into_iter().cloned().collect(),
+        new_problems: Vec::new(),
     }
 }
 

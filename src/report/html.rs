@@ -66,6 +66,7 @@ pub fn render(doc: &ReportDocument) -> String {
     out.push_str(&chart::svg(&doc.trend, &doc.report));
     out.push_str("</section>\n");
 
+    problems_section(&mut out, doc);
     let _ = writeln!(out, r#"<section id="new"><h2>New findings <span class="count">{}</span></h2>"#, d.new.len());
     short_table(&mut out, &d.new, "new");
     out.push_str("</section>\n");
@@ -136,6 +137,31 @@ fn cards(out: &mut String, doc: &ReportDocument) {
         resolved = d.resolved.len(),
         persisting = d.persisting.len(),
     );
+}
+
+/// The problems first: root cause, what it takes down, and whether its root is new.
+fn problems_section(out: &mut String, doc: &ReportDocument) {
+    let rows = super::problems::rows(doc);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<section id="problems"><h2>Problems <span class="count">{}</span></h2><div class="scroll"><table class="problems"><thead><tr><th>Severity</th><th>Status</th><th>Root cause</th><th>Takes down</th><th>Findings</th></tr></thead><tbody>"#,
+        rows.len()
+    );
+    for p in &rows {
+        let _ = write!(
+            out,
+            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            severity_cell(p.severity),
+            if p.new { "<b>new</b>" } else { "persisting" },
+            esc(&p.summary),
+            esc(&p.blast.join(", ")),
+            p.findings
+        );
+    }
+    out.push_str("</tbody></table></div></section>\n");
 }
 
 fn short_table(out: &mut String, findings: &[Finding], class: &str) {

@@ -59,6 +59,7 @@ pub fn render(doc: &ReportDocument) -> String {
         }
     }
 
+    problems_section(&mut out, doc);
     let _ = writeln!(out, "## New findings ({})\n", d.new.len());
     short_table(&mut out, &d.new);
     let _ = writeln!(out, "## Resolved findings ({})\n", d.resolved.len());
@@ -135,6 +136,30 @@ pub fn render(doc: &ReportDocument) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The problems first: root cause, what it takes down, and whether its root is new.
+fn problems_section(out: &mut String, doc: &ReportDocument) {
+    let rows = super::problems::rows(doc);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Problems ({})\n", rows.len());
+    let _ = writeln!(out, "| # | Severity | Status | Root cause | Takes down | Findings |");
+    let _ = writeln!(out, "|---:|---|---|---|---|---:|");
+    for (i, p) in rows.iter().enumerate() {
+        let status = if p.new { "**new**" } else { "persisting" };
+        let blast = if p.blast.is_empty() { "-".to_string() } else { inline(&p.blast.join(", ")) };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {status} | {} | {blast} | {} |",
+            i + 1,
+            p.severity,
+            inline(&p.summary),
+            p.findings
+        );
+    }
+    out.push('\n');
 }
 
 fn short_table(out: &mut String, findings: &[Finding]) {

@@ -14,6 +14,7 @@ mod html;
 mod key;
 mod lock;
 mod markdown;
+mod problems;
 mod store;
 pub mod text;
 
@@ -72,9 +73,10 @@ impl ReportDocument {
         report: String,
         key: &HistoryKey,
         analysis: AnalysisDocument,
-        diff: Diff,
+        mut diff: Diff,
         mut trend: Vec<RunSummary>,
     ) -> ReportDocument {
+        diff.new_problems = problems::new_problems(&analysis.problems, &analysis.findings, &diff.new);
         let this = RunSummary {
             report: report.clone(),
             generated_at: analysis.generated_at.clone(),

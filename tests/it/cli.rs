@@ -1,5 +1,7 @@
 //! The CLI on saved snapshots: formats, ordering, scope flags, exit codes, the published schema.
 
+use mekhanikube_analyzers::{Evidence, Finding, Problem};
+
 use crate::common::{finding_keys, fixture, json, mekhanikube, repo_path, run};
 
 #[test]
@@ -75,7 +77,7 @@ fn output_validates_against_the_published_schema() {
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo_path("docs/analysis.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    for fixture_name in ["pod/broken.yaml", "pod/healthy.yaml"] {
+    for fixture_name in ["pod/broken.yaml", "pod/healthy.yaml", "../../../examples/demo-cluster.yaml"] {
         let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(fixture(fixture_name)).args(["-o", "json"]));
         let doc = json(&out.stdout);
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
@@ -255,4 +257,93 @@ fn bad_config_file_is_one_line_naming_file_and_key() {
     let missing = run(mekhanikube().env("MEKHANIKUBE_CONFIG", dir.path().join("nope.yaml")).args(["analyzers"]));
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("cannot read config file"), "{}", missing.stderr);
+}
+
+fn demo() -> std::path::PathBuf {
+    repo_path("examples/demo-cluster.yaml")
+}
+
+/// The typed findings and problems of a JSON document.
+fn findings_and_problems(doc: &serde_json::Value) -> (Vec<Finding>, Vec<Problem>) {
+    let findings = serde_json::from_value(doc["findings"].clone()).expect("findings");
+    let problems = serde_json::from_value(doc["problems"].clone()).expect("problems");
+    (findings, problems)
+}
+
+#[test]
+fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
+    let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(demo()));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.contains("24 findings in 13 problems"), "{}", out.stdout);
+    let problems = out.stdout.find("Problems, by what they take down").expect("problems section");
+    let table = out.stdout.find("SEVERITY").expect("table");
+    assert!(problems < table, "problems come first");
+    let lines: Vec<&str> = out.stdout[problems..].lines().collect();
+    assert!(
+        lines[1].contains("Pod shop/api-7c9d5f6b8-4xj2n") && lines[1].contains("(and 1 more like it)"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[2].trim(),
+        "→ Deployment shop/api 0/2 available, Service shop/api no ready endpoints, Ingress shop/shop backend api down"
+    );
+    assert!(out.stdout.contains("caused by Pod shop/api-7c9d5f6b8-4xj2n (controlled-by)"), "the Deployment's details");
+
+    let flat = run(mekhanikube().args(["analyze", "--flat", "--snapshot"]).arg(demo()));
+    assert!(!flat.stdout.contains("Problems, by what they take down"), "{}", flat.stdout);
+    assert!(flat.stdout.contains("24 findings: ") && flat.stdout.contains("SEVERITY"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "flat: true\n").unwrap();
+    let from_config = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyze", "--snapshot"]).arg(demo()));
+    assert_eq!(from_config.stdout, flat.stdout, "flat: true in the config file is --flat");
+}
+
+#[test]
+fn json_problems_hold_every_finding_once_by_stable_id() {
+    let out = run(mekhanikube().args(["analyze", "-o", "json", "--snapshot"]).arg(demo()));
+    let (findings, problems) = findings_and_problems(&json(&out.stdout));
+    assert_eq!((findings.len(), problems.len()), (24, 13));
+    let mut ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.iter().all(|id| id.len() == 12), "{ids:?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 24, "ids are unique");
+    let mut members: Vec<&str> = problems.iter().flat_map(|p| p.members.iter().map(String::as_str)).collect();
+    members.sort();
+    assert_eq!(members, ids, "every finding is a member of exactly one problem");
+    for p in &problems {
+        assert_eq!(p.members[0], p.root, "the root comes first");
+        assert!(p.links.iter().all(|l| !l.evidence.is_empty()));
+        let worst = p.findings(&findings).iter().map(|f| f.severity).min().unwrap();
+        assert_eq!(p.severity, worst);
+    }
+    // Ids are the same in another run, and in a run of another scope.
+    let again = run(mekhanikube().args(["analyze", "-o", "json", "-n", "shop", "--snapshot"]).arg(demo()));
+    let (scoped, _) = findings_and_problems(&json(&again.stdout));
+    for f in &scoped {
+        assert!(findings.iter().any(|g| g.id == f.id && g.code == f.code && g.object == f.object));
+    }
+    // A consequence names its cause in its evidence.
+    let pod = findings.iter().find(|f| f.code == "pod-unschedulable").unwrap();
+    assert!(
+        pod.evidence.iter().any(|e| matches!(e, Evidence::Cause { object, .. } if object.name == "data-db-0")),
+        "{:?}",
+        pod.evidence
+    );
+}
+
+/// The whole text view of the demo cluster, as a reader sees it piped: problems, table, details.
+#[test]
+fn demo_text_view_snapshot() {
+    let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(demo()));
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&demo().display().to_string()), "[demo-cluster.yaml]");
+    settings.bind(|| insta::assert_snapshot!("demo_text_view", out.stdout));
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }

@@ -75,6 +75,10 @@ fn live_offline_and_saved_snapshot_agree() {
             .collect()
     };
     assert_eq!(in_demo(comparable(&live)), comparable(&offline), "live and offline findings differ");
+    let demo_ids: BTreeSet<String> =
+        comparable(&offline).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(problems_of(&live, &demo_ids), problems_of(&offline, &demo_ids), "live and offline problems differ");
+    assert_eq!(problems_of(&offline, &demo_ids).len(), 13, "the demo's distinct problems");
     // The demo exercises every analyzer, so this parity covers all of them against a real API server.
     let analyzers_out = run(mekhanikube().args(["analyzers", "-o", "json"]));
     let all: BTreeSet<String> = json(&analyzers_out.stdout)
@@ -99,7 +103,16 @@ fn live_offline_and_saved_snapshot_agree() {
         let from_saved = analyze_offline(&saved, &[]);
         assert_eq!(comparable(&from_saved), comparable(&live), "{name}: saved snapshot analyzes differently");
         assert_eq!(in_demo(comparable(&from_saved)), comparable(&offline));
+        assert_eq!(problems_of(&from_saved, &demo_ids), problems_of(&offline, &demo_ids), "{name}: problems differ");
     }
+}
+
+/// The problems whose root is one of `roots` (other tests load their own namespaces into the shared server).
+/// Links and blast radius name objects without uids, so they compare across a load into a cluster as is.
+fn problems_of(doc: &serde_json::Value, roots: &BTreeSet<String>) -> Vec<mekhanikube_analyzers::Problem> {
+    let problems: Vec<mekhanikube_analyzers::Problem> =
+        serde_json::from_value(doc["problems"].clone()).expect("problems");
+    problems.into_iter().filter(|p| roots.contains(&p.root)).collect()
 }
 
 #[test]
@@ -109,6 +122,8 @@ fn namespace_scope_matches_offline() {
     let offline = analyze_offline(&demo_fixture(), &["-n", "shop"]);
     assert_eq!(comparable(&live), comparable(&offline));
     assert!(comparable(&live).iter().all(|f| f["object"]["namespace"] == "shop"));
+    let ids: BTreeSet<String> = comparable(&offline).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(problems_of(&live, &ids), problems_of(&offline, &ids));
 }
 
 #[test]

@@ -385,3 +385,53 @@ fn keep_reports_deletes_old_sets_but_not_latest_or_history() {
 fn note(text: &str) {
     eprintln!("note: {text}");
 }
+
+// Problems
+
+/// The items of a links fixture (analyzers/tests/fixtures/links).
+fn link_fixture_items(name: &str) -> Vec<Value> {
+    let path = crate::common::fixture(&format!("links/{name}.yaml"));
+    let list: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+/// Reports list the problems first. Between two runs, a problem is new when its root finding is: the unrelated
+/// crash loop and the down node of the second run are new problems, while the api Service that stopped serving
+/// because of the persisting api crash loop is a new finding but not a new problem.
+#[test]
+fn problems_come_first_and_are_new_when_their_root_is() {
+    let bed = Bed::new();
+    write_snapshot(&bed.snapshot(), link_fixture_items("owner"));
+    assert_eq!(run(&mut bed.report()).code, 0);
+
+    let mut items = link_fixture_items("owner");
+    items.extend(link_fixture_items("scheduling-traps"));
+    items.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "shop"},
+                      "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}}));
+    write_snapshot(&bed.snapshot(), items);
+    let second = run(&mut bed.report());
+    assert_eq!(second.code, 0, "{}", second.stderr);
+
+    let doc = bed.latest_json();
+    let new: Vec<String> = serde_json::from_value(doc["diff"]["newProblems"].clone()).unwrap();
+    let problems: Vec<mekhanikube_analyzers::Problem> =
+        serde_json::from_value(doc["analysis"]["problems"].clone()).unwrap();
+    assert_eq!(problems.len(), 4);
+    let summaries: Vec<&str> = problems.iter().filter(|p| new.contains(&p.root)).map(|p| p.summary.as_str()).collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries.iter().any(|s| s.starts_with("Node node-b"))
+            && summaries.iter().any(|s| s.starts_with("Pod shop/api-0"))
+    );
+    assert!(keys(&doc["diff"]["new"]).contains(&key("service-no-ready-endpoints", "Service/api")));
+
+    let md = bed.latest("md");
+    let section = md_section(&md, "Problems (4)");
+    assert!(md.find("## Problems (4)").unwrap() < md.find("## New findings").unwrap(), "problems come first");
+    assert_eq!(section.matches("| **new** |").count(), 2, "{section}");
+    assert!(section.contains("Deployment shop/api 0/2 available, Service shop/api no ready endpoints"), "{section}");
+    let html = bed.latest("html");
+    let section = html_section(&html, "problems");
+    assert_eq!(section.matches("<b>new</b>").count(), 2, "{section}");
+    assert!(html.find(r#"<section id="problems">"#).unwrap() < html.find(r#"<section id="new">"#).unwrap());
+}

@@ -37,3 +37,38 @@ pub fn assert_no_findings(analyzer: &str, fixture: &str) {
 pub fn assert_severity(finding: &Finding, severity: Severity) {
     assert_eq!(finding.severity, severity, "{} on {}", finding.code, finding.object.name);
 }
+
+/// Loads a fixture (a path under tests/fixtures, or from the repository root with `../../`), runs every
+/// analyzer and links the findings into problems.
+pub fn linked(fixture: &str) -> (Vec<Finding>, Vec<mekhanikube_analyzers::Problem>) {
+    let path = fixture_path(fixture);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut builder = SnapshotBuilder::new();
+    builder.add_text(fixture, &text).unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = builder.build();
+    let mut findings = run(&select(&[]).expect("all analyzers"), &snapshot);
+    let problems = mekhanikube_analyzers::problems(&snapshot, &mut findings);
+    (findings, problems)
+}
+
+/// Each problem as `root code root-object-name: [member code member-name, ...]`, for readable assertions.
+pub fn outline(findings: &[Finding], problems: &[mekhanikube_analyzers::Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            let members: Vec<String> =
+                p.findings(findings).iter().map(|f| format!("{} {}", f.code, f.object.name)).collect();
+            members.join(" | ")
+        })
+        .collect()
+}
+
+/// Every link the fixture shows, whether or not a problem walks it.
+pub fn all_links(fixture: &str) -> Vec<mekhanikube_analyzers::Link> {
+    let path = fixture_path(fixture);
+    let mut builder = SnapshotBuilder::new();
+    builder.add_text(fixture, &std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = builder.build();
+    let findings = run(&select(&[]).expect("all analyzers"), &snapshot);
+    mekhanikube_analyzers::derive_links(&snapshot, &findings)
+}

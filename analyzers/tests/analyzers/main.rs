@@ -10,6 +10,7 @@ mod hpa;
 mod hygiene;
 mod ingress;
 mod job;
+mod links;
 mod node;
 mod pod;
 mod pvc;

@@ -69,8 +69,8 @@ fn stream_filter_restores_tokens_split_across_chunks() {
     assert_eq!(out, "see real-pod-name and another. ok real-pod-name");
 }
 
-/// Every analyzer fixture: each problem renders, and with anonymization no name of its findings' objects (or
-/// their namespaces and owners) is left in the data block.
+/// Every analyzer and link fixture: each problem renders, and with anonymization no name of its findings' objects
+/// (their namespaces and owners, its consequences, links and blast radius) is left in the data block.
 #[test]
 fn every_fixture_problem_renders_and_anonymizes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analyzers/tests/fixtures");
@@ -88,7 +88,9 @@ fn every_fixture_problem_renders_and_anonymizes() {
                 continue;
             }
             let snapshot = b.build();
-            for problem in group_findings(&fixture_findings(&snapshot)) {
+            let mut findings = fixture_findings(&snapshot);
+            let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
+            for problem in Problem::from_core(&core, &findings) {
                 let prepared = prepare(&problem, &snapshot, true);
                 let prompt = set.render(&prepared, "English", false).unwrap();
                 if let Ok(dump) = std::env::var("MEKHANIKUBE_DUMP_PROMPTS") {
@@ -101,6 +103,10 @@ fn every_fixture_problem_renders_and_anonymizes() {
                 let mut names = vec![rep.object.name.clone()];
                 names.extend(rep.object.namespace.clone());
                 names.extend(rep.parent.iter().map(|p| p.name.clone()));
+                // Linked problems carry their consequences, chain and blast radius: those names too.
+                names.extend(problem.consequences.iter().map(|f| f.object.name.clone()));
+                names.extend(problem.core.links.iter().flat_map(|l| [l.cause.name.clone(), l.effect.name.clone()]));
+                names.extend(problem.core.blast_radius.iter().map(|i| i.object.name.clone()));
                 for name in names.iter().filter(|n| n.len() > 2 && !["default", "kube-system"].contains(&n.as_str())) {
                     let leaked = data.match_indices(name.as_str()).any(|(i, _)| {
                         let before = data[..i].chars().next_back();
