@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{CacheCommand, Cli, Command};
-use crate::commands::EXIT_ERROR;
+use crate::commands::ExitStatus;
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
@@ -29,8 +29,8 @@ fn main() -> ExitCode {
         Ok(Some(config)) => config.apply(Cli::command()),
         Ok(None) => Cli::command(),
         Err(e) => {
-            Printer::new(false, cli::ColorChoice::Auto).error(&e.to_string());
-            return ExitCode::from(EXIT_ERROR);
+            Printer::new(false, anstream::ColorChoice::Auto).error(&e.to_string());
+            return ExitStatus::Error.into();
         }
     };
     let command = cli::mask_url_credentials(command);
@@ -39,29 +39,31 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and --version are not errors; bad flags exit 2 like every other error.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
+            return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Ok }.into();
         }
     };
-    let printer = Printer::new(cli.global.quiet, cli.global.color);
+    let printer = Printer::new(cli.global.quiet, settings::color(cli.global.color));
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             printer.error(&format!("cannot start the async runtime: {e}"));
-            return ExitCode::from(EXIT_ERROR);
+            return ExitStatus::Error.into();
         }
     };
     let result = runtime.block_on(dispatch(&printer, cli.command));
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
+        // The reader of stdout has gone (`| head`): what it wanted was written.
+        Err(e) if e.chain().any(|c| c.is::<printer::OutputClosed>()) => ExitStatus::Ok.into(),
         Err(e) => {
             printer.error(&one_line(&e));
-            ExitCode::from(EXIT_ERROR)
+            ExitStatus::Error.into()
         }
     }
 }
 
-async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<u8> {
+async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Analyze(args) => commands::analyze::run_analyze(printer, args).await,
         Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, args).await,

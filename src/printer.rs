@@ -4,36 +4,65 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::ColorChoice;
+/// stdout was closed by its reader (`| head`): not a failure. `main` ends the run quietly with status 0 when a
+/// command returns it, as other CLI tools do.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout was closed")]
+pub struct OutputClosed;
 
 #[derive(Clone, Debug)]
 pub struct Printer {
     quiet: bool,
+    closed: Arc<Closed>,
+}
+
+#[derive(Debug, Default)]
+struct Closed {
+    flag: AtomicBool,
+    notify: tokio::sync::Notify,
 }
 
 impl Printer {
-    pub fn new(quiet: bool, color: ColorChoice) -> Printer {
-        let choice = match color {
-            ColorChoice::Auto => anstream::ColorChoice::Auto,
-            ColorChoice::Always => anstream::ColorChoice::Always,
-            ColorChoice::Never => anstream::ColorChoice::Never,
-        };
-        choice.write_global();
-        Printer { quiet }
+    /// `color` is written once for the whole process (anstream strips colour where it does not belong).
+    pub fn new(quiet: bool, color: anstream::ColorChoice) -> Printer {
+        color.write_global();
+        Printer { quiet, closed: Arc::default() }
     }
 
-    /// Writes data to stdout. A closed pipe (`| head`) ends the process quietly, as for other CLI tools.
-    pub fn out(&self, text: &str) {
-        let mut stdout = anstream::stdout().lock();
-        if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
+    /// Writes data to stdout. Once its reader has gone, this and every later call return [`OutputClosed`].
+    pub fn out(&self, text: &str) -> Result<(), OutputClosed> {
+        if self.closed.flag.load(Ordering::Relaxed) {
+            return Err(OutputClosed);
         }
+        let mut stdout = anstream::stdout().lock();
+        match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed.flag.store(true, Ordering::Relaxed);
+                self.closed.notify.notify_waiters();
+                Err(OutputClosed)
+            }
+            // Other write errors (a full disk behind a redirect) surface when the command checks at its end.
+            _ => Ok(()),
+        }
+    }
+
+    /// Resolves when stdout's reader has gone, so long work whose output nobody reads can stop.
+    pub async fn output_closed(&self) {
+        let notified = self.closed.notify.notified();
+        if !self.closed.flag.load(Ordering::Relaxed) {
+            notified.await;
+        }
+    }
+
+    /// [`OutputClosed`] if stdout's reader has gone, for a command to stop at the end of its work.
+    pub fn check_open(&self) -> Result<(), OutputClosed> {
+        if self.closed.flag.load(Ordering::Relaxed) { Err(OutputClosed) } else { Ok(()) }
     }
 
     /// A note for the person at the terminal; hidden with -q.

@@ -76,3 +76,12 @@ pub fn snapshot_path(path: &Option<PathBuf>) -> Result<Option<PathBuf>, Settings
         other => Ok(other.clone()),
     }
 }
+
+/// The colour choice for the printer, which knows nothing of the command line.
+pub fn color(choice: crate::cli::ColorChoice) -> anstream::ColorChoice {
+    match choice {
+        crate::cli::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        crate::cli::ColorChoice::Always => anstream::ColorChoice::Always,
+        crate::cli::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+}

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use mekhanikube_analyzers::{Snapshot, ValuePolicy, run};
 
-use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain, read_cluster, read_snapshot_files};
+use super::{ExitStatus, explain, read_cluster, read_snapshot_files};
 use crate::cli::{AnalyzeArgs, ClusterArgs, OutputFormat, ScopeArgs};
 use crate::document::{AnalysisDocument, Source};
 use crate::printer::Printer;
 use crate::{render, settings};
 
-pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result<u8> {
+pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result<ExitStatus> {
     let min_severity = settings::severity(args.min_severity);
     let fail_on = settings::severity(args.fail_on);
     let explain =
@@ -24,27 +24,27 @@ pub async fn run_analyze(printer: &Printer, args: AnalyzeArgs) -> anyhow::Result
     let mut explain_failed = false;
     match args.output {
         OutputFormat::Text => {
-            printer.out(&render::text(&doc, None, args.flat));
+            printer.out(&render::text(&doc, None, args.flat))?;
             if let Some(settings) = &explain {
-                explain_failed = explain::explain(printer, settings, &snapshot, &doc, true).await.1;
+                explain_failed = explain::explain(printer, settings, &snapshot, &doc, true).await?.1;
             }
         }
         OutputFormat::Json | OutputFormat::Yaml => {
             if let Some(settings) = &explain {
-                let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await;
+                let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await?;
                 doc.explanations = Some(entries);
                 explain_failed = failed;
             }
             let rendered = if args.output == OutputFormat::Json { render::json(&doc)? } else { render::yaml(&doc)? };
-            printer.out(&rendered);
+            printer.out(&rendered)?;
         }
     }
     Ok(if explain_failed {
-        EXIT_ERROR
+        ExitStatus::Error
     } else if failing {
-        EXIT_FINDINGS
+        ExitStatus::Findings
     } else {
-        EXIT_OK
+        ExitStatus::Ok
     })
 }
 

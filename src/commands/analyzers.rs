@@ -4,7 +4,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use mekhanikube_analyzers::registry;
 use serde::Serialize;
 
-use super::EXIT_OK;
+use super::ExitStatus;
 use crate::cli::{AnalyzersArgs, OutputFormat};
 use crate::printer::Printer;
 
@@ -22,7 +22,7 @@ struct CodeDoc {
     summary: &'static str,
 }
 
-pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<u8> {
+pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<ExitStatus> {
     let infos: Vec<AnalyzerInfo> = registry()
         .iter()
         .map(|a| AnalyzerInfo {
@@ -46,6 +46,6 @@ pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<u
             table.to_string() + "\n"
         }
     };
-    printer.out(&text);
-    Ok(EXIT_OK)
+    printer.out(&text)?;
+    Ok(ExitStatus::Ok)
 }

@@ -13,7 +13,7 @@ use crate::llm::{
     self, Cache, ChatOptions, ExplainOptions, ExplainReport, ExplainSink, NullSink, OllamaClient, OutcomeStatus,
     Problem, ProblemOutcome, PromptSet, Timeouts,
 };
-use crate::printer::Printer;
+use crate::printer::{OutputClosed, Printer};
 use crate::sanitize::sanitize_for_terminal;
 
 /// Everything `--explain` needs, checked before the cluster is read so a bad URL fails at once.
@@ -55,11 +55,15 @@ pub async fn explain(
     snapshot: &Snapshot,
     doc: &AnalysisDocument,
     stream: bool,
-) -> (Vec<serde_json::Value>, bool) {
+) -> Result<(Vec<serde_json::Value>, bool), OutputClosed> {
     // One call per problem of the document: its root cause, with the chain and the blast radius in the prompt.
     let problems = llm::Problem::from_core(&doc.problems, &doc.findings);
+    // Ctrl-C, or the reader of stdout going away (`| head`), stops generation.
     let cancel = async {
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = printer.output_closed() => {}
+        }
     };
     let report = if stream {
         if !problems.is_empty() {
@@ -68,13 +72,14 @@ pub async fn explain(
                 "Explanations:".bold(),
                 problems.len(),
                 sanitize_for_terminal(&settings.options.model)
-            ));
+            ))?;
         }
         let mut sink = TerminalSink { printer, total: problems.len() };
         llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut sink).await
     } else {
         llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await
     };
+    printer.check_open()?;
     let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
     let failed = match summary_line(&report) {
         Some(line) => {
@@ -83,7 +88,7 @@ pub async fn explain(
         }
         None => false,
     };
-    (entries, failed)
+    Ok((entries, failed))
 }
 
 /// One line for stderr when something went wrong, so the exit code's reason is visible.
@@ -128,13 +133,14 @@ struct TerminalSink<'a> {
     total: usize,
 }
 
+// Write results are ignored here: a closed stdout cancels the whole run through `output_closed`.
 impl ExplainSink for TerminalSink<'_> {
     fn problem_start(&mut self, index: usize, problem: &Problem) {
         let objects: Vec<String> = problem.objects().iter().map(|o| sanitize_for_terminal(&o.display())).collect();
         let shown = objects.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = objects.len().saturating_sub(3);
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        self.printer.out(&format!(
+        let _ = self.printer.out(&format!(
             "\n{} {} {} — {} object(s): {shown}{more}\n",
             format!("[{}/{}]", index + 1, self.total).bold(),
             problem.severity.as_str().to_uppercase().bold(),
@@ -145,22 +151,26 @@ impl ExplainSink for TerminalSink<'_> {
         let blast: Vec<String> =
             problem.core.blast_radius.iter().map(|b| format!("{} {}", b.object.label(), b.state)).collect();
         if !blast.is_empty() {
-            self.printer.out(&format!("→ {}\n", sanitize_for_terminal(&blast.join(", "))));
+            let _ = self.printer.out(&format!("→ {}\n", sanitize_for_terminal(&blast.join(", "))));
         }
     }
 
     fn token(&mut self, _index: usize, text: &str) {
-        self.printer.out(text);
+        let _ = self.printer.out(text);
     }
 
     fn problem_end(&mut self, _index: usize, outcome: &ProblemOutcome) {
         match (&outcome.status, &outcome.error) {
             (OutcomeStatus::Explained, _) => {
                 let note = if outcome.cached { " (cached)".to_string() } else { stats_note(outcome) };
-                self.printer.out(&format!("{}\n", note.dimmed()));
+                let _ = self.printer.out(&format!("{}\n", note.dimmed()));
             }
-            (_, Some(error)) => self.printer.out(&format!("\n{} {}\n", "explanation unavailable:".yellow(), error)),
-            (_, None) => self.printer.out("\n"),
+            (_, Some(error)) => {
+                let _ = self.printer.out(&format!("\n{} {}\n", "explanation unavailable:".yellow(), error));
+            }
+            (_, None) => {
+                let _ = self.printer.out("\n");
+            }
         }
         for warning in &outcome.warnings {
             self.printer.warn(warning);

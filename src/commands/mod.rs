@@ -14,10 +14,22 @@ use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;
 use crate::settings::ScopeSettings;
 
-/// Exit statuses shared by every command.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FINDINGS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
+/// How a run ends, as the process exit status documented in README.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing at or above the threshold (`--fail-on`, `--fail-on-new`).
+    Ok = 0,
+    /// Something at or above the threshold.
+    Findings = 1,
+    /// Bad input, an unreachable cluster or model: what to fix was printed on stderr.
+    Error = 2,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
 
 /// Moves the progress bar, and logs each kind's count and time since the read began (`-v`).
 struct BarProgress {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, explain};
+use super::{ExitStatus, explain};
 use crate::cli::{ClusterArgs, LlmArgs, ScopeArgs, SeverityArg};
 use crate::commands::analyze::analysis;
 use crate::printer::Printer;
@@ -48,7 +48,7 @@ pub struct ReportArgs {
     pub llm: LlmArgs,
 }
 
-pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u8> {
+pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let history_path = match &args.history {
         Some(path) => path.clone(),
         None => report::default_history_path()
@@ -59,7 +59,7 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
     // A report is written even when the model fails: the explanations then carry their error.
     let mut explain_failed = false;
     if let Some(settings) = &explain_settings {
-        let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await;
+        let (entries, failed) = explain::explain(printer, settings, &snapshot, &doc, false).await?;
         doc.explanations = Some(entries);
         explain_failed = failed;
     }
@@ -98,10 +98,10 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<u
     ));
     let failing = args.fail_on_new.is_some_and(|s| d.has_new_at_least(settings::severity(s)));
     Ok(if explain_failed {
-        EXIT_ERROR
+        ExitStatus::Error
     } else if failing {
-        EXIT_FINDINGS
+        ExitStatus::Findings
     } else {
-        EXIT_OK
+        ExitStatus::Ok
     })
 }

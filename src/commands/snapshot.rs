@@ -3,12 +3,12 @@
 use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
-use super::{EXIT_OK, read_cluster};
+use super::{ExitStatus, read_cluster};
 use crate::cli::SnapshotArgs;
 use crate::printer::Printer;
 use crate::{settings, snapshot_io};
 
-pub async fn run_snapshot(printer: &Printer, args: SnapshotArgs) -> anyhow::Result<u8> {
+pub async fn run_snapshot(printer: &Printer, args: SnapshotArgs) -> anyhow::Result<ExitStatus> {
     let scope = settings::scope(&args.scope)?;
     let options = settings::cluster_options(&args.cluster)?;
     let values = if args.keep_values { ValuePolicy::Keep } else { ValuePolicy::Redact };
@@ -20,10 +20,10 @@ pub async fn run_snapshot(printer: &Printer, args: SnapshotArgs) -> anyhow::Resu
     let json = args.output.extension().is_some_and(|e| e == "json");
     let text = snapshot_io::encode_list(items, json && !to_stdout)?;
     if to_stdout {
-        printer.out(&text);
+        printer.out(&text)?;
     } else {
         snapshot_io::write_atomic(&args.output, &text)?;
         printer.note(&format!("wrote {count} objects to {}", args.output.display()));
     }
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Ok)
 }

@@ -57,13 +57,16 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// Seconds to the first token unless `--llm-timeout` says otherwise: generous enough for a CPU-only host loading
+/// a 1.5B model. The flag's default is this constant, so there is one default.
+pub const DEFAULT_FIRST_TOKEN_SECS: u64 = 120;
+
 impl Default for Timeouts {
-    /// Generous enough for a CPU-only host loading a 1.5B model: 5 s to connect, 180 s to the first token,
-    /// 60 s between chunks.
+    /// 5 s to connect, [`DEFAULT_FIRST_TOKEN_SECS`] to the first token, 60 s between chunks.
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(5),
-            first_token: Duration::from_secs(180),
+            first_token: Duration::from_secs(DEFAULT_FIRST_TOKEN_SECS),
             idle: Duration::from_secs(60),
         }
     }

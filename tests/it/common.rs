@@ -13,7 +13,12 @@ pub fn fixture(relative: &str) -> PathBuf {
 
 /// The binary under test, isolated from the caller's kubeconfig, colour settings and Ollama.
 pub fn mekhanikube() -> Command {
-    let mut cmd = Command::cargo_bin("mekhanikube").expect("binary built");
+    Command::from_std(mekhanikube_process())
+}
+
+/// The same, as a plain process, for tests that drive its pipes themselves.
+pub fn mekhanikube_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("mekhanikube"));
     cmd.env_remove("KUBECONFIG")
         .env_remove("OLLAMA_HOST")
         .env_remove("MEKHANIKUBE_MODEL")

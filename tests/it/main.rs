@@ -12,6 +12,7 @@ mod live;
 mod live_explain;
 #[cfg(feature = "live")]
 mod live_values;
+mod pipe;
 #[cfg(feature = "live")]
 mod proxy;
 mod report;

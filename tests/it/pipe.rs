@@ -1,0 +1,79 @@
+//! A reader of stdout that goes away (`| head`) ends the run quietly with status 0, and stops explanations that
+//! nobody will read.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{mekhanikube_process, repo_path};
+
+fn demo() -> String {
+    repo_path("examples/demo-cluster.yaml").display().to_string()
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let mut child = mekhanikube_process()
+        .args(["analyze", "--snapshot", &demo(), "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "nothing to report: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_stdout_stops_explanations() {
+    let model = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/show"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&model)
+        .await;
+    let answer = json!({"model": "m", "message": {"role": "assistant", "content": "Because."}, "done": true});
+    Mock::given(method("POST"))
+        .and(path("/api/chat"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(format!("{answer}\n"), "application/x-ndjson")
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&model)
+        .await;
+    let uri = model.uri();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_path_buf();
+    let (status, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = mekhanikube_process()
+            .args(["analyze", "--snapshot", &demo(), "--explain", "--model", "m", "--ollama-url", &uri])
+            .env("XDG_CACHE_HOME", &cache_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read the findings, then go away while the first answers are still coming.
+        let mut first = [0u8; 256];
+        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (child.wait().unwrap(), stderr)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    let chats = model.received_requests().await.unwrap().iter().filter(|r| r.url.path() == "/api/chat").count();
+    // The demo has 13 problems; generation stopped after the first ones that were in flight.
+    assert!(chats < 13, "{chats} model calls: explanations went on for a closed stdout");
+}
