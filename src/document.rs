@@ -1,7 +1,7 @@
 //! The versioned analysis document behind `-o json|yaml` and reports. Its JSON Schema is published in
 //! docs/analysis.schema.json and kept in sync by a test.
 
-use mekhanikube_analyzers::{Finding, Problem, Skipped, Snapshot, Summary};
+use mekhanikube_analyzers::{Finding, Problem, Severity, Skipped, Snapshot, Summary};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,9 +27,66 @@ pub struct AnalysisDocument {
     pub problems: Vec<Problem>,
     /// Kinds that could not be read, and why. Checks that need them were not made.
     pub skipped: Vec<Skipped>,
-    /// Present with --explain: one entry per problem (findings grouped by cause).
+    /// Present with --explain: one entry per problem, in the order of `problems`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explanations: Option<Vec<serde_json::Value>>,
+    pub explanations: Option<Vec<ExplanationEntry>>,
+}
+
+/// The explanation of one problem, as `--explain` produced it. The model's words are untrusted text: every view
+/// shows them as text, never as markup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExplanationEntry {
+    /// The id of the problem's root finding (`problems[].root`).
+    pub problem: String,
+    /// The root finding's code.
+    pub code: String,
+    /// The problem's severity: the worst of its members.
+    pub severity: Severity,
+    /// The kind of the root's top owner, or of the root object itself.
+    pub owner_kind: String,
+    /// The root's message with names, numbers and quoted strings taken out.
+    pub pattern: String,
+    /// The objects of the root and its identical symptoms (`namespace/Kind/name`).
+    pub objects: Vec<String>,
+    pub status: ExplanationStatus,
+    /// Served from the explanation cache.
+    #[serde(default)]
+    pub cached: bool,
+    /// The answer as shown: names restored, terminal controls stripped. Partial when failed or cancelled.
+    pub text: String,
+    /// The structured answer, with `-o json|yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Answer>,
+    /// One line, when failed or cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ExplanationStatus {
+    /// A complete answer (from the model or the cache).
+    Explained,
+    /// No complete answer: see `error`; `text` holds what was streamed before the failure.
+    Failed,
+    /// Stopped by the user; `text` holds what was streamed.
+    Cancelled,
+}
+
+/// A structured answer. When the model's JSON did not parse, `parsed` is false, the fields are empty and `raw`
+/// holds the text as it came.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    pub cause: String,
+    pub impact: String,
+    pub steps: Vec<String>,
+    pub parsed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

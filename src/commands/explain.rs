@@ -8,7 +8,7 @@ use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
 use crate::cli::LlmArgs;
-use crate::document::AnalysisDocument;
+use crate::document::{AnalysisDocument, ExplanationEntry};
 use crate::llm::{
     self, Cache, ChatOptions, ExplainOptions, ExplainReport, ExplainSink, NullSink, OllamaClient, OutcomeStatus,
     Problem, ProblemOutcome, PromptSet, Timeouts,
@@ -55,7 +55,7 @@ pub async fn explain(
     snapshot: &Snapshot,
     doc: &AnalysisDocument,
     stream: bool,
-) -> Result<(Vec<serde_json::Value>, bool), OutputClosed> {
+) -> Result<(Vec<ExplanationEntry>, bool), OutputClosed> {
     // One call per problem of the document: its root cause, with the chain and the blast radius in the prompt.
     let problems = llm::Problem::from_core(&doc.problems, &doc.findings);
     // Ctrl-C, or the reader of stdout going away (`| head`), stops generation.
@@ -102,29 +102,21 @@ fn summary_line(report: &ExplainReport) -> Option<String> {
     report.had_error().then(|| format!("{} problem(s) could not be explained (see above)", report.failed))
 }
 
-fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> serde_json::Value {
-    let objects: Vec<String> = problem.objects().iter().map(|o| o.display()).collect();
-    let mut entry = serde_json::json!({
-        "problem": problem.core.root,
-        "code": problem.code,
-        "severity": problem.severity,
-        "ownerKind": problem.owner_kind,
-        "pattern": problem.pattern,
-        "objects": objects,
-        "status": outcome.status,
-        "cached": outcome.cached,
-        "text": outcome.text,
-    });
-    if let Some(explanation) = &outcome.explanation {
-        entry["explanation"] = serde_json::to_value(explanation).unwrap_or_default();
+fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> ExplanationEntry {
+    ExplanationEntry {
+        problem: problem.core.root.clone(),
+        code: problem.code.clone(),
+        severity: problem.severity,
+        owner_kind: problem.owner_kind.clone(),
+        pattern: problem.pattern.clone(),
+        objects: problem.objects().iter().map(|o| o.display()).collect(),
+        status: outcome.status,
+        cached: outcome.cached,
+        text: outcome.text.clone(),
+        explanation: outcome.explanation.clone(),
+        error: outcome.error.clone(),
+        warnings: outcome.warnings.clone(),
     }
-    if let Some(error) = &outcome.error {
-        entry["error"] = serde_json::Value::String(error.clone());
-    }
-    if !outcome.warnings.is_empty() {
-        entry["warnings"] = serde_json::to_value(&outcome.warnings).unwrap_or_default();
-    }
-    entry
 }
 
 /// Streams each answer under a heading naming the problem and the objects it covers.

@@ -80,18 +80,8 @@ impl ExplainSink for NullSink {
     fn problem_end(&mut self, _: usize, _: &ProblemOutcome) {}
 }
 
-/// The structured answer. When the model's JSON does not parse, `parsed` is false, the fields are empty and
-/// `raw` holds the text as it came.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Explanation {
-    pub cause: String,
-    pub impact: String,
-    pub steps: Vec<String>,
-    pub parsed: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
-}
+/// The structured answer, as the analysis document carries it.
+pub type Explanation = crate::document::Answer;
 
 /// The JSON schema sent as Ollama's `format` in structured mode.
 pub fn explanation_schema() -> serde_json::Value {
@@ -155,16 +145,8 @@ pub fn parse_explanation(content: &str, anonymizer: &Anonymizer) -> Explanation 
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum OutcomeStatus {
-    /// A complete answer (from the model or the cache).
-    Explained,
-    /// No complete answer: see `error`; `text` holds what was streamed before the failure.
-    Failed,
-    /// Stopped by the user; `text` holds what was streamed.
-    Cancelled,
-}
+/// How one problem's explanation ended, as the analysis document records it.
+pub type OutcomeStatus = crate::document::ExplanationStatus;
 
 /// What happened to one problem.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -129,6 +129,14 @@ mod tests {
         crate::test_support::pod_finding(Some("shop"), name, message)
     }
 
+    /// An explanation entry of a crash-looping pod problem, with `fields` set on top.
+    fn entry(fields: serde_json::Value) -> crate::document::ExplanationEntry {
+        let mut value = serde_json::json!({"problem": "0123456789ab", "code": "pod-crash-loop", "severity": "high",
+            "ownerKind": "Deployment", "status": "explained"});
+        value.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(value).expect("a valid explanation entry")
+    }
+
     /// Explanations from src/llm appear in both views, escaped. Set MEKHANIKUBE_DUMP_REPORT=DIR to look at them.
     #[test]
     fn explanations_are_rendered_when_present() {
@@ -136,13 +144,13 @@ mod tests {
             Source { mode: "cluster".into(), server: Some("https://10.0.0.1:6443".into()), ..Source::default() };
         let findings = vec![finding("api-1", "crash <b>looping</b>")];
         let mut analysis = AnalysisDocument::new(source, ScopeInfo::default(), findings.clone(), Vec::new());
-        analysis.explanations = Some(vec![serde_json::json!({
-            "code": "pod-crash-loop", "severity": "high", "pattern": "container <name> is crash-looping",
-            "findings": findings,
+        analysis.explanations = Some(vec![entry(serde_json::json!({
+            "pattern": "container <name> is crash-looping",
+            "objects": ["shop/Pod/api-1"],
             "text": "ignored when structured",
             "explanation": {"cause": "The app exits with 1 at start: a <missing> setting.", "impact": "No replica serves.",
                             "steps": ["kubectl logs api-1 --previous", "Set DATABASE_URL"], "parsed": true}
-        })]);
+        }))]);
         let key = HistoryKey { id: "0123456789abcdef".into(), label: "test".into() };
         let diff = super::diff(None, &analysis.findings, analysis.summary.health_score);
         let doc = ReportDocument::new("report-20261123T140501Z".into(), &key, analysis, diff, Vec::new());
@@ -201,12 +209,14 @@ mod tests {
         let source = Source { mode: "snapshot".into(), snapshot: Some(PAYLOADS[0].into()), ..Source::default() };
         let mut analysis = AnalysisDocument::new(source, ScopeInfo::default(), findings.clone(), Vec::new());
         analysis.skipped = vec![mekhanikube_analyzers::Skipped { kind: PAYLOADS[2].into(), reason: all.clone() }];
+        let objects: Vec<String> = findings.iter().map(|f| f.object.display()).collect();
         analysis.explanations = Some(vec![
-            serde_json::json!({"code": "pod-crash-loop", "severity": "high", "pattern": PAYLOADS[0],
-                "objects": [PAYLOADS[1]], "text": format!("Cause: {all}")}),
-            serde_json::json!({"code": "pod-crash-loop", "severity": "high", "pattern": "p", "findings": findings,
+            entry(
+                serde_json::json!({"pattern": PAYLOADS[0], "objects": [PAYLOADS[1]], "text": format!("Cause: {all}")}),
+            ),
+            entry(serde_json::json!({"pattern": "p", "objects": objects, "text": "",
                 "explanation": {"cause": all, "impact": PAYLOADS[0], "steps": PAYLOADS, "parsed": true},
-                "error": PAYLOADS[3]}),
+                "error": PAYLOADS[3]})),
         ]);
         let key = HistoryKey { id: "0123456789abcdef".into(), label: "test".into() };
         let diff = super::diff(None, &analysis.findings, analysis.summary.health_score);

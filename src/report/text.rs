@@ -3,7 +3,7 @@
 
 use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Severity, Summary};
 
-use crate::document::{AnalysisDocument, ScopeInfo, Source};
+use crate::document::{AnalysisDocument, Answer, ExplanationEntry, ScopeInfo, Source};
 
 /// Drops control characters (escape sequences included) but keeps the text on one line.
 pub fn clean(text: &str) -> String {
@@ -100,8 +100,7 @@ pub fn evidence(e: &Evidence) -> String {
     clean(&crate::render::evidence_line(e))
 }
 
-/// One explanation, whatever shape src/llm gives it: a heading, the model's text, and the objects it covers.
-/// Unknown shapes fall back to their JSON so nothing is silently dropped.
+/// One explanation as the views show it: a heading, the model's text, and the objects it covers.
 pub struct Explanation {
     pub heading: String,
     pub body: String,
@@ -109,61 +108,41 @@ pub struct Explanation {
 }
 
 pub fn explanations(doc: &AnalysisDocument) -> Vec<Explanation> {
-    let Some(list) = &doc.explanations else { return Vec::new() };
-    list.iter().map(explanation).collect()
+    doc.explanations.iter().flatten().map(explanation).collect()
 }
 
-fn explanation(value: &serde_json::Value) -> Explanation {
-    let field = |names: &[&str]| names.iter().find_map(|n| value.get(*n).and_then(|v| v.as_str())).map(str::to_string);
-    let heading = [field(&["severity"]), field(&["code"]), field(&["title", "pattern", "summary"])]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" \u{b7} ");
-    let mut body = structured(value.get("explanation"))
-        .or_else(|| field(&["explanation", "answer", "text", "markdown", "content"]))
-        .unwrap_or_else(|| serde_json::to_string_pretty(value).unwrap_or_default());
-    if let Some(error) = field(&["error"]) {
+fn explanation(entry: &ExplanationEntry) -> Explanation {
+    let heading = format!("{} \u{b7} {} \u{b7} {}", entry.severity.as_str(), entry.code, entry.pattern);
+    let mut body = entry.explanation.as_ref().and_then(structured).unwrap_or_else(|| entry.text.clone());
+    if let Some(error) = &entry.error {
         body.push_str(&format!("\n(not fully explained: {error})"));
     }
-    // `objects` as refs or strings, else the objects of the problem's findings.
-    let refs = value.get("objects").or_else(|| value.get("findings")).and_then(|v| v.as_array());
     let mut objects: Vec<String> = Vec::new();
-    for item in refs.into_iter().flatten() {
-        let name = match item {
-            serde_json::Value::String(s) => Some(clean(s)),
-            other => serde_json::from_value::<ObjectRef>(other.get("object").unwrap_or(other).clone())
-                .ok()
-                .map(|r| clean(&r.display())),
-        };
-        if let Some(name) = name.filter(|n| !objects.contains(n)) {
+    for name in entry.objects.iter().map(|o| clean(o)) {
+        if !objects.contains(&name) {
             objects.push(name);
         }
     }
     // The model's text keeps its line breaks; only control characters go.
     let body = crate::sanitize::sanitize_for_terminal(&body);
-    Explanation { heading: clean(if heading.is_empty() { "Explanation" } else { &heading }), body, objects }
+    Explanation { heading: clean(&heading), body, objects }
 }
 
-/// A structured answer (`cause`, `impact`, `steps`) as text; None when absent or when the model's JSON did not
-/// parse, so that the raw text is shown instead.
-fn structured(value: Option<&serde_json::Value>) -> Option<String> {
-    let v = value.filter(|v| v.is_object())?;
-    if v.get("parsed").and_then(|p| p.as_bool()) == Some(false) {
+/// A structured answer (`cause`, `impact`, `steps`) as text; None when the model's JSON did not parse or said
+/// nothing, so that the raw text is shown instead.
+fn structured(answer: &Answer) -> Option<String> {
+    if !answer.parsed {
         return None;
     }
-    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|s| !s.trim().is_empty());
     let mut parts = Vec::new();
-    if let Some(cause) = text("cause") {
-        parts.push(format!("Cause: {cause}"));
+    if !answer.cause.trim().is_empty() {
+        parts.push(format!("Cause: {}", answer.cause));
     }
-    if let Some(impact) = text("impact") {
-        parts.push(format!("Impact: {impact}"));
+    if !answer.impact.trim().is_empty() {
+        parts.push(format!("Impact: {}", answer.impact));
     }
-    let steps: Vec<&str> =
-        v.get("steps").and_then(|s| s.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).collect();
-    if !steps.is_empty() {
-        let list: Vec<String> = steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
+    if !answer.steps.is_empty() {
+        let list: Vec<String> = answer.steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
         parts.push(format!("Steps:\n{}", list.join("\n")));
     }
     // Blank lines between the parts: separate paragraphs in Markdown, spaced lines in HTML.
@@ -186,30 +165,41 @@ mod tests {
         assert_eq!(signed(0), "\u{b1}0");
     }
 
+    fn entry(text: &str, explanation: Option<Answer>, error: Option<&str>) -> ExplanationEntry {
+        ExplanationEntry {
+            problem: "abc".into(),
+            code: "pod-oom-killed".into(),
+            severity: mekhanikube_analyzers::Severity::High,
+            owner_kind: "Deployment".into(),
+            pattern: "container # was killed".into(),
+            objects: vec!["shop/Pod/w".into(), "shop/Pod/w".into(), "shop/Pod/x\u{1b}[31m".into()],
+            status: crate::document::ExplanationStatus::Explained,
+            cached: false,
+            text: text.into(),
+            explanation,
+            error: error.map(str::to_string),
+            warnings: Vec::new(),
+        }
+    }
+
     #[test]
-    fn explanation_of_known_and_unknown_shapes() {
-        let known = explanation(&serde_json::json!({
-            "code": "pod-crash-loop", "severity": "high", "explanation": "It crashes.\nFix the config.",
-            "objects": [{"apiVersion": "v1", "kind": "Pod", "namespace": "shop", "name": "api"}, "Pod/b"]
-        }));
-        assert_eq!(known.heading, "high \u{b7} pod-crash-loop");
-        assert_eq!(known.body, "It crashes.\nFix the config.");
-        assert_eq!(known.objects, vec!["shop/Pod/api", "Pod/b"]);
-        let structured = explanation(&serde_json::json!({
-            "code": "pod-oom-killed", "text": "{raw json}", "error": "timed out",
-            "explanation": {"cause": "Too little memory.", "impact": "Restarts.", "steps": ["Raise the limit."], "parsed": true},
-            "findings": [{"object": {"apiVersion": "v1", "kind": "Pod", "name": "w"}}, {"object": {"apiVersion": "v1", "kind": "Pod", "name": "w"}}]
-        }));
+    fn explanations_show_the_structured_answer_or_else_the_text() {
+        let answer = Answer {
+            cause: "Too little memory.".into(),
+            impact: "Restarts.".into(),
+            steps: vec!["Raise the limit.".into()],
+            parsed: true,
+            raw: None,
+        };
+        let structured = explanation(&entry("{raw json}", Some(answer), Some("timed out")));
+        assert_eq!(structured.heading, "high \u{b7} pod-oom-killed \u{b7} container # was killed");
         assert_eq!(
             structured.body,
             "Cause: Too little memory.\n\nImpact: Restarts.\n\nSteps:\n1. Raise the limit.\n(not fully explained: timed out)"
         );
-        assert_eq!(structured.objects, vec!["Pod/w"]);
-        let unparsed =
-            explanation(&serde_json::json!({"text": "plain answer", "explanation": {"parsed": false, "cause": ""}}));
-        assert_eq!(unparsed.body, "plain answer");
-        let unknown = explanation(&serde_json::json!({"weird": 1}));
-        assert_eq!(unknown.heading, "Explanation");
-        assert!(unknown.body.contains("\"weird\": 1"));
+        assert_eq!(structured.objects, vec!["shop/Pod/w", "shop/Pod/x"], "deduplicated and cleaned");
+        let unparsed = Answer { parsed: false, raw: Some("plain answer".into()), ..Answer::default() };
+        assert_eq!(explanation(&entry("plain answer", Some(unparsed), None)).body, "plain answer");
+        assert_eq!(explanation(&entry("It crashes.\nFix it.", None, None)).body, "It crashes.\nFix it.");
     }
 }

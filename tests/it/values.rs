@@ -97,6 +97,15 @@ async fn no_value_reaches_outputs_prompts_cache_or_reports() {
         assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
     }
     assert!(outputs[1].stdout.contains("pod-crash-loop"), "there is a problem to explain: {}", outputs[1].stdout);
+    // The typed explanations are what the published schema says.
+    let explained = crate::common::json(&outputs[4].stdout);
+    assert_eq!(explained["explanations"][0]["status"], "explained", "{explained}");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(crate::common::repo_path("docs/analysis.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&explained).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     let prompts: Vec<String> = model
         .received_requests()
         .await
