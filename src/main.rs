@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod document;
 mod llm;
+mod pipeline;
 mod printer;
 mod private_fs;
 mod render;

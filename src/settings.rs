@@ -9,6 +9,7 @@ use mekhanikube_analyzers::{Analyzer, LabelQuery, ResourceRef, Scope, Severity, 
 use crate::cli::{ClusterArgs, ScopeArgs, SeverityArg};
 use crate::cluster::ClusterOptions;
 use crate::document::ScopeInfo;
+use crate::pipeline::Input;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -70,10 +71,12 @@ pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
     Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers })
 }
 
-pub fn snapshot_path(path: &Option<PathBuf>) -> Result<Option<PathBuf>, SettingsError> {
-    match path {
+/// The live cluster, or the saved snapshot when `--snapshot` names one (which must exist).
+pub fn input(cluster: &ClusterArgs, snapshot: &Option<PathBuf>) -> Result<Input, SettingsError> {
+    match snapshot {
         Some(p) if !p.exists() => Err(SettingsError::MissingSnapshot(p.display().to_string())),
-        other => Ok(other.clone()),
+        Some(p) => Ok(Input::Snapshot(p.clone())),
+        None => Ok(Input::Cluster(cluster_options(cluster)?)),
     }
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{ExitStatus, explain};
 use crate::cli::{ClusterArgs, LlmArgs, ScopeArgs, SeverityArg};
-use crate::commands::analyze::analysis;
+use crate::pipeline;
 use crate::printer::Printer;
 use crate::report::{self, History, HistoryLock, ReportDocument, TREND_RUNS, checkpoint};
 use crate::settings;
@@ -55,7 +55,9 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<E
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
     let explain_settings = if args.llm.explain { Some(explain::settings(&args.llm, true)?) } else { None };
-    let (mut doc, snapshot) = analysis(printer, &args.cluster, &args.scope, &args.snapshot).await?;
+    let input = settings::input(&args.cluster, &args.snapshot)?;
+    let scope = settings::scope(&args.scope)?;
+    let (mut doc, snapshot) = pipeline::analysis(printer, &input, &scope).await?;
     // A report is written even when the model fails: the explanations then carry their error.
     let mut explain_failed = false;
     if let Some(settings) = &explain_settings {
@@ -89,7 +91,8 @@ pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<E
     let d = &report_doc.diff;
     let change = d.health_score_change.map(|c| format!(" ({})", report::text::signed(c))).unwrap_or_default();
     printer.note(&format!(
-        "wrote {stem}.{{md,html,json}} and latest.* in {}: {} new, {} resolved, {} persisting; health score {}{change}",
+        "wrote {stem}.{{{}}} and latest.* in {}: {} new, {} resolved, {} persisting; health score {}{change}",
+        report::files::extensions(),
         args.out.display(),
         d.new.len(),
         d.resolved.len(),

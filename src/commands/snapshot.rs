@@ -3,8 +3,9 @@
 use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
-use super::{ExitStatus, read_cluster};
+use super::ExitStatus;
 use crate::cli::SnapshotArgs;
+use crate::pipeline::read_cluster;
 use crate::printer::Printer;
 use crate::{settings, snapshot_io};
 

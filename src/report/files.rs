@@ -13,7 +13,42 @@ pub enum FilesError {
     Write { path: String, source: std::io::Error },
 }
 
-const EXTENSIONS: [&str; 3] = ["md", "html", "json"];
+/// The formats every report is written in: one file each per run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
+    Json,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 3] = [ReportFormat::Markdown, ReportFormat::Html, ReportFormat::Json];
+
+    pub fn ext(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
+            ReportFormat::Json => "json",
+        }
+    }
+
+    fn body(self, rendered: &Rendered) -> &str {
+        match self {
+            ReportFormat::Markdown => &rendered.markdown,
+            ReportFormat::Html => &rendered.html,
+            ReportFormat::Json => &rendered.json,
+        }
+    }
+
+    fn from_ext(ext: &str) -> Option<ReportFormat> {
+        ReportFormat::ALL.into_iter().find(|f| f.ext() == ext)
+    }
+}
+
+/// `md,html,json`, for messages.
+pub fn extensions() -> String {
+    ReportFormat::ALL.map(ReportFormat::ext).join(",")
+}
 
 /// Test hook, compiled into debug builds only: `MEKHANIKUBE_TEST_ABORT_AFTER=<phase>` aborts the process (no
 /// destructors, no cleanup — like a kill) and `MEKHANIKUBE_TEST_SLEEP_AFTER=<phase>:<ms>` pauses there.
@@ -39,7 +74,7 @@ pub fn checkpoint(phase: &str) {
 pub fn pick_stem(out: &Path, generated_at: &str) -> String {
     let ts = generated_at.parse::<jiff::Timestamp>().unwrap_or_else(|_| jiff::Timestamp::now());
     let base = format!("report-{}", ts.strftime("%Y%m%dT%H%M%SZ"));
-    let taken = |stem: &str| EXTENSIONS.iter().any(|ext| out.join(format!("{stem}.{ext}")).exists());
+    let taken = |stem: &str| ReportFormat::ALL.iter().any(|f| out.join(format!("{stem}.{}", f.ext())).exists());
     if !taken(&base) {
         return base;
     }
@@ -53,9 +88,9 @@ pub fn create_dir(out: &Path) -> Result<(), FilesError> {
 /// Writes `<stem>.md`, `.html` and `.json`; each appears whole or not at all, and none replaces an existing file.
 pub fn write_reports(out: &Path, stem: &str, rendered: &Rendered) -> Result<Vec<PathBuf>, FilesError> {
     let mut written = Vec::new();
-    for (ext, body) in contents(rendered) {
-        let path = out.join(format!("{stem}.{ext}"));
-        write_atomic(&path, body, false)?;
+    for format in ReportFormat::ALL {
+        let path = out.join(format!("{stem}.{}", format.ext()));
+        write_atomic(&path, format.body(rendered), false)?;
         written.push(path);
         if written.len() == 1 {
             super::checkpoint("first-report-file");
@@ -66,8 +101,8 @@ pub fn write_reports(out: &Path, stem: &str, rendered: &Rendered) -> Result<Vec<
 
 /// Replaces `latest.md`, `.html` and `.json`, each atomically.
 pub fn write_latest(out: &Path, rendered: &Rendered) -> Result<(), FilesError> {
-    for (ext, body) in contents(rendered) {
-        write_atomic(&out.join(format!("latest.{ext}")), body, true)?;
+    for format in ReportFormat::ALL {
+        write_atomic(&out.join(format!("latest.{}", format.ext())), format.body(rendered), true)?;
     }
     Ok(())
 }
@@ -82,7 +117,7 @@ pub fn prune(out: &Path, keep: usize) -> Result<usize, FilesError> {
         .filter_map(|e| {
             let name = e.file_name().to_str()?.to_string();
             let (stem, ext) = name.rsplit_once('.')?;
-            (EXTENSIONS.contains(&ext) && is_report_stem(stem)).then(|| stem.to_string())
+            (ReportFormat::from_ext(ext).is_some() && is_report_stem(stem)).then(|| stem.to_string())
         })
         .collect();
     // Names sort by time: the timestamp is fixed-width, and a same-second `-N` sorts after its base name.
@@ -90,8 +125,8 @@ pub fn prune(out: &Path, keep: usize) -> Result<usize, FilesError> {
     stems.dedup();
     let old = stems.len().saturating_sub(keep);
     for stem in &stems[..old] {
-        for ext in EXTENSIONS {
-            match std::fs::remove_file(out.join(format!("{stem}.{ext}"))) {
+        for format in ReportFormat::ALL {
+            match std::fs::remove_file(out.join(format!("{stem}.{}", format.ext()))) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
                 _ => {}
             }
@@ -113,10 +148,6 @@ fn is_report_stem(stem: &str) -> bool {
     ts_ok
         && (suffix.is_empty()
             || suffix.strip_prefix('-').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
-}
-
-fn contents(rendered: &Rendered) -> [(&'static str, &str); 3] {
-    [("md", &rendered.markdown), ("html", &rendered.html), ("json", &rendered.json)]
 }
 
 /// Each file appears whole or not at all (see [`private_fs::write_atomic`]); owner-only, like everything else

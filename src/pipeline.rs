@@ -1,0 +1,119 @@
+//! The step every command shares: read the cluster (live or from saved files), run the selected analyzers, apply
+//! the scope and link the findings into problems. `analyze`, `report` and `snapshot` call it; they see only
+//! resolved settings, never the command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
+
+use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
+use crate::document::{AnalysisDocument, Source};
+use crate::printer::Printer;
+use crate::sanitize::sanitize_for_terminal;
+use crate::settings::ScopeSettings;
+
+/// Where the objects come from.
+pub enum Input {
+    Cluster(ClusterOptions),
+    /// A `kind: List` file or a directory of them.
+    Snapshot(PathBuf),
+}
+
+/// Reads, runs the selected analyzers, applies the scope and links the findings into problems. The snapshot is
+/// returned too, for explanations that need the objects behind the findings.
+pub async fn analysis(
+    printer: &Printer,
+    input: &Input,
+    scope: &ScopeSettings,
+) -> anyhow::Result<(AnalysisDocument, Snapshot)> {
+    let (snapshot, source) = match input {
+        Input::Snapshot(path) => {
+            let snapshot = read_snapshot_files(path, scope)?;
+            let source =
+                Source { mode: "snapshot".into(), snapshot: Some(path.display().to_string()), ..Source::default() };
+            (snapshot, source)
+        }
+        Input::Cluster(options) => {
+            let (builder, info) =
+                read_cluster(printer, options, scope, ValuePolicy::Redact).await.context("reading the cluster")?;
+            let source =
+                Source { mode: "cluster".into(), context: info.context, server: Some(info.server), snapshot: None };
+            let started = std::time::Instant::now();
+            let snapshot = builder.build();
+            log_phase("index", started, format_args!("{} objects", snapshot.objects.all_meta().len()));
+            (snapshot, source)
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut findings = run(&scope.analyzers, &snapshot);
+    log_phase("analyze", started, format_args!("{} findings", findings.len()));
+    scope.scope.retain(&mut findings, &snapshot);
+    let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
+    doc.link(&snapshot);
+    Ok((doc, snapshot))
+}
+
+/// Moves the progress bar, and logs each kind's count and time since the read began (`-v`).
+struct BarProgress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+}
+
+impl ReadProgress for BarProgress {
+    fn kind_done(&self, kind: mekhanikube_analyzers::Kind, count: usize) {
+        self.bar.inc(1);
+        self.bar.set_message(format!("read {count} {}", kind.plural()));
+        tracing::debug!("read {count} {} at {:.2} s", kind.plural(), self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// Logs one phase of a run with its time and what it produced (`-v`), so a slow run shows where it went.
+pub fn log_phase(phase: &str, started: std::time::Instant, what: std::fmt::Arguments) {
+    tracing::debug!("phase {phase}: {:.3} s, {what}", started.elapsed().as_secs_f64());
+}
+
+/// Reads what the selected analyzers need from the live cluster; `values` says whether values that may be
+/// credentials are kept (only `snapshot --keep-values` keeps them).
+pub async fn read_cluster(
+    printer: &Printer,
+    options: &ClusterOptions,
+    scope: &ScopeSettings,
+    values: ValuePolicy,
+) -> anyhow::Result<(SnapshotBuilder, ClusterInfo)> {
+    let prepared = cluster::prepare(options).await?;
+    if prepared.insecure_tls() {
+        printer.warn(&format!(
+            "the kubeconfig turns off certificate checks for {} (insecure-skip-tls-verify): the server is not \
+             authenticated, so anyone on the path could read or change what is read",
+            sanitize_for_terminal(&prepared.info().server)
+        ));
+    }
+    let spinner = printer.spinner("connecting to the API server");
+    let started = std::time::Instant::now();
+    let connected = prepared.connect().await;
+    spinner.finish_and_clear();
+    let (client, info) = connected?;
+    log_phase("connect", started, format_args!("{}", info.server));
+    let kinds = needed_kinds(&scope.analyzers);
+    let bar = printer.progress(kinds.len() as u64, "reading the cluster");
+    let progress = BarProgress { bar: bar.clone(), started: std::time::Instant::now() };
+    let builder = SnapshotBuilder::new().with_values(values);
+    let namespace = scope.scope.namespace.as_deref();
+    let result = cluster::read(&client, &info, &kinds, namespace, options.read_timeout, &progress, builder).await;
+    bar.finish_and_clear();
+    log_phase("read", progress.started, format_args!("{} kinds", kinds.len()));
+    Ok((result?, info))
+}
+
+/// Loads a saved snapshot, narrowed to the namespace as a live read would be.
+fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow::Result<Snapshot> {
+    let started = std::time::Instant::now();
+    let mut builder = SnapshotBuilder::new();
+    let files = crate::snapshot_io::load(path, &mut builder)?;
+    if let Some(ns) = &scope.scope.namespace {
+        builder.retain_namespace(ns);
+    }
+    log_phase("load", started, format_args!("{files} file(s)"));
+    Ok(builder.build())
+}
