@@ -46,7 +46,7 @@ pub enum Command {
     /// List the analyzers, the kinds each reads and the codes each can emit.
     Analyzers(AnalyzersArgs),
     /// Analyze and write a timestamped report (Markdown, HTML, JSON) with the diff against the previous run.
-    Report(crate::commands::report::ReportArgs),
+    Report(ReportArgs),
     /// Manage the explanation cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -225,4 +225,35 @@ pub fn mask_url_credentials(mut command: clap::Command) -> clap::Command {
         });
     }
     command
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Analyze a saved snapshot instead of a live cluster (see `analyze --snapshot`).
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    pub snapshot: Option<PathBuf>,
+    /// Directory for the reports (created when missing): report-<UTC time>.{md,html,json} and latest.* copies.
+    #[arg(long, value_name = "DIR", help_heading = "Report")]
+    pub out: PathBuf,
+    /// The history database [default: $XDG_STATE_HOME/mekhanikube/history.sqlite].
+    #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY", help_heading = "Report")]
+    pub history: Option<PathBuf>,
+    /// Compare with earlier runs recorded under this name, instead of those of the same source and scope (for
+    /// snapshots saved under a new file name each time).
+    #[arg(long, value_name = "NAME", help_heading = "Report")]
+    pub history_key: Option<String>,
+    /// Exit with code 1 when a finding at or above this severity is new since the previous run (on the first
+    /// run, every finding is new). Without it, a written report exits 0.
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Report")]
+    pub fail_on_new: Option<SeverityArg>,
+    /// Keep only the newest N timestamped report sets in --out, deleting older ones after writing [default: keep
+    /// all]. latest.* and files not named by mekhanikube are never deleted.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Report")]
+    pub keep_reports: Option<u32>,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }

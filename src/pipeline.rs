@@ -5,13 +5,19 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mekhanikube_analyzers::{Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
+use mekhanikube_analyzers::{Analyzer, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
 
 use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
-use crate::document::{AnalysisDocument, Source};
+use crate::document::{AnalysisDocument, ScopeInfo, Source};
 use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;
-use crate::settings::ScopeSettings;
+
+/// What part of the cluster to analyze, and with which analyzers.
+pub struct ScopeSettings {
+    pub scope: Scope,
+    pub info: ScopeInfo,
+    pub analyzers: Vec<&'static dyn Analyzer>,
+}
 
 /// Where the objects come from.
 pub enum Input {

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mekhanikube_analyzers::{Analyzer, LabelQuery, ResourceRef, Scope, Severity, select};
+use mekhanikube_analyzers::{LabelQuery, ResourceRef, Scope, Severity, select};
 
 use crate::cli::{ClusterArgs, ScopeArgs, SeverityArg};
 use crate::cluster::ClusterOptions;
 use crate::document::ScopeInfo;
-use crate::pipeline::Input;
+use crate::pipeline::{Input, ScopeSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -48,13 +48,6 @@ pub fn cluster_options(args: &ClusterArgs) -> Result<ClusterOptions, SettingsErr
         connect_timeout: Duration::from_secs(args.connect_timeout),
         read_timeout: Duration::from_secs(args.request_timeout),
     })
-}
-
-/// What part of the cluster to analyze, and with which analyzers.
-pub struct ScopeSettings {
-    pub scope: Scope,
-    pub info: ScopeInfo,
-    pub analyzers: Vec<&'static dyn Analyzer>,
 }
 
 pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {

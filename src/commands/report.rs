@@ -1,14 +1,12 @@
 //! `mekhanikube report`: analyze, diff against the previous run of the same cluster and scope, write Markdown,
 //! HTML and JSON reports, and record the run in the history. See src/report/mod.rs for the crash-safe order.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
 
 use super::{ExitStatus, explain};
-use crate::cli::{ClusterArgs, LlmArgs, ScopeArgs, SeverityArg};
+use crate::cli::ReportArgs;
 use crate::pipeline;
 use crate::printer::Printer;
 use crate::report::{self, History, HistoryLock, ReportDocument, TREND_RUNS, checkpoint};
@@ -16,37 +14,6 @@ use crate::settings;
 
 /// Waiting longer than this for another run means that run is stuck: the locked section takes milliseconds.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
-
-#[derive(Debug, Args)]
-pub struct ReportArgs {
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    /// Analyze a saved snapshot instead of a live cluster (see `analyze --snapshot`).
-    #[arg(long, value_name = "PATH", help_heading = "Input")]
-    pub snapshot: Option<PathBuf>,
-    /// Directory for the reports (created when missing): report-<UTC time>.{md,html,json} and latest.* copies.
-    #[arg(long, value_name = "DIR", help_heading = "Report")]
-    pub out: PathBuf,
-    /// The history database [default: $XDG_STATE_HOME/mekhanikube/history.sqlite].
-    #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY", help_heading = "Report")]
-    pub history: Option<PathBuf>,
-    /// Compare with earlier runs recorded under this name, instead of those of the same source and scope (for
-    /// snapshots saved under a new file name each time).
-    #[arg(long, value_name = "NAME", help_heading = "Report")]
-    pub history_key: Option<String>,
-    /// Exit with code 1 when a finding at or above this severity is new since the previous run (on the first
-    /// run, every finding is new). Without it, a written report exits 0.
-    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Report")]
-    pub fail_on_new: Option<SeverityArg>,
-    /// Keep only the newest N timestamped report sets in --out, deleting older ones after writing [default: keep
-    /// all]. latest.* and files not named by mekhanikube are never deleted.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Report")]
-    pub keep_reports: Option<u32>,
-    #[command(flatten)]
-    pub llm: LlmArgs,
-}
 
 pub async fn run_report(printer: &Printer, args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let history_path = match &args.history {

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod errors;
 mod hygiene;
+mod layers;
 #[cfg(feature = "live")]
 mod live;
 #[cfg(feature = "live")]
