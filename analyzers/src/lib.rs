@@ -11,7 +11,7 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, run, select};
+pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary};
 pub use hygiene::ValuePolicy;
