@@ -2,15 +2,50 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
 use crate::snapshot::Snapshot;
 
-/// A finding code an analyzer can emit, with the one-line meaning documented in docs/analyzers.md.
+/// A finding code an analyzer can emit, with the one-line meaning and the severity rule documented in
+/// docs/analyzers.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodeInfo {
     pub code: &'static str,
     pub summary: &'static str,
+    pub severity: SeverityRule,
+}
+
+/// Every severity a code can be reported at: its default, and the others with the structured condition that
+/// selects each, in words. Findings of the code never carry a severity outside `default` and `others`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeverityRule {
+    pub default: Severity,
+    /// Most severe first; empty when the code always has its default.
+    pub others: &'static [Severity],
+    /// When each of `others` applies, starting with that severity ("medium when ..."); "" when `others` is empty.
+    pub when: &'static str,
+}
+
+impl SeverityRule {
+    /// A code that is always reported at one severity.
+    pub const fn fixed(default: Severity) -> SeverityRule {
+        SeverityRule { default, others: &[], when: "" }
+    }
+
+    /// Whether a finding of this code may carry `severity`.
+    pub fn allows(&self, severity: Severity) -> bool {
+        severity == self.default || self.others.contains(&severity)
+    }
+
+    /// The Markdown line docs/analyzers.md carries under the code's heading, such as
+    /// `Severity: **high**; medium when the container is running again.`
+    pub fn describe(&self) -> String {
+        if self.when.is_empty() {
+            format!("Severity: **{}**.", self.default)
+        } else {
+            format!("Severity: **{}**; {}.", self.default, self.when)
+        }
+    }
 }
 
 /// One check over a snapshot. Pure: everything it needs is in the snapshot, and it never fails.

@@ -13,7 +13,7 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, needed_kinds, registry, run, select};
+pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use hygiene::ValuePolicy;

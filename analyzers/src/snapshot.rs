@@ -401,7 +401,8 @@ impl Snapshot {
         chain
     }
 
-    /// Starts a finding about `object`, with its top owner filled in as the parent.
+    /// Starts a finding about `object`, with its top owner filled in as the parent. `severity` must be one that
+    /// `code` declares.
     pub fn finding<K>(
         &self,
         analyzer: &'static str,
@@ -413,6 +414,11 @@ impl Snapshot {
     where
         K: Resource + Metadata<Ty = ObjectMeta>,
     {
+        debug_assert!(
+            code.severity.allows(severity),
+            "{} reported at {severity}, which its CodeInfo does not declare",
+            code.code
+        );
         let meta = object.metadata();
         let namespace = meta.namespace.clone().unwrap_or_default();
         let parent = self.owner_chain(&namespace, meta).pop();

@@ -1,7 +1,7 @@
 //! `mekhanikube analyzers`: what each analyzer reads and which codes it can emit.
 
-use comfy_table::{ContentArrangement, Table, presets};
-use mekhanikube_analyzers::registry;
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
+use mekhanikube_analyzers::{Severity, SeverityRule, registry};
 use serde::Serialize;
 
 use super::ExitStatus;
@@ -20,6 +20,30 @@ struct AnalyzerInfo {
 struct CodeDoc {
     code: &'static str,
     summary: &'static str,
+    severity: SeverityDoc,
+}
+
+/// A code's [`SeverityRule`]: `when` says when one of `others` applies instead of `default` ("" when none can).
+#[derive(Serialize)]
+struct SeverityDoc {
+    default: Severity,
+    others: &'static [Severity],
+    when: &'static str,
+}
+
+impl SeverityDoc {
+    fn of(rule: &SeverityRule) -> SeverityDoc {
+        SeverityDoc { default: rule.default, others: rule.others, when: rule.when }
+    }
+
+    /// The table cell: the default, and the others in parentheses ("medium (or critical, high)").
+    fn cell(&self) -> String {
+        if self.others.is_empty() {
+            return self.default.to_string();
+        }
+        let others: Vec<&str> = self.others.iter().map(|s| s.as_str()).collect();
+        format!("{} (or {})", self.default, others.join(", "))
+    }
 }
 
 pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<ExitStatus> {
@@ -28,7 +52,11 @@ pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<E
         .map(|a| AnalyzerInfo {
             name: a.name(),
             kinds: a.kinds().iter().map(|k| k.name()).collect(),
-            codes: a.codes().iter().map(|c| CodeDoc { code: c.code, summary: c.summary }).collect(),
+            codes: a
+                .codes()
+                .iter()
+                .map(|c| CodeDoc { code: c.code, summary: c.summary, severity: SeverityDoc::of(&c.severity) })
+                .collect(),
         })
         .collect();
     let text = match args.output {
@@ -38,10 +66,17 @@ pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<E
             let mut table = Table::new();
             table.load_style(presets::UTF8_FULL_CONDENSED);
             table.set_content_arrangement(ContentArrangement::Dynamic);
-            table.set_header(["ANALYZER", "READS", "CODES"]);
+            table.set_header(["ANALYZER", "READS", "CODES", "SEVERITY"]);
             for info in &infos {
                 let codes: Vec<&str> = info.codes.iter().map(|c| c.code).collect();
-                table.add_row([info.name.to_string(), info.kinds.join(", "), codes.join("\n")]);
+                let severities: Vec<String> = info.codes.iter().map(|c| c.severity.cell()).collect();
+                table.add_row([info.name.to_string(), info.kinds.join(", "), codes.join("\n"), severities.join("\n")]);
+            }
+            // One line per code in both columns: only READS may wrap, or a code and its severity would drift apart.
+            for column in [2, 3] {
+                if let Some(c) = table.column_mut(column) {
+                    c.set_constraint(ColumnConstraint::ContentWidth);
+                }
             }
             table.to_string() + "\n"
         }

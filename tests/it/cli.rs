@@ -30,6 +30,30 @@ fn analyzers_lists_every_analyzer_with_codes() {
     let pod = list.as_array().unwrap().iter().find(|a| a["name"] == "pod").unwrap();
     assert!(pod["codes"].as_array().unwrap().iter().any(|c| c["code"] == "pod-crash-loop"));
     assert!(pod["kinds"].as_array().unwrap().iter().any(|k| k == "Pod"));
+    let code = |name: &str| pod["codes"].as_array().unwrap().iter().find(|c| c["code"] == name).unwrap().clone();
+    assert_eq!(code("pod-crash-loop")["severity"], serde_json::json!({"default": "high", "others": [], "when": ""}));
+    assert_eq!(
+        code("pod-oom-killed")["severity"],
+        serde_json::json!({"default": "high", "others": ["medium"], "when": "medium when the container is running again"})
+    );
+}
+
+#[test]
+fn analyzers_table_gives_each_code_its_severity() {
+    let out = run(mekhanikube().args(["analyzers"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.lines().any(|l| l.contains("CODES") && l.contains("SEVERITY")), "{}", out.stdout);
+    // Codes and severities are listed line by line in neighbouring columns: each code's line carries its own.
+    let severity_of = |code: &str| {
+        let line = out.stdout.lines().find(|l| l.contains(code)).unwrap_or_else(|| panic!("{code}: {}", out.stdout));
+        let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+        assert_eq!(cells.get(3), Some(&code), "{line}");
+        cells.get(4).map(|s| s.to_string()).unwrap_or_default()
+    };
+    assert_eq!(severity_of("pod-crash-loop"), "high");
+    assert_eq!(severity_of("pod-oom-killed"), "high (or medium)");
+    assert_eq!(severity_of("deployment-unavailable"), "medium (or critical, high)");
+    assert_eq!(severity_of("node-cordoned"), "info");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 
 use super::job::{cron_job_owner, failure, failure_evidence, failure_summary};
 use super::{name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -23,16 +23,22 @@ const NAME: &str = "cronjob";
 const INVALID_SCHEDULE: CodeInfo = CodeInfo {
     code: "cronjob-invalid-schedule",
     summary: "spec.schedule does not parse as a Kubernetes cron schedule, so no Job is ever created.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const NEVER_RUNS: CodeInfo = CodeInfo {
     code: "cronjob-schedule-never-runs",
     summary: "spec.schedule parses but names no date that exists (such as 30 February), so no Job is ever created.",
+    severity: SeverityRule::fixed(Severity::High),
 };
-const LAST_RUN_FAILED: CodeInfo =
-    CodeInfo { code: "cronjob-last-run-failed", summary: "The most recent Job the CronJob created has failed." };
+const LAST_RUN_FAILED: CodeInfo = CodeInfo {
+    code: "cronjob-last-run-failed",
+    summary: "The most recent Job the CronJob created has failed.",
+    severity: SeverityRule::fixed(Severity::High),
+};
 const SUSPENDED: CodeInfo = CodeInfo {
     code: "cronjob-suspended",
     summary: "The CronJob is suspended (spec.suspend): no new Jobs are created until it is resumed.",
+    severity: SeverityRule::fixed(Severity::Info),
 };
 
 impl Analyzer for CronJobAnalyzer {

@@ -4,7 +4,7 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -17,10 +17,20 @@ const NAME: &str = "daemonset";
 const NOT_READY: CodeInfo = CodeInfo {
     code: "daemonset-pods-not-ready",
     summary: "Fewer pods are ready than nodes that should run one (numberReady below desiredNumberScheduled).",
+    severity: SeverityRule {
+        default: Severity::Medium,
+        others: &[Severity::Critical, Severity::High],
+        when: "critical when no pod is ready, high when fewer than half are",
+    },
 };
 const PULL_SECRET_MISSING: CodeInfo = CodeInfo {
     code: "daemonset-image-pull-secret-missing",
     summary: "The pod template names an imagePullSecret that does not exist in the namespace (or, when Secrets may not be read, that the kubelet reported it could not retrieve).",
+    severity: SeverityRule {
+        default: Severity::High,
+        others: &[Severity::Medium],
+        when: "medium when every pod is ready",
+    },
 };
 
 /// The kubelet's event reason when an imagePullSecret of a pod cannot be found.

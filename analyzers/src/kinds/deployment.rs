@@ -3,7 +3,7 @@
 use k8s_openapi::api::apps::v1::Deployment;
 
 use super::{condition, condition_evidence, name_of, namespace_of, shortfall_severity};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -16,14 +16,21 @@ const NAME: &str = "deployment";
 const UNAVAILABLE: CodeInfo = CodeInfo {
     code: "deployment-unavailable",
     summary: "Fewer replicas are available than the rollout strategy allows (Available=False).",
+    severity: SeverityRule {
+        default: Severity::Medium,
+        others: &[Severity::Critical, Severity::High],
+        when: "critical when no replica is available, high when fewer than half are",
+    },
 };
 const DEADLINE_EXCEEDED: CodeInfo = CodeInfo {
     code: "deployment-progress-deadline-exceeded",
     summary: "The rollout made no progress within progressDeadlineSeconds (ProgressDeadlineExceeded).",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const PAUSED: CodeInfo = CodeInfo {
     code: "deployment-paused",
     summary: "The rollout is paused: template changes are not rolled out until it is resumed.",
+    severity: SeverityRule::fixed(Severity::Info),
 };
 
 /// Progressing=True reasons of a rollout still under way; the progress deadline bounds how long they last.

@@ -4,7 +4,7 @@
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
 use super::{condition, condition_evidence, name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -17,10 +17,12 @@ const NAME: &str = "hpa";
 const TARGET_MISSING: CodeInfo = CodeInfo {
     code: "hpa-target-missing",
     summary: "The scale target does not exist, or the autoscaler cannot read its scale (AbleToScale=False, FailedGetScale).",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const SCALING_INACTIVE: CodeInfo = CodeInfo {
     code: "hpa-scaling-inactive",
     summary: "The autoscaler cannot compute a replica count (ScalingActive=False), usually because its metrics are unavailable.",
+    severity: SeverityRule::fixed(Severity::Medium),
 };
 
 impl Analyzer for HpaAnalyzer {

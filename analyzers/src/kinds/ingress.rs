@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{Ingress, IngressServiceBackend};
 
 use super::{name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -27,22 +27,31 @@ const CERT_MANAGER_ANNOTATIONS: [&str; 3] =
 const CLASS_NOT_FOUND: CodeInfo = CodeInfo {
     code: "ingress-class-not-found",
     summary: "The Ingress names an IngressClass that does not exist, so no controller serves it.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const NO_CLASS: CodeInfo = CodeInfo {
     code: "ingress-no-class",
     summary: "The Ingress has no class and the cluster has no default IngressClass, so controllers may ignore it.",
+    severity: SeverityRule::fixed(Severity::Medium),
 };
 const SERVICE_MISSING: CodeInfo = CodeInfo {
     code: "ingress-backend-service-missing",
     summary: "A backend of the Ingress names a Service that does not exist.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const PORT_MISSING: CodeInfo = CodeInfo {
     code: "ingress-backend-port-missing",
     summary: "A backend of the Ingress names a port its Service does not expose.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const TLS_SECRET_MISSING: CodeInfo = CodeInfo {
     code: "ingress-tls-secret-missing",
     summary: "A TLS entry of the Ingress names a Secret that does not exist, so the controller serves a default certificate.",
+    severity: SeverityRule {
+        default: Severity::High,
+        others: &[Severity::Medium],
+        when: "medium when a cert-manager annotation says the Secret is still to be issued",
+    },
 };
 
 impl Analyzer for IngressAnalyzer {

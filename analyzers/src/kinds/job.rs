@@ -3,7 +3,7 @@
 use k8s_openapi::api::batch::v1::{Job, JobCondition};
 
 use super::{condition, condition_evidence, name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -16,6 +16,11 @@ const NAME: &str = "job";
 const FAILED: CodeInfo = CodeInfo {
     code: "job-failed",
     summary: "The Job failed for good (Failed=True): backoff limit, active deadline, pod failure policy or failed indexes.",
+    severity: SeverityRule {
+        default: Severity::High,
+        others: &[Severity::Medium],
+        when: "medium for a Job created by a CronJob",
+    },
 };
 
 impl Analyzer for JobAnalyzer {

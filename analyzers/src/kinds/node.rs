@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::{Node, NodeCondition};
 
 use super::{condition, condition_evidence, name_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -17,34 +17,46 @@ const NAME: &str = "node";
 const NOT_READY: CodeInfo = CodeInfo {
     code: "node-not-ready",
     summary: "The kubelet reports the node not ready (Ready=False): no new pods start there and its pods may be failing.",
+    severity: SeverityRule::fixed(Severity::Critical),
 };
 const STATUS_UNKNOWN: CodeInfo = CodeInfo {
     code: "node-status-unknown",
     summary: "The kubelet stopped posting node status (Ready=Unknown): the node is down or unreachable, and its pods are evicted.",
+    severity: SeverityRule::fixed(Severity::Critical),
 };
 const MEMORY_PRESSURE: CodeInfo = CodeInfo {
     code: "node-memory-pressure",
     summary: "The node is short of memory (MemoryPressure=True): the kubelet evicts pods and the scheduler avoids it.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const DISK_PRESSURE: CodeInfo = CodeInfo {
     code: "node-disk-pressure",
     summary: "The node is short of disk space or inodes (DiskPressure=True): the kubelet evicts pods and garbage-collects images.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const PID_PRESSURE: CodeInfo = CodeInfo {
     code: "node-pid-pressure",
     summary: "The node is running out of process IDs (PIDPressure=True): the kubelet evicts pods.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const NETWORK_UNAVAILABLE: CodeInfo = CodeInfo {
     code: "node-network-unavailable",
     summary: "The node's network is not configured (NetworkUnavailable=True): pods there cannot reach the cluster network.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const PROBLEM_DETECTED: CodeInfo = CodeInfo {
     code: "node-problem-detected",
     summary: "node-problem-detector reports a known node problem (kernel deadlock, read-only filesystem, a runtime or kubelet restarting over and over).",
+    severity: SeverityRule {
+        default: Severity::Medium,
+        others: &[Severity::High],
+        when: "high for KernelDeadlock and ReadonlyFilesystem",
+    },
 };
 const CORDONED: CodeInfo = CodeInfo {
     code: "node-cordoned",
     summary: "The node is cordoned (spec.unschedulable): no new pods are scheduled on it.",
+    severity: SeverityRule::fixed(Severity::Info),
 };
 
 /// Pressure conditions the kubelet sets, with their code: `True` is the problem.

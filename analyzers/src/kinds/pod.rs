@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
 use super::{condition, condition_evidence, name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -17,45 +17,67 @@ const NAME: &str = "pod";
 const CRASH_LOOP: CodeInfo = CodeInfo {
     code: "pod-crash-loop",
     summary: "A container keeps exiting and the kubelet is backing off restarts (CrashLoopBackOff).",
+    severity: SeverityRule::fixed(Severity::High),
 };
-const OOM_KILLED: CodeInfo =
-    CodeInfo { code: "pod-oom-killed", summary: "A container was killed for exceeding its memory limit (OOMKilled)." };
+const OOM_KILLED: CodeInfo = CodeInfo {
+    code: "pod-oom-killed",
+    summary: "A container was killed for exceeding its memory limit (OOMKilled).",
+    severity: SeverityRule {
+        default: Severity::High,
+        others: &[Severity::Medium],
+        when: "medium when the container is running again",
+    },
+};
 const IMAGE_PULL: CodeInfo = CodeInfo {
     code: "pod-image-pull-failed",
     summary: "The image cannot be pulled (ImagePullBackOff or ErrImagePull): wrong name or tag, or missing credentials.",
+    severity: SeverityRule::fixed(Severity::High),
 };
-const INVALID_IMAGE: CodeInfo =
-    CodeInfo { code: "pod-invalid-image-name", summary: "The image reference does not parse (InvalidImageName)." };
+const INVALID_IMAGE: CodeInfo = CodeInfo {
+    code: "pod-invalid-image-name",
+    summary: "The image reference does not parse (InvalidImageName).",
+    severity: SeverityRule::fixed(Severity::High),
+};
 const CONFIG_ERROR: CodeInfo = CodeInfo {
     code: "pod-container-config-error",
     summary: "The container cannot be configured (CreateContainerConfigError): usually a missing ConfigMap, Secret or key.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const START_ERROR: CodeInfo = CodeInfo {
     code: "pod-container-start-error",
     summary: "The runtime failed to create or start the container (CreateContainerError or RunContainerError).",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const EXIT_ERROR: CodeInfo = CodeInfo {
     code: "pod-container-restarted",
     summary: "A running container has restarted after exiting with an error.",
+    severity: SeverityRule::fixed(Severity::Low),
 };
 const UNSCHEDULABLE: CodeInfo = CodeInfo {
     code: "pod-unschedulable",
     summary: "The scheduler found no node for the pod; the message says which constraint failed.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const MOUNT_FAILED: CodeInfo = CodeInfo {
     code: "pod-volume-mount-failed",
     summary: "The pod is stuck in ContainerCreating because a volume cannot be attached or mounted (FailedMount).",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const SANDBOX_FAILED: CodeInfo = CodeInfo {
     code: "pod-sandbox-failed",
     summary: "The pod is stuck in ContainerCreating because its sandbox (network, runtime) cannot be created.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const PROBE_FAILING: CodeInfo = CodeInfo {
     code: "pod-probe-failing",
     summary: "The pod runs but is not ready, and its probes are failing (Unhealthy events).",
+    severity: SeverityRule::fixed(Severity::Medium),
 };
-const EVICTED: CodeInfo =
-    CodeInfo { code: "pod-evicted", summary: "The pod was evicted from its node, usually under resource pressure." };
+const EVICTED: CodeInfo = CodeInfo {
+    code: "pod-evicted",
+    summary: "The pod was evicted from its node, usually under resource pressure.",
+    severity: SeverityRule::fixed(Severity::Medium),
+};
 
 impl Analyzer for PodAnalyzer {
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
 use super::{name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -20,14 +20,17 @@ const LEGACY_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
 const PROVISIONING_FAILED: CodeInfo = CodeInfo {
     code: "pvc-provisioning-failed",
     summary: "The claim is Pending because its volume cannot be provisioned (ProvisioningFailed events).",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const STORAGE_CLASS_MISSING: CodeInfo = CodeInfo {
     code: "pvc-storage-class-missing",
     summary: "The claim is Pending because it names a StorageClass that does not exist.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const LOST: CodeInfo = CodeInfo {
     code: "pvc-lost",
     summary: "The claim is Lost: its bound PersistentVolume no longer exists, and the data behind it may be gone.",
+    severity: SeverityRule::fixed(Severity::Critical),
 };
 
 impl Analyzer for PvcAnalyzer {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::apps::v1::ReplicaSet;
 
 use super::{condition, condition_evidence, name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -17,6 +17,7 @@ const NAME: &str = "replicaset";
 const CREATE_FAILED: CodeInfo = CodeInfo {
     code: "replicaset-create-failed",
     summary: "The controller cannot create pods (ReplicaFailure/FailedCreate): quota, missing ServiceAccount, admission denial.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 
 impl Analyzer for ReplicaSetAnalyzer {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{ObjectReference, Service};
 
 use super::{name_of, namespace_of};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -23,10 +23,12 @@ const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 const NO_PODS: CodeInfo = CodeInfo {
     code: "service-no-pods",
     summary: "The Service's selector matches no running pods, so it has no backends.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 const NO_READY_ENDPOINTS: CodeInfo = CodeInfo {
     code: "service-no-ready-endpoints",
     summary: "The Service selects pods but none of them is ready, so traffic to it has nowhere to go.",
+    severity: SeverityRule::fixed(Severity::High),
 };
 
 impl Analyzer for ServiceAnalyzer {

@@ -5,7 +5,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -18,14 +18,25 @@ const NAME: &str = "statefulset";
 const SERVICE_MISSING: CodeInfo = CodeInfo {
     code: "statefulset-service-missing",
     summary: "spec.serviceName names a governing Service that does not exist, so pods get no stable DNS names.",
+    severity: SeverityRule::fixed(Severity::Medium),
 };
 const NOT_READY: CodeInfo = CodeInfo {
     code: "statefulset-pods-not-ready",
     summary: "Fewer pods are ready than spec.replicas, outside a rollout or ordered start-up.",
+    severity: SeverityRule {
+        default: Severity::Medium,
+        others: &[Severity::Critical, Severity::High],
+        when: "critical when no pod is ready, high when fewer than half are",
+    },
 };
 const STORAGE_CLASS_MISSING: CodeInfo = CodeInfo {
     code: "statefulset-storage-class-missing",
     summary: "A volume claim template names a StorageClass that does not exist, so new claims cannot be provisioned.",
+    severity: SeverityRule {
+        default: Severity::High,
+        others: &[Severity::Medium],
+        when: "medium when every pod is ready",
+    },
 };
 
 /// The deprecated annotation that predates `storageClassName` and still wins when set.

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 
 use super::service::{endpoint_counts, selected_pods, selector_text};
-use crate::analyzer::{Analyzer, CodeInfo};
+use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
@@ -21,10 +21,20 @@ const NAME: &str = "webhook";
 const SERVICE_MISSING: CodeInfo = CodeInfo {
     code: "webhook-service-missing",
     summary: "A webhook calls a Service that does not exist, so every call to it fails.",
+    severity: SeverityRule {
+        default: Severity::Critical,
+        others: &[Severity::Medium],
+        when: "medium when failurePolicy is Ignore",
+    },
 };
 const NO_READY_ENDPOINTS: CodeInfo = CodeInfo {
     code: "webhook-no-ready-endpoints",
     summary: "A webhook calls a Service with no ready endpoints, so every call to it fails.",
+    severity: SeverityRule {
+        default: Severity::Critical,
+        others: &[Severity::Medium],
+        when: "medium when failurePolicy is Ignore",
+    },
 };
 
 impl Analyzer for WebhookAnalyzer {

@@ -1,20 +1,43 @@
 use std::path::PathBuf;
 
-use mekhanikube_analyzers::{Finding, Severity, SnapshotBuilder, run, select};
+use mekhanikube_analyzers::{Finding, Severity, Snapshot, SnapshotBuilder, run, select};
 
 pub fn fixture_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative)
 }
 
-/// Loads one fixture file and runs one analyzer over it.
-pub fn analyze(analyzer: &str, fixture: &str) -> Vec<Finding> {
+/// Every fixture file, as paths relative to the fixtures folder, sorted.
+pub fn all_fixtures() -> Vec<String> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+                out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let root = fixture_path("");
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+/// Loads one fixture file into a snapshot.
+pub fn load(fixture: &str) -> Snapshot {
     let path = fixture_path(fixture);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut builder = SnapshotBuilder::new();
     builder.add_text(fixture, &text).unwrap_or_else(|e| panic!("{e}"));
-    let snapshot = builder.build();
+    builder.build()
+}
+
+/// Loads one fixture file and runs one analyzer over it.
+pub fn analyze(analyzer: &str, fixture: &str) -> Vec<Finding> {
     let analyzers = select(&[analyzer.to_string()]).expect("known analyzer");
-    run(&analyzers, &snapshot)
+    run(&analyzers, &load(fixture))
 }
 
 /// `(code, object name)` pairs, in report order.
