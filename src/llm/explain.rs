@@ -274,6 +274,10 @@ type RequestFuture<'a> = Pin<Box<dyn Future<Output = (usize, Result<ChatOutcome,
 /// Explains each problem, streaming through `sink` in problem order. `cancel` completes to stop (pass
 /// `std::future::pending()` for never). Never fails as a whole: see each outcome and
 /// [`ExplainReport::had_error`].
+///
+/// The steps: render every prompt and answer what the cache can ([`prepare_all`]); check once that the server has
+/// the model ([`preflight`]); then keep up to `concurrency` requests running in problem order, show each problem
+/// when its turn comes ([`Show`]), and turn each result into an outcome ([`Requests::finish`]).
 pub async fn explain(
     client: &OllamaClient,
     snapshot: &Snapshot,
@@ -284,12 +288,97 @@ pub async fn explain(
 ) -> ExplainReport {
     let n = problems.len();
     let schema = options.structured.then(explanation_schema);
-    let template_version = options.prompts.version();
     let mut report =
         ExplainReport { outcomes: vec![], model_requests: 0, cache_hits: 0, failed: 0, cancelled: false, fatal: None };
+    let prepared = prepare_all(problems, snapshot, options, schema.as_ref(), &mut report);
+    let mut cancel = std::pin::pin!(cancel);
+    let mut requests = Requests {
+        outcomes: prepared
+            .iter()
+            .map(|p| match p {
+                Prepared::Ready(o) => Some(o.as_ref().clone()),
+                Prepared::Request { .. } => None,
+            })
+            .collect(),
+        fatal: None,
+        timeouts: 0,
+    };
+    if options.preflight && requests.outcomes.iter().any(Option::is_none) {
+        requests.fatal = preflight(client, options, &mut cancel, &mut report).await;
+    }
 
-    // Render every prompt and look up the cache first: cache hits need no server at all.
-    let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
+    let mut running: FuturesUnordered<RequestFuture<'_>> = FuturesUnordered::new();
+    let mut show = Show { texts: vec![String::new(); n], shown: vec![false; n], head: 0, head_started: false };
+    let mut next_start = 0;
+    let concurrency = options.concurrency.max(1);
+
+    while !report.cancelled {
+        // Keep the pipeline full, in problem order.
+        while running.len() < concurrency && next_start < n {
+            let i = next_start;
+            next_start += 1;
+            if requests.outcomes[i].is_some() {
+                continue;
+            }
+            if let Some(f) = &requests.fatal {
+                requests.outcomes[i] = Some(ProblemOutcome::failed(one_line(f), String::new()));
+                continue;
+            }
+            let Prepared::Request { prompt, anonymizer, .. } = &prepared[i] else { continue };
+            report.model_requests += 1;
+            running.push(start_request(client, options, schema.as_ref(), i, prompt, anonymizer, tx.clone()));
+        }
+        if show.ready(problems, &requests.outcomes, sink) {
+            break;
+        }
+        tokio::select! {
+            biased;
+            _ = &mut cancel => {
+                report.cancelled = true;
+            }
+            Some(msg) = rx.recv() => show.deliver(sink, msg),
+            Some((i, result)) = running.next(), if !running.is_empty() => {
+                while let Ok(msg) = rx.try_recv() {
+                    show.deliver(sink, msg);
+                }
+                requests.finish(i, result, &prepared[i], &show.texts[i], options);
+            }
+        }
+    }
+
+    if report.cancelled {
+        // Drop the requests in flight, keep what was streamed, and close the problem being shown.
+        drop(running);
+        while let Ok(msg) = rx.try_recv() {
+            show.deliver(sink, msg);
+        }
+        for (i, slot) in requests.outcomes.iter_mut().enumerate() {
+            if slot.is_none() {
+                *slot = Some(ProblemOutcome::cancelled(show.texts[i].clone()));
+            }
+        }
+        if show.head < n && show.head_started {
+            sink.problem_end(show.head, requests.outcomes[show.head].as_ref().expect("filled above"));
+        }
+    }
+
+    report.outcomes = requests.outcomes.into_iter().map(|o| o.expect("every problem has an outcome")).collect();
+    report.failed = report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Failed).count();
+    report.fatal = requests.fatal.map(|e| one_line(&e));
+    report
+}
+
+/// Renders every prompt and answers what the cache can: cache hits need no server at all.
+fn prepare_all(
+    problems: &[Problem],
+    snapshot: &Snapshot,
+    options: &ExplainOptions,
+    schema: Option<&serde_json::Value>,
+    report: &mut ExplainReport,
+) -> Vec<Prepared> {
+    let template_version = options.prompts.version();
+    let mut prepared = Vec::with_capacity(problems.len());
     for problem in problems {
         let p = prepare(problem, snapshot, options.anonymize);
         let prompt = match options.prompts.render(&p, &options.language, options.structured) {
@@ -309,7 +398,7 @@ pub async fn explain(
             CacheKey {
                 model: &options.model,
                 options: &options.chat,
-                format: schema.as_ref(),
+                format: schema,
                 template_version: &template_version,
                 language: &options.language,
                 system: &key_prompt.system,
@@ -324,211 +413,198 @@ pub async fn explain(
         match hit {
             Some(answer) => {
                 report.cache_hits += 1;
-                let text = p.anonymizer.restore(&sanitize_for_terminal(&answer.content));
-                let explanation = options.structured.then(|| parse_explanation(&answer.content, &p.anonymizer));
-                prepared.push(Prepared::Ready(Box::new(ProblemOutcome {
-                    status: OutcomeStatus::Explained,
-                    cached: true,
-                    text,
-                    explanation,
-                    error: None,
-                    warnings: answer.warnings,
-                    stats: Some(answer.stats),
-                })));
+                prepared.push(Prepared::Ready(Box::new(cached_outcome(answer, &p.anonymizer, options))));
             }
             None => prepared.push(Prepared::Request { prompt, key, anonymizer: p.anonymizer }),
         }
     }
+    prepared
+}
 
-    let mut outcomes: Vec<Option<ProblemOutcome>> = prepared
-        .iter()
-        .map(|p| match p {
-            Prepared::Ready(o) => Some(o.as_ref().clone()),
-            Prepared::Request { .. } => None,
-        })
-        .collect();
-    let mut cancel = std::pin::pin!(cancel);
-
-    // One check that the server is up and has the model, instead of N failing requests.
-    let mut fatal: Option<String> = None;
-    let mut timeouts = 0;
-    if options.preflight && outcomes.iter().any(Option::is_none) {
-        tokio::select! {
-            biased;
-            _ = &mut cancel => {
-                report.cancelled = true;
-            }
-            has = client.has_model(&options.model) => match has {
-                Ok(true) => {}
-                Ok(false) => fatal = Some(LlmError::ModelNotFound { model: options.model.clone() }.to_string()),
-                Err(e) if e.is_fatal() => fatal = Some(e.to_string()),
-                Err(e) => tracing::debug!(error = %e, "model check failed; trying the requests anyway"),
-            },
-        }
+fn cached_outcome(answer: CachedAnswer, anonymizer: &Anonymizer, options: &ExplainOptions) -> ProblemOutcome {
+    ProblemOutcome {
+        status: OutcomeStatus::Explained,
+        cached: true,
+        text: anonymizer.restore(&sanitize_for_terminal(&answer.content)),
+        explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
+        error: None,
+        warnings: answer.warnings,
+        stats: Some(answer.stats),
     }
+}
 
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
-    let mut running: FuturesUnordered<RequestFuture<'_>> = FuturesUnordered::new();
-    let mut texts: Vec<String> = vec![String::new(); n];
-    let mut shown: Vec<bool> = vec![false; n];
-    let mut next_start = 0;
-    let mut head = 0;
-    let mut head_started = false;
-    let concurrency = options.concurrency.max(1);
-
-    while !report.cancelled {
-        // Keep the pipeline full, in problem order.
-        while running.len() < concurrency && next_start < n {
-            let i = next_start;
-            next_start += 1;
-            if outcomes[i].is_some() {
-                continue;
-            }
-            if let Some(f) = &fatal {
-                outcomes[i] = Some(ProblemOutcome::failed(one_line(f), String::new()));
-                continue;
-            }
-            let Prepared::Request { prompt, anonymizer, .. } = &prepared[i] else { continue };
-            report.model_requests += 1;
-            let tx = tx.clone();
-            let request = ChatRequest {
-                model: &options.model,
-                system: &prompt.system,
-                user: &prompt.user,
-                options: &options.chat,
-                format: schema.as_ref(),
-            };
-            running.push(Box::pin(async move {
-                let mut filter = StreamFilter::new(anonymizer);
-                let result = {
-                    let mut on_token = |t: &str| {
-                        let out = filter.push(t);
-                        if !out.is_empty() {
-                            let _ = tx.send((i, out));
-                        }
-                    };
-                    client.chat(&request, &mut on_token).await
-                };
-                let tail = filter.finish();
-                if !tail.is_empty() {
-                    let _ = tx.send((i, tail));
-                }
-                (i, result)
-            }));
+/// One check that the server is up and has the model, instead of N failing requests. Returns the error that
+/// stops every request, if there is one.
+async fn preflight(
+    client: &OllamaClient,
+    options: &ExplainOptions,
+    cancel: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    report: &mut ExplainReport,
+) -> Option<String> {
+    tokio::select! {
+        biased;
+        _ = cancel => {
+            report.cancelled = true;
+            None
         }
+        has = client.has_model(&options.model) => match has {
+            Ok(true) => None,
+            Ok(false) => Some(LlmError::ModelNotFound { model: options.model.clone() }.to_string()),
+            Err(e) if e.is_fatal() => Some(e.to_string()),
+            Err(e) => {
+                tracing::debug!(error = %e, "model check failed; trying the requests anyway");
+                None
+            }
+        },
+    }
+}
 
-        // Show every problem whose turn has come and whose outcome is known.
-        while head < n {
-            if !head_started {
-                sink.problem_start(head, &problems[head]);
-                head_started = true;
-                if !texts[head].is_empty() {
-                    sink.token(head, &texts[head]);
+/// One streaming request for problem `i`; its text goes to `tx` as it arrives, filtered and with names restored.
+fn start_request<'a>(
+    client: &'a OllamaClient,
+    options: &'a ExplainOptions,
+    schema: Option<&'a serde_json::Value>,
+    i: usize,
+    prompt: &'a RenderedPrompt,
+    anonymizer: &'a Anonymizer,
+    tx: tokio::sync::mpsc::UnboundedSender<(usize, String)>,
+) -> RequestFuture<'a> {
+    let request = ChatRequest {
+        model: &options.model,
+        system: &prompt.system,
+        user: &prompt.user,
+        options: &options.chat,
+        format: schema,
+    };
+    Box::pin(async move {
+        let mut filter = StreamFilter::new(anonymizer);
+        let result = {
+            let mut on_token = |t: &str| {
+                let out = filter.push(t);
+                if !out.is_empty() {
+                    let _ = tx.send((i, out));
                 }
-                shown[head] = true;
+            };
+            client.chat(&request, &mut on_token).await
+        };
+        let tail = filter.finish();
+        if !tail.is_empty() {
+            let _ = tx.send((i, tail));
+        }
+        (i, result)
+    })
+}
+
+/// The outcome of each problem, as far as known, and what stops the requests not started yet.
+struct Requests {
+    outcomes: Vec<Option<ProblemOutcome>>,
+    fatal: Option<String>,
+    timeouts: usize,
+}
+
+impl Requests {
+    /// Records the result of problem `i`'s request: the answer (cached for next time) or the failure, which stops
+    /// the rest when it is fatal or when the model has timed out too often.
+    fn finish(
+        &mut self,
+        i: usize,
+        result: Result<ChatOutcome, ChatFailure>,
+        prepared: &Prepared,
+        streamed: &str,
+        options: &ExplainOptions,
+    ) {
+        let Prepared::Request { key, anonymizer, .. } = prepared else { unreachable!("only requests run") };
+        let outcome = match result {
+            Ok(answer) => {
+                let mut warnings = answer.warnings.clone();
+                if let (Some(cache), Some(key)) = (&options.cache, key) {
+                    let stored = CachedAnswer {
+                        format: CACHE_FORMAT,
+                        model: options.model.clone(),
+                        content: answer.content.clone(),
+                        warnings: answer.warnings.clone(),
+                        stats: answer.stats.clone(),
+                        created: now_secs(),
+                    };
+                    if let Err(e) = cache.put(key, &stored) {
+                        warnings
+                            .push(format!("could not write the explanation cache in {}: {e}", cache.dir().display()));
+                    }
+                }
+                ProblemOutcome {
+                    status: OutcomeStatus::Explained,
+                    cached: false,
+                    text: streamed.to_string(),
+                    explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
+                    error: None,
+                    warnings,
+                    stats: Some(answer.stats),
+                }
+            }
+            Err(failure) => {
+                if matches!(failure.error, LlmError::FirstTokenTimeout(_) | LlmError::IdleTimeout(_)) {
+                    self.timeouts += 1;
+                }
+                if self.fatal.is_none() {
+                    if failure.error.is_fatal() {
+                        self.fatal = Some(failure.error.to_string());
+                    } else if self.timeouts >= MAX_TIMEOUTS {
+                        self.fatal = Some(format!(
+                            "not tried: the model timed out on {} problems (last: {})",
+                            self.timeouts, failure.error
+                        ));
+                    }
+                }
+                ProblemOutcome {
+                    stats: Some(failure.stats),
+                    ..ProblemOutcome::failed(one_line(&failure.error.to_string()), streamed.to_string())
+                }
+            }
+        };
+        self.outcomes[i] = Some(outcome);
+    }
+}
+
+/// What has been streamed per problem, and which problem the sink is showing: answers appear in problem order,
+/// whatever order they arrive in.
+struct Show {
+    texts: Vec<String>,
+    shown: Vec<bool>,
+    head: usize,
+    head_started: bool,
+}
+
+impl Show {
+    /// Shows every problem whose turn has come and whose outcome is known; true when all have been shown.
+    fn ready(&mut self, problems: &[Problem], outcomes: &[Option<ProblemOutcome>], sink: &mut dyn ExplainSink) -> bool {
+        while self.head < problems.len() {
+            let head = self.head;
+            if !self.head_started {
+                sink.problem_start(head, &problems[head]);
+                self.head_started = true;
+                if !self.texts[head].is_empty() {
+                    sink.token(head, &self.texts[head]);
+                }
+                self.shown[head] = true;
             }
             let Some(outcome) = &outcomes[head] else { break };
             if outcome.cached && !outcome.text.is_empty() {
                 sink.token(head, &outcome.text);
             }
             sink.problem_end(head, outcome);
-            head += 1;
-            head_started = false;
+            self.head += 1;
+            self.head_started = false;
         }
-        if head >= n {
-            break;
-        }
-
-        tokio::select! {
-            biased;
-            _ = &mut cancel => {
-                report.cancelled = true;
-            }
-            Some(msg) = rx.recv() => deliver(&mut texts, &shown, sink, msg),
-            Some((i, result)) = running.next(), if !running.is_empty() => {
-                while let Ok(msg) = rx.try_recv() {
-                    deliver(&mut texts, &shown, sink, msg);
-                }
-                let (key, anonymizer) = match &prepared[i] {
-                    Prepared::Request { key, anonymizer, .. } => (key, anonymizer),
-                    Prepared::Ready(_) => unreachable!("only requests run"),
-                };
-                let outcome = match result {
-                    Ok(answer) => {
-                        let mut warnings = answer.warnings.clone();
-                        if let (Some(cache), Some(key)) = (&options.cache, key) {
-                            let stored = CachedAnswer {
-                                format: CACHE_FORMAT,
-                                model: options.model.clone(),
-                                content: answer.content.clone(),
-                                warnings: answer.warnings.clone(),
-                                stats: answer.stats.clone(),
-                                created: now_secs(),
-                            };
-                            if let Err(e) = cache.put(key, &stored) {
-                                warnings.push(format!("could not write the explanation cache in {}: {e}", cache.dir().display()));
-                            }
-                        }
-                        ProblemOutcome {
-                            status: OutcomeStatus::Explained,
-                            cached: false,
-                            text: texts[i].clone(),
-                            explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
-                            error: None,
-                            warnings,
-                            stats: Some(answer.stats),
-                        }
-                    }
-                    Err(failure) => {
-                        if matches!(failure.error, LlmError::FirstTokenTimeout(_) | LlmError::IdleTimeout(_)) {
-                            timeouts += 1;
-                        }
-                        if fatal.is_none() {
-                            if failure.error.is_fatal() {
-                                fatal = Some(failure.error.to_string());
-                            } else if timeouts >= MAX_TIMEOUTS {
-                                fatal = Some(format!("not tried: the model timed out on {timeouts} problems (last: {})", failure.error));
-                            }
-                        }
-                        ProblemOutcome {
-                            stats: Some(failure.stats),
-                            ..ProblemOutcome::failed(one_line(&failure.error.to_string()), texts[i].clone())
-                        }
-                    }
-                };
-                outcomes[i] = Some(outcome);
-            }
-        }
+        self.head >= problems.len()
     }
 
-    if report.cancelled {
-        // Drop the requests in flight, keep what was streamed, and close the problem being shown.
-        drop(running);
-        while let Ok(msg) = rx.try_recv() {
-            deliver(&mut texts, &shown, sink, msg);
+    /// Records streamed text for problem `i`, and shows it now if the problem is the one being shown.
+    fn deliver(&mut self, sink: &mut dyn ExplainSink, (i, text): (usize, String)) {
+        if self.shown[i] {
+            sink.token(i, &text);
         }
-        for (i, slot) in outcomes.iter_mut().enumerate() {
-            if slot.is_none() {
-                *slot = Some(ProblemOutcome::cancelled(texts[i].clone()));
-            }
-        }
-        if head < n && head_started {
-            sink.problem_end(head, outcomes[head].as_ref().expect("filled above"));
-        }
+        self.texts[i].push_str(&text);
     }
-
-    report.outcomes = outcomes.into_iter().map(|o| o.expect("every problem has an outcome")).collect();
-    report.failed = report.outcomes.iter().filter(|o| o.status == OutcomeStatus::Failed).count();
-    report.fatal = fatal.map(|e| one_line(&e));
-    report
-}
-
-/// Records streamed text for problem `i`, and shows it now if the problem is the one being shown.
-fn deliver(texts: &mut [String], shown: &[bool], sink: &mut dyn ExplainSink, (i, text): (usize, String)) {
-    if shown[i] {
-        sink.token(i, &text);
-    }
-    texts[i].push_str(&text);
 }
 
 fn one_line(s: &str) -> String {
