@@ -68,9 +68,9 @@ pub async fn explain(
     let report = if stream {
         if !problems.is_empty() {
             printer.out(&format!(
-                "\n{} {} problem(s) with {} (local)\n",
+                "\n{} {} with {} (local)\n",
                 "Explanations:".bold(),
-                problems.len(),
+                crate::render::count(problems.len(), "problem"),
                 sanitize_for_terminal(&settings.options.model)
             ))?;
         }
@@ -99,7 +99,9 @@ fn summary_line(report: &ExplainReport) -> Option<String> {
     if report.cancelled {
         return Some("explanations stopped by the user".to_string());
     }
-    report.had_error().then(|| format!("{} problem(s) could not be explained (see above)", report.failed))
+    report
+        .had_error()
+        .then(|| format!("{} could not be explained (see above)", crate::render::count(report.failed, "problem")))
 }
 
 fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> ExplanationEntry {
@@ -133,11 +135,11 @@ impl ExplainSink for TerminalSink<'_> {
         let more = objects.len().saturating_sub(3);
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         let _ = self.printer.out(&format!(
-            "\n{} {} {} — {} object(s): {shown}{more}\n",
+            "\n{} {} {} — {}: {shown}{more}\n",
             format!("[{}/{}]", index + 1, self.total).bold(),
             problem.severity.as_str().to_uppercase().bold(),
             problem.code.cyan(),
-            objects.len()
+            crate::render::count(objects.len(), "object")
         ));
         // What the problem takes down, as the problems list above says it.
         let blast: Vec<String> =

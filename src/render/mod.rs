@@ -13,6 +13,11 @@ pub struct RenderError {
     detail: String,
 }
 
+/// `1 finding`, `2 findings`: counts in words people read.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 pub fn json(doc: &AnalysisDocument) -> Result<String, RenderError> {
     serde_json::to_string_pretty(doc)
         .map(|s| s + "\n")
@@ -26,6 +31,13 @@ pub fn yaml(doc: &AnalysisDocument) -> Result<String, RenderError> {
 #[cfg(test)]
 mod tests {
     use crate::document::{AnalysisDocument, ScopeInfo, Source};
+
+    #[test]
+    fn counts_are_singular_or_plural() {
+        assert_eq!(super::count(1, "finding"), "1 finding");
+        assert_eq!(super::count(0, "problem"), "0 problems");
+        assert_eq!(super::count(24, "finding"), "24 findings");
+    }
 
     /// Finding ids are hex digits: some look like numbers (`000000000123`, `1234e5678901`) and must come back
     /// from YAML as the same strings.

@@ -27,10 +27,11 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
             .filter(|sev| s.count(**sev) > 0)
             .map(|sev| format!("{} {}", s.count(*sev), severity_label(*sev)))
             .collect();
-        let problems = if flat { String::new() } else { format!(" in {} problems", doc.problems.len()) };
+        let problems =
+            if flat { String::new() } else { format!(" in {}", super::count(doc.problems.len(), "problem")) };
         out.push_str(&format!(
-            "{} findings{problems}: {} — health score {}/100\n\n",
-            s.total,
+            "{}{problems}: {} — health score {}/100\n\n",
+            super::count(s.total, "finding"),
             counts.join(", "),
             score_colored(s.health_score)
         ));

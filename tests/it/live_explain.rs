@@ -56,7 +56,7 @@ fn identical_pods_cost_one_model_call_and_a_second_run_none() {
     let first = run(&mut explain_cmd(env, &proxy.url, cache.path()));
     assert_eq!(first.code, 1, "findings at high, explanation fine: {}", first.stderr);
     assert!(first.stdout.matches("pod-crash-loop").count() >= PODS, "{}", first.stdout);
-    assert!(first.stdout.contains(&format!("{PODS} object(s)")), "one problem covers every pod: {}", first.stdout);
+    assert!(first.stdout.contains(&format!("{PODS} objects")), "one problem covers every pod: {}", first.stdout);
     assert_eq!(proxy.chat_requests(), 1, "{PODS} identical pods must cost exactly one model request");
 
     let second = run(&mut explain_cmd(env, &proxy.url, cache.path()));
@@ -80,7 +80,7 @@ fn tokens_stream_before_the_answer_is_complete() {
     let mut child = spawn_explain(env, &url, "120", cache.path(), Stdio::null());
     let (seen, arrivals) = read_stream(&mut child, |_| {});
     child.wait().unwrap();
-    let header = seen.find("object(s)").expect("problem header printed");
+    let header = seen.find(" objects: ").expect("problem header printed");
     let after: Vec<&(Instant, usize)> = arrivals.iter().filter(|(_, len)| *len > header + 20).collect();
     assert!(after.len() >= 5, "the answer arrived in {} pieces; expected a stream: {seen}", after.len());
     let spread = after.last().unwrap().0 - after.first().unwrap().0;
@@ -160,7 +160,7 @@ fn ollama_killed_mid_stream_is_graceful() {
     let mut child = spawn_explain(env, &url, "2000", cache.path(), Stdio::piped());
     let mut killed = false;
     let (seen, _) = read_stream(&mut child, |seen| {
-        if !killed && seen.find("object(s)").is_some_and(|h| seen.len() > h + 40) {
+        if !killed && seen.find(" objects: ").is_some_and(|h| seen.len() > h + 40) {
             Command::new("kill").args(["-9", &pid]).status().unwrap();
             killed = true;
         }
