@@ -51,6 +51,12 @@ pub async fn analysis(
             (snapshot, source)
         }
     };
+    if let Input::Snapshot(path) = input
+        && snapshot.objects.all_meta().is_empty()
+    {
+        anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
+    }
+    scope.scope.check_exists(&snapshot)?;
     let started = std::time::Instant::now();
     let mut findings = run(&scope.analyzers, &snapshot);
     log_phase("analyze", started, format_args!("{} findings", findings.len()));

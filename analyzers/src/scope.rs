@@ -11,6 +11,10 @@ pub enum ScopeError {
     ResourceSyntax(String),
     #[error("invalid --resource '{0}': unknown kind '{1}'")]
     UnknownKind(String, String),
+    #[error("namespace '{0}' does not exist here, or holds none of the kinds read: check -n")]
+    NoSuchNamespace(String),
+    #[error("{kind}/{name} does not exist{where_}: check --resource")]
+    NoSuchResource { kind: &'static str, name: String, where_: String },
 }
 
 /// `--resource Kind/name`.
@@ -42,6 +46,42 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// Refuses a scope that names what is not there, so that a typo in `-n` or `--resource` is an error rather
+    /// than a clean bill of health. Only kinds that were read are held against it.
+    pub fn check_exists(&self, snapshot: &Snapshot) -> Result<(), ScopeError> {
+        let all = snapshot.objects.all_meta();
+        if let Some(ns) = &self.namespace {
+            let namespace_object = snapshot.objects.namespaces.get("", ns).is_some();
+            let anything_in_it = all.iter().any(|(_, m)| m.namespace.as_deref() == Some(ns.as_str()));
+            if !namespace_object && !anything_in_it {
+                return Err(ScopeError::NoSuchNamespace(ns.clone()));
+            }
+        }
+        if let Some(resource) = &self.resource
+            && snapshot.has_read(resource.kind)
+        {
+            let found = all.iter().any(|(kind, m)| {
+                *kind == resource.kind
+                    && m.name.as_deref() == Some(resource.name.as_str())
+                    && (!resource.kind.namespaced()
+                        || self.namespace.is_none()
+                        || m.namespace.as_deref() == self.namespace.as_deref())
+            });
+            if !found {
+                let where_ = match (&self.namespace, resource.kind.namespaced()) {
+                    (Some(ns), true) => format!(" in namespace {ns}"),
+                    _ => String::new(),
+                };
+                return Err(ScopeError::NoSuchResource {
+                    kind: resource.kind.name(),
+                    name: resource.name.clone(),
+                    where_,
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn retain(&self, findings: &mut Vec<Finding>, snapshot: &Snapshot) {
         findings.retain(|f| self.keeps(f, snapshot));
     }

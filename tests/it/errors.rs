@@ -180,3 +180,21 @@ fn untrusted_certificate_is_named_as_such() {
     assert_one_line_error(&out, "presented a TLS certificate that was not accepted");
     assert!(!out.stderr.contains("is the cluster running"), "{}", out.stderr);
 }
+
+/// A typo in the scope must not turn a CI gate green: a namespace or resource that is not there, and a snapshot
+/// with nothing in it, are errors, not "no findings".
+#[test]
+fn a_scope_or_snapshot_that_matches_nothing_is_an_error() {
+    let demo = crate::common::repo_path("examples/demo-cluster.yaml");
+    let out = run(mekhanikube().args(["analyze", "-n", "NoSuchNamespace", "--snapshot"]).arg(&demo));
+    assert_one_line_error(&out, "namespace 'NoSuchNamespace' does not exist here");
+    let out = run(mekhanikube().args(["analyze", "--resource", "pod/nope", "--snapshot"]).arg(&demo));
+    assert_one_line_error(&out, "Pod/nope does not exist: check --resource");
+    let out = run(mekhanikube().args(["analyze", "-n", "shop", "--resource", "deploy/nope", "--snapshot"]).arg(&demo));
+    assert_one_line_error(&out, "Deployment/nope does not exist in namespace shop");
+    let out = run(mekhanikube().args(["analyze", "--snapshot", "/dev/null"]));
+    assert_one_line_error(&out, "snapshot /dev/null holds no Kubernetes objects");
+    // What does exist is still fine.
+    let out = run(mekhanikube().args(["analyze", "-n", "shop", "--resource", "deploy/api", "--snapshot"]).arg(&demo));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+}
