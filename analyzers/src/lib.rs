@@ -16,6 +16,8 @@ pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary};
 pub use hygiene::ValuePolicy;
 pub use kind::{Kind, Objects};
+#[doc(hidden)]
+pub use kinds::cronjob::check_schedule;
 pub use scope::{ResourceRef, Scope, ScopeError};
 pub use selector::{LabelQuery, SelectorError};
 pub use snapshot::{LoadError, Skipped, Snapshot, SnapshotBuilder, Store};
