@@ -96,7 +96,7 @@ proptest! {
         body.push(b'\n');
         body.extend_from_slice(done_line(7).as_bytes());
         let (result, seen) = chat_over(cut(&body, &sizes));
-        let failure = result.err().expect("a bad line fails the chat");
+        let failure = result.expect_err("a bad line fails the chat");
         prop_assert!(matches!(failure.error, LlmError::Protocol(_)), "{:?}", failure.error);
         prop_assert_eq!(&failure.partial, &pieces.concat());
         prop_assert_eq!(&seen, &pieces.concat());
