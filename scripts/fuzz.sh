@@ -3,7 +3,8 @@
 # Usage: scripts/fuzz.sh SECONDS [TARGET...]     (all targets when none is named)
 # The corpus grows in fuzz/corpus/TARGET (not committed); fuzz/seeds/TARGET and, for the snapshot loader, the
 # analyzer fixtures seed it. A crash leaves its input in fuzz/artifacts/TARGET and fails the run. Logs:
-# fuzz/target/logs/TARGET.log.
+# fuzz/logs/TARGET.log. The build is kept outside the work tree, in $MEKHANIKUBE_FUZZ_TARGET_DIR (default
+# ~/.cache/mekhanikube-fuzz/target), so that a fresh clone (CI) reuses the compiled dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh SECONDS [TARGET...]" >&2; exit 2; }
@@ -18,19 +19,20 @@ if [[ ${#targets[@]} -eq 0 ]]; then
     mapfile -t targets < <(cargo fuzz list)
 fi
 
+target_dir=${MEKHANIKUBE_FUZZ_TARGET_DIR:-$HOME/.cache/mekhanikube-fuzz/target}
 start=$(date +%s)
-cargo fuzz build
+cargo fuzz build --target-dir "$target_dir"
 echo "fuzz: targets built in $(($(date +%s) - start)) s" >&2
 
-mkdir -p fuzz/target/logs
+mkdir -p fuzz/logs
 for target in "${targets[@]}"; do
     corpus=fuzz/corpus/$target
     mkdir -p "$corpus"
     seeds=()
     [[ -d fuzz/seeds/$target ]] && seeds+=("fuzz/seeds/$target")
     [[ $target == snapshot ]] && seeds+=(analyzers/tests/fixtures)
-    log=fuzz/target/logs/$target.log
-    if ! cargo fuzz run "$target" "$corpus" "${seeds[@]}" -- \
+    log=fuzz/logs/$target.log
+    if ! cargo fuzz run --target-dir "$target_dir" "$target" "$corpus" "${seeds[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "fuzz: $target FAILED; the input is in fuzz/artifacts/$target, the log in $log" >&2
