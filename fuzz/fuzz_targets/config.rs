@@ -52,7 +52,9 @@ fn command() -> Command {
 fuzz_target!(|data: &[u8]| {
     let file = file();
     std::fs::write(file, data).expect("write the config file");
-    match config::load() {
+    let loaded = config::load();
+    std::fs::remove_file(file).expect("remove the config file");
+    match loaded {
         Ok(Some(config)) => {
             // A config that loads is one whose values clap takes: an error here would not name the file.
             if let Err(e) = config.apply(command()).try_get_matches_from(["mekhanikube", "analyze"]) {
