@@ -16,11 +16,11 @@ build:
 	$(CARGO) build --locked
 
 ## The full suite: format, lints, unit and fixture tests, and the live tests against the real test bed.
-test: lint
+test: lint fuzz-smoke
 	MEKHANIKUBE_TESTENV_DIR=$(TEST_DIR) $(TESTENV)/with-testenv.sh $(CARGO) test --locked --workspace --features $(LIVE_FEATURES)
 	$(TESTENV)/check-audit.sh $(TEST_DIR)
 
-lint:
+lint: shellcheck deny
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets --features $(LIVE_FEATURES) -- -D warnings
@@ -51,3 +51,34 @@ clean-testenv:
 	-$(TESTENV)/down.sh $(DEMO_DIR)
 	-$(TESTENV)/down.sh $(TEST_DIR)
 	rm -rf .testenv
+
+## Hardening (docs/testing.md): license, ban and source checks, ShellCheck, fuzzing, SBOM. Tools are installed
+## pinned by scripts/install-tools.sh, once. `lint` runs shellcheck and deny; `test` runs fuzz-smoke.
+.PHONY: shellcheck deny deny-advisories fuzz-smoke fuzz-long sbom
+
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_LONG_SECONDS ?= 600
+
+shellcheck:
+	scripts/shellcheck.sh
+
+deny:
+	scripts/install-tools.sh deny
+	$(CARGO) deny --locked check licenses bans sources
+
+## Needs the RustSec advisory database, a git repository on GitHub: not reachable from this project's machines.
+deny-advisories:
+	scripts/install-tools.sh deny
+	$(CARGO) deny --locked check advisories
+
+## Each fuzz target for FUZZ_SMOKE_SECONDS (after building them all).
+fuzz-smoke:
+	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+## Each fuzz target for FUZZ_LONG_SECONDS (10 minutes each): about 50 minutes for the five.
+fuzz-long:
+	scripts/fuzz.sh $(FUZZ_LONG_SECONDS)
+
+## A CycloneDX SBOM of the mekhanikube binary's dependencies: target/sbom/mekhanikube.cdx.json.
+sbom:
+	scripts/sbom.sh

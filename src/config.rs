@@ -62,6 +62,11 @@ fn parse(path: &Path) -> Result<ConfigFile, ConfigError> {
             v.parse::<Severity>().map_err(|e| invalid(format!("{key}: {e}")))?;
         }
     }
+    for (key, value) in [("kubeconfig", &config.kubeconfig), ("prompts", &config.prompts)] {
+        if value.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(invalid(format!("{key}: the path is empty")));
+        }
+    }
     Ok(config)
 }
 
@@ -109,5 +114,23 @@ impl ConfigFile {
             });
         }
         command
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `config` fuzz target: an empty path loaded, then clap refused it as a default with an error
+    /// that did not name the file (`a value is required for '--kubeconfig <PATH>'`).
+    #[test]
+    fn an_empty_path_is_an_error_that_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, key) in [("kubeconfig: >\t\r", "kubeconfig"), ("prompts: ''\n", "prompts")] {
+            let path = dir.path().join("config.yaml");
+            std::fs::write(&path, text).unwrap();
+            let error = parse(&path).unwrap_err().to_string();
+            assert!(error.contains(&path.display().to_string()) && error.contains(key), "{text:?}: {error}");
+        }
     }
 }

@@ -117,7 +117,8 @@ fn find_string_end(chars: &[(usize, char)], mut j: usize) -> Option<usize> {
     while j < chars.len() {
         match chars[j].1 {
             '\u{7}' | '\u{9c}' => return Some(j + 1),
-            '\u{1b}' => return (j + 1 < chars.len()).then_some(j + 2),
+            // ESC ends the string, and takes a `\` after it along (ST), as `skip_string` does: only that.
+            '\u{1b}' => return chars.get(j + 1).map(|(_, c)| if *c == '\\' { j + 2 } else { j + 1 }),
             _ => j += 1,
         }
     }
@@ -177,5 +178,92 @@ mod lead_tests {
     #[test]
     fn keeps_plain_unicode() {
         assert_eq!(for_terminal("naïve — ✓ 日本"), "naïve — ✓ 日本");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{complete_prefix_len, sanitize_for_terminal};
+
+    /// What a terminal could act on: ESC, C0 controls other than `\n` and `\t`, DEL, C1 controls, bidi controls.
+    fn is_unsafe(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+    }
+
+    /// Text dense in escape introducers, sequence bytes and controls, with some ordinary text between them.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("\u{1b}".to_string()),
+            Just("\u{1b}[".to_string()),
+            Just("\u{1b}]".to_string()),
+            Just("\u{1b}P".to_string()),
+            Just("\u{1b}\\".to_string()),
+            Just("\u{9b}".to_string()),
+            Just("\u{9d}".to_string()),
+            Just("\u{9c}".to_string()),
+            Just("\u{7}".to_string()),
+            "[\u{0}-\u{3f}]{1,3}",
+            "[\u{80}-\u{9f}\u{202a}-\u{202e}\u{2066}-\u{2069}]",
+            any::<char>().prop_map(String::from),
+            "[a-z ;0-9]{0,4}",
+        ];
+        prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    /// Found by `streaming_in_two_parts_matches_all_at_once`: an ESC that ends a string without `\\` took the
+    /// next character along when streaming, here the ESC of a colour sequence, whose rest was then shown.
+    #[test]
+    fn a_string_ended_by_a_bare_esc_streams_like_the_whole() {
+        let (arrived, later) = ("\u{1b}]0;title\u{1b}\u{1b}[3", "1mred");
+        assert_eq!(sanitize_for_terminal(&format!("{arrived}{later}")), "red");
+        let cut = complete_prefix_len(arrived);
+        assert_eq!(cut, "\u{1b}]0;title\u{1b}".len());
+        let shown =
+            sanitize_for_terminal(&arrived[..cut]) + &sanitize_for_terminal(&format!("{}{later}", &arrived[cut..]));
+        assert_eq!(shown, "red");
+    }
+
+    proptest! {
+        // Failures are kept as plain tests above, with the input inline, rather than in a regressions file.
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(2048) })]
+
+        #[test]
+        fn nothing_a_terminal_interprets_survives(text in prop_oneof![hostile(), any::<String>()]) {
+            let clean = sanitize_for_terminal(&text);
+            prop_assert!(!clean.chars().any(is_unsafe), "{text:?} -> {clean:?}");
+            // Sanitizing is idempotent: what survives is plain text.
+            prop_assert_eq!(sanitize_for_terminal(&clean), clean.clone());
+        }
+
+        #[test]
+        fn plain_text_is_kept_as_is(text in any::<String>().prop_map(|s| s.replace(is_unsafe, ""))) {
+            prop_assert_eq!(sanitize_for_terminal(&text), text);
+        }
+
+        /// The streaming cut is on a character boundary, and what is held back starts with an introducer.
+        #[test]
+        fn complete_prefix_is_a_boundary(text in hostile()) {
+            let cut = complete_prefix_len(&text);
+            prop_assert!(text.is_char_boundary(cut), "{text:?} cut at {cut}");
+            if let Some(first) = text[cut..].chars().next() {
+                prop_assert!(matches!(first, '\u{1b}' | '\u{9b}' | '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}'),
+                    "{text:?} holds back {:?}", &text[cut..]);
+            }
+        }
+
+        /// Streaming: showing the complete prefix of what has arrived and sanitizing the held-back rest together
+        /// with what arrives next gives the same text as sanitizing everything at once, wherever the cut falls.
+        #[test]
+        fn streaming_in_two_parts_matches_all_at_once(text in hostile(), at in any::<prop::sample::Index>()) {
+            let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+            let split = boundaries[at.index(boundaries.len())];
+            let (arrived, later) = text.split_at(split);
+            let cut = complete_prefix_len(arrived);
+            let shown = sanitize_for_terminal(&arrived[..cut]) + &sanitize_for_terminal(&(arrived[cut..].to_string() + later));
+            prop_assert_eq!(shown, sanitize_for_terminal(&text), "split at {}, cut at {}", split, cut);
+        }
     }
 }

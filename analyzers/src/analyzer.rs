@@ -99,7 +99,13 @@ pub fn needed_kinds(analyzers: &[&dyn Analyzer]) -> BTreeSet<Kind> {
 pub fn run(analyzers: &[&dyn Analyzer], snapshot: &Snapshot) -> Vec<Finding> {
     let mut findings: Vec<Finding> = analyzers.iter().flat_map(|a| a.analyze(snapshot)).collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings.dedup();
-    crate::finding::disambiguate_ids(&mut findings);
-    findings
+    // Equal findings share a sort key but need not be neighbours within it (`dedup` would keep A, B, A).
+    let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        if !unique.iter().rev().take_while(|u| u.sort_key() == finding.sort_key()).any(|u| *u == finding) {
+            unique.push(finding);
+        }
+    }
+    crate::finding::disambiguate_ids(&mut unique);
+    unique
 }

@@ -244,7 +244,8 @@ pub fn redact_url_passwords(text: &str) -> String {
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'').unwrap_or(tail.len());
+        // Quotes do not end the authority: `'` is legal in a password, and stopping at one let the rest through.
+        let end = tail.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@').map(|at| (at, authority[..at].split_once(':'))) {
             Some((at, Some((user, _)))) => {

@@ -18,6 +18,8 @@ pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use hygiene::ValuePolicy;
 pub use kind::{Kind, KindObject, Objects};
+#[doc(hidden)]
+pub use kinds::cronjob::check_schedule;
 pub use links::{Link, LinkFamily, LinkKind, derive as derive_links};
 pub use problems::{Impact, Problem, normalize_message, problems};
 pub use scope::{ResourceRef, Scope, ScopeError};

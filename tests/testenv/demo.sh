@@ -16,7 +16,10 @@ timed "build test bed" "$here/build.sh"
 timed "start API server" "$here/up.sh" "$dir"
 timed "start Ollama" "$here/ollama-up.sh" "$dir"
 timed "load demo cluster" cargo run -q --locked -p mekhanikube-testenv --bin testenv-load -- "$dir" "$repo/examples/demo-cluster.yaml"
+# Written by up.sh and ollama-up.sh at run time, so there is nothing for ShellCheck to follow.
+# shellcheck source=/dev/null
 source "$dir/env"
+# shellcheck source=/dev/null
 source "$dir/ollama.env"
 log "analyzing the demo cluster live as the read-only user (exit code 1 means: findings at or above high)"
 set +e

@@ -9,13 +9,13 @@ running() { [[ -r /proc/$1/stat ]] && [[ "$(sed 's/.*) //' "/proc/$1/stat" | cut
 # Stops the process group led by the PID in PIDFILE, but only if that process still mentions DIR in its command line
 # or environment: a PID reused by an unrelated process is left alone.
 stop_pidfile() { # PIDFILE DIR
-  local pid i info
+  local pid info
   pid="$(cat "$1" 2>/dev/null)" || return 0
   info="$(cat "/proc/$pid/cmdline" "/proc/$pid/environ" 2>/dev/null | tr '\0' '\n')" || true
   if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid" && [[ "$info" == *"$2"* ]]; then
     for sig in TERM KILL; do
       kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
-      for i in $(seq 150); do running "$pid" || break; sleep 0.1; done
+      for _ in $(seq 150); do running "$pid" || break; sleep 0.1; done
       running "$pid" || break
     done
   fi

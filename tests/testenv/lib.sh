@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings for the test-bed scripts. Sourced, not run.
 # Versions are pinned here; the binaries are cached outside the repo, one folder per tool and version.
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
@@ -7,7 +8,7 @@ MINIAUDIO_VERSION="${MINIAUDIO_VERSION:-1.71}"
 TESTENV_CACHE="${MEKHANIKUBE_TESTENV_CACHE:-$HOME/.cache/mekhanikube-testenv}"
 
 # Only the module proxy is reachable: never fall back to fetching from source hosts.
-GOPROXY="$(go env GOPROXY | tr ',|' '\n\n' | grep -v '^direct$' | grep -v '^off$' | paste -sd, -)"
+GOPROXY="$(go env GOPROXY | tr '|' ',' | tr ',' '\n' | grep -v '^direct$' | grep -v '^off$' | paste -sd, -)"
 export GOPROXY
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export OLLAMA_NO_CLOUD=1

@@ -15,7 +15,7 @@ if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid" && [[ "$info" == *"$dir"* ]]; then
   # The whole process group: the server runs the model in child runner processes.
   for sig in TERM KILL; do
     kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
-    for i in $(seq 150); do running "$pid" || break; sleep 0.1; done
+    for _ in $(seq 150); do running "$pid" || break; sleep 0.1; done
     running "$pid" || break
   done
 fi

@@ -46,12 +46,13 @@ running() { [[ -r /proc/$1/stat ]] && [[ "$(sed 's/.*) //' "/proc/$1/stat" | cut
 # Own session, so it outlives this script; the wrapper writes its PID and becomes the server.
 printf '\n==== ollama start %s\n' "$(date -Is)" >>"$dir/ollama.log"
 rm -f "$dir/ollama.pid"
+# shellcheck disable=SC2016 # $$, $0 and $@ are the inner shell's: it writes its own pid, then becomes Ollama.
 OLLAMA_MODELS="$models" HOME="$dir/ollama-home" OLLAMA_NO_CLOUD=1 OLLAMA_KEEP_ALIVE=30m \
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/ollama.pid" "$ollama" serve \
   >>"$dir/ollama.log" 2>&1 </dev/null 9>&- &
-for i in $(seq 50); do [[ -s "$dir/ollama.pid" ]] && break; sleep 0.1; done
+for _ in $(seq 50); do [[ -s "$dir/ollama.pid" ]] && break; sleep 0.1; done
 pid="$(cat "$dir/ollama.pid" 2>/dev/null)" || die "ollama did not start"
-for i in $(seq 300); do
+for _ in $(seq 300); do
   version "$port" | grep -q '"version"' && break
   running "$pid" || { log "ollama exited; last lines of $dir/ollama.log:"; tail -n 40 "$dir/ollama.log" >&2; exit 1; }
   sleep 0.2

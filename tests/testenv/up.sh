@@ -113,9 +113,9 @@ start_daemon() {
   local name="$1"; shift
   printf '\n==== %s start %s\n' "$name" "$(date -Is)" >>"$dir/$name.log"
   rm -f "$dir/$name.pid"
+  # shellcheck disable=SC2016 # $$, $0 and $@ are the inner shell's: it writes its own pid, then becomes the server.
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >>"$dir/$name.log" 2>&1 </dev/null 9>&- &
-  local i
-  for i in $(seq 50); do [[ -s "$dir/$name.pid" ]] && break; sleep 0.1; done
+  for _ in $(seq 50); do [[ -s "$dir/$name.pid" ]] && break; sleep 0.1; done
   [[ -s "$dir/$name.pid" ]] || die "$name did not start"
 }
 alive() { local p; p="$(cat "$dir/$1.pid" 2>/dev/null)" && [[ -r /proc/$p/stat ]] \
@@ -129,7 +129,7 @@ start_daemon etcd "$etcd" --name t0 --data-dir "$dir/etcd" \
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "t0=http://127.0.0.1:$peer_port" --unsafe-no-fsync \
   --log-level warn
-for i in $(seq 150); do
+for _ in $(seq 150); do
   curl -s --max-time 1 "http://127.0.0.1:$etcd_port/health" 2>/dev/null | grep -q '"health":"true"' && break
   alive etcd || fail_with_log "etcd exited" etcd
   sleep 0.2
@@ -153,7 +153,7 @@ start_daemon apiserver "$apiserver" \
   --endpoint-reconciler-type=none --allow-privileged=true --enable-priority-and-fairness=false \
   --profiling=false \
   --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/audit.log" --audit-log-format=json
-for i in $(seq 450); do
+for _ in $(seq 450); do
   [[ "$(readyz "$api_port")" == ok ]] && break
   alive apiserver || fail_with_log "kube-apiserver exited" apiserver
   sleep 0.2

@@ -20,9 +20,11 @@ phase() { # NAME CMD...: runs one phase and reports its time
   return "$rc"
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap below, which ShellCheck does not follow
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments.
   phase "stop" bash -c '"$1/ollama-down.sh" "$2"; "$1/down.sh" "$2"' _ "$here" "$dir" || true
   exit "$rc"
 }

@@ -174,6 +174,13 @@ struct CanonicalField {
     star: bool,
 }
 
+/// The schedule check alone, for the fuzz target in fuzz/ (not part of the API): `Err` with the reason when the
+/// schedule does not parse, `Ok(Some)` with the reason when it never fires, `Ok(None)` when it fires.
+#[doc(hidden)]
+pub fn check_schedule(schedule: &str) -> Result<Option<String>, String> {
+    Ok(parse_schedule(schedule)?.and_then(|fields| never_fires(&fields)))
+}
+
 /// Checks a schedule as Kubernetes' parser does. `Ok(None)` for descriptors (they always fire), `Ok(Some)` with
 /// the canonical fields otherwise, `Err` with the reason it does not parse.
 fn parse_schedule(schedule: &str) -> Result<Option<Vec<CanonicalField>>, String> {

@@ -3,7 +3,7 @@
 
 use crate::analyzer::Analyzer;
 
-mod cronjob;
+pub(crate) mod cronjob;
 mod daemonset;
 mod deployment;
 mod hpa;

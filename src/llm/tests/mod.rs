@@ -9,6 +9,7 @@ mod anonymize;
 mod client;
 mod live;
 mod orchestration;
+mod properties;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
