@@ -139,31 +139,29 @@ fn scrub_pod_spec(spec: Option<&mut PodSpec>, policy: ValuePolicy) {
     }
 }
 
-fn scrub_container(c: &mut Container) {
-    scrub_env(c.env.as_mut());
-    scrub_args(c.command.as_mut());
-    scrub_args(c.args.as_mut());
-    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
-        scrub_probe(probe.as_mut());
-    }
-    if let Some(lifecycle) = c.lifecycle.as_mut() {
-        scrub_handler(lifecycle.post_start.as_mut());
-        scrub_handler(lifecycle.pre_stop.as_mut());
-    }
+/// Containers and ephemeral containers are two types in the API with the same fields.
+macro_rules! scrub_container_fields {
+    ($c:expr) => {{
+        let c = $c;
+        scrub_env(c.env.as_mut());
+        scrub_args(c.command.as_mut());
+        scrub_args(c.args.as_mut());
+        for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
+            scrub_probe(probe.as_mut());
+        }
+        if let Some(lifecycle) = c.lifecycle.as_mut() {
+            scrub_handler(lifecycle.post_start.as_mut());
+            scrub_handler(lifecycle.pre_stop.as_mut());
+        }
+    }};
 }
 
-// Same fields as a container, another type in the API.
+fn scrub_container(c: &mut Container) {
+    scrub_container_fields!(c)
+}
+
 fn scrub_ephemeral_container(c: &mut EphemeralContainer) {
-    scrub_env(c.env.as_mut());
-    scrub_args(c.command.as_mut());
-    scrub_args(c.args.as_mut());
-    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
-        scrub_probe(probe.as_mut());
-    }
-    if let Some(lifecycle) = c.lifecycle.as_mut() {
-        scrub_handler(lifecycle.post_start.as_mut());
-        scrub_handler(lifecycle.pre_stop.as_mut());
-    }
+    scrub_container_fields!(c)
 }
 
 fn scrub_env(env: Option<&mut Vec<EnvVar>>) {

@@ -196,22 +196,15 @@ async fn list_typed<K>(api: Api<K>, fragment: SnapshotBuilder) -> Result<(Snapsh
 where
     K: Resource + KindObject + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    let empty = fragment.fragment();
-    let state = std::cell::RefCell::new((fragment, 0usize));
-    paginate(
+    fill(
+        fragment,
         |params| {
             let api = api.clone();
             async move { api.list(&params).await }
         },
-        |items| {
-            let mut state = state.borrow_mut();
-            state.1 += items.len();
-            items.into_iter().for_each(|o| state.0.insert(o));
-        },
-        || *state.borrow_mut() = (empty.fragment(), 0),
+        |object| object,
     )
-    .await?;
-    Ok(state.into_inner())
+    .await
 }
 
 /// Secrets are listed as PartialObjectMetadataList: their values never reach this process.
@@ -219,17 +212,38 @@ async fn list_secret_metadata(
     api: Api<Secret>,
     fragment: SnapshotBuilder,
 ) -> Result<(SnapshotBuilder, usize), kube::Error> {
-    let empty = fragment.fragment();
-    let state = std::cell::RefCell::new((fragment, 0usize));
-    paginate(
+    fill(
+        fragment,
         |params| {
             let api = api.clone();
             async move { api.list_metadata(&params).await }
         },
+        |partial| Secret { metadata: partial.metadata, ..Secret::default() },
+    )
+    .await
+}
+
+/// Pages through a list into `fragment`, each item made into its typed object by `object` as its page arrives;
+/// a restarted list starts the fragment afresh. Returns the fragment and how many objects it took.
+async fn fill<T, K, F, Fut>(
+    fragment: SnapshotBuilder,
+    list_page: F,
+    object: impl Fn(T) -> K,
+) -> Result<(SnapshotBuilder, usize), kube::Error>
+where
+    T: Clone,
+    K: KindObject,
+    F: FnMut(ListParams) -> Fut,
+    Fut: Future<Output = Result<ObjectList<T>, kube::Error>>,
+{
+    let empty = fragment.fragment();
+    let state = std::cell::RefCell::new((fragment, 0usize));
+    paginate(
+        list_page,
         |items| {
             let mut state = state.borrow_mut();
             state.1 += items.len();
-            items.into_iter().for_each(|p| state.0.insert(Secret { metadata: p.metadata, ..Secret::default() }));
+            items.into_iter().for_each(|item| state.0.insert(object(item)));
         },
         || *state.borrow_mut() = (empty.fragment(), 0),
     )

@@ -59,3 +59,24 @@ pub fn finding_keys(doc: &serde_json::Value) -> Vec<(String, String)> {
         .map(|f| (f["code"].as_str().unwrap().to_string(), f["object"]["name"].as_str().unwrap().to_string()))
         .collect()
 }
+
+/// An Ollama that has every model and answers every chat with `answer` as NDJSON (after `delay`, if any).
+pub async fn mock_ollama(answer: &str, delay: Option<std::time::Duration>) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let chunk = serde_json::json!({"model": "m", "message": {"role": "assistant", "content": answer}, "done": false});
+    let done = serde_json::json!({"model": "m", "message": {"role": "assistant", "content": ""}, "done": true,
+                                  "done_reason": "stop", "eval_count": 10, "eval_duration": 1_000_000u64});
+    let mut chat = ResponseTemplate::new(200).set_body_raw(format!("{chunk}\n{done}\n"), "application/x-ndjson");
+    if let Some(delay) = delay {
+        chat = chat.set_delay(delay);
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/show"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).and(path("/api/chat")).respond_with(chat).mount(&server).await;
+    server
+}

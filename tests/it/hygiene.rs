@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -16,26 +15,8 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
-/// An Ollama that has every model and answers every chat with `answer`, streamed as NDJSON.
 fn mock_ollama(rt: &tokio::runtime::Runtime, answer: &str) -> MockServer {
-    let chunk = json!({"model": "m", "message": {"role": "assistant", "content": answer}, "done": false});
-    let done = json!({"model": "m", "message": {"role": "assistant", "content": ""}, "done": true,
-                      "done_reason": "stop", "eval_count": 10, "eval_duration": 1_000_000u64});
-    let body = format!("{chunk}\n{done}\n");
-    rt.block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/api/show"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/api/chat"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/x-ndjson"))
-            .mount(&server)
-            .await;
-        server
-    })
+    rt.block_on(crate::common::mock_ollama(answer, None))
 }
 
 /// An API server that answers the version check and every list with an empty list.
@@ -101,36 +82,6 @@ fn planted_snapshot(path: &Path) {
     std::fs::write(path, list.to_string()).unwrap();
 }
 
-/// Fails on any link, image or HTML a Markdown viewer would render, and on any bare URL or address outside code
-/// blocks that GFM would turn into a link (the parser does not do GFM autolinks, so the source is checked).
-fn assert_inert_markdown(markdown: &str) {
-    let mut in_code = false;
-    for (event, range) in Parser::new_ext(markdown, Options::all()).into_offset_iter() {
-        match &event {
-            Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::HtmlBlock)
-            | Event::Html(_)
-            | Event::InlineHtml(_) => {
-                panic!("live markup {event:?}: {:?}", &markdown[range])
-            }
-            Event::Start(Tag::CodeBlock(_)) => in_code = true,
-            Event::End(TagEnd::CodeBlock) => in_code = false,
-            Event::Text(_) if !in_code => {
-                let source = &markdown[range.clone()];
-                let live = |needle: &str| {
-                    source.match_indices(needle).any(|(k, _)| {
-                        let at = range.start + k;
-                        needle == "www." || at == 0 || markdown.as_bytes()[at - 1] != b'\\'
-                    })
-                };
-                for autolink in ["://", "www.", "@"] {
-                    assert!(!live(autolink), "GFM would link {source:?}");
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 /// The case: a model answer (provoked by text planted in an event and a container message) with an
 /// image whose URL carries names. The Markdown report shows it, and the planted cluster text, as text only.
 #[test]
@@ -154,7 +105,7 @@ fn planted_links_in_cluster_data_and_model_answer_stay_inert_in_the_markdown_rep
     let markdown = std::fs::read_to_string(dir.path().join("out/latest.md")).unwrap();
     assert!(markdown.contains("## Explanations") && markdown.contains("Cause: The app exits. ![x]("), "{markdown}");
     assert!(markdown.contains("Back-off"), "the event is in the report: {markdown}");
-    assert_inert_markdown(&markdown);
+    crate::markdown_inert::assert_inert(&markdown);
     let html = std::fs::read_to_string(dir.path().join("out/latest.html")).unwrap();
     assert!(!html.contains("<img src=http") && !html.contains("<script>alert"), "{html}");
 }

@@ -13,6 +13,8 @@ mod live;
 mod live_explain;
 #[cfg(feature = "live")]
 mod live_values;
+#[path = "../support/markdown_inert.rs"]
+mod markdown_inert;
 mod pipe;
 #[cfg(feature = "live")]
 mod proxy;

@@ -5,10 +5,6 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
 use crate::common::{mekhanikube_process, repo_path};
 
 fn demo() -> String {
@@ -33,22 +29,7 @@ fn closed_stdout_is_not_an_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_stdout_stops_explanations() {
-    let model = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/show"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&model)
-        .await;
-    let answer = json!({"model": "m", "message": {"role": "assistant", "content": "Because."}, "done": true});
-    Mock::given(method("POST"))
-        .and(path("/api/chat"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(format!("{answer}\n"), "application/x-ndjson")
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .mount(&model)
-        .await;
+    let model = crate::common::mock_ollama("Because.", Some(Duration::from_millis(1500))).await;
     let uri = model.uri();
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_path_buf();

@@ -4,8 +4,6 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{Output, fixture, mekhanikube, run};
 
@@ -35,23 +33,6 @@ fn snapshot_with_a_problem(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-async fn mock_model() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/show"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
-        .await;
-    let answer = json!({"model": "m", "message": {"role": "assistant", "content": "Restart loop."}, "done": true,
-                        "done_reason": "stop", "eval_count": 3});
-    Mock::given(method("POST"))
-        .and(path("/api/chat"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(format!("{answer}\n"), "application/x-ndjson"))
-        .mount(&server)
-        .await;
-    server
-}
-
 fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -65,7 +46,7 @@ fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_value_reaches_outputs_prompts_cache_or_reports() {
-    let model = mock_model().await;
+    let model = crate::common::mock_ollama("Restart loop.", None).await;
     let dir = tempfile::tempdir().unwrap();
     let snapshot = snapshot_with_a_problem(dir.path());
     let snapshot = snapshot.to_str().unwrap().to_string();
