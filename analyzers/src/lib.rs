@@ -2,6 +2,7 @@
 //! one into the other. No network, no async, no clock: everything an analyzer needs is in the [`Snapshot`].
 
 mod analyzer;
+mod cron;
 mod evidence;
 mod finding;
 pub mod hygiene;
@@ -14,12 +15,12 @@ mod selector;
 mod snapshot;
 
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
+#[doc(hidden)]
+pub use cron::check_schedule;
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use hygiene::ValuePolicy;
 pub use kind::{Kind, KindObject, Objects};
-#[doc(hidden)]
-pub use kinds::cronjob::check_schedule;
 pub use links::{Link, LinkFamily, LinkKind, derive as derive_links};
 pub use problems::{Impact, Problem, normalize_message, problems};
 pub use scope::{ResourceRef, Scope, ScopeError};

@@ -3,7 +3,7 @@
 
 use crate::analyzer::Analyzer;
 
-pub(crate) mod cronjob;
+mod cronjob;
 mod daemonset;
 mod deployment;
 mod hpa;
