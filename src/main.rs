@@ -66,10 +66,10 @@ fn main() -> ExitCode {
 
 async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Analyze(args) => commands::analyze::run_analyze(printer, args).await,
-        Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, args).await,
-        Command::Report(args) => commands::report::run_report(printer, args).await,
-        Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, args),
+        Command::Analyze(args) => commands::analyze::run_analyze(printer, settings::analyze(&args)?).await,
+        Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, settings::snapshot(&args)?).await,
+        Command::Report(args) => commands::report::run_report(printer, settings::report(&args)?).await,
+        Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, settings::format(args.output)),
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
     }
 }

@@ -6,10 +6,15 @@ use std::time::Duration;
 
 use mekhanikube_analyzers::{LabelQuery, ResourceRef, Scope, Severity, select};
 
-use crate::cli::{ClusterArgs, ScopeArgs, SeverityArg};
+use anyhow::Context;
+use mekhanikube_analyzers::ValuePolicy;
+
+use crate::cli::{AnalyzeArgs, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, ScopeArgs, SeverityArg, SnapshotArgs};
 use crate::cluster::ClusterOptions;
 use crate::document::ScopeInfo;
+use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
 use crate::pipeline::{Input, ScopeSettings};
+use crate::render::Format;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -79,5 +84,121 @@ pub fn color(choice: crate::cli::ColorChoice) -> anstream::ColorChoice {
         crate::cli::ColorChoice::Auto => anstream::ColorChoice::Auto,
         crate::cli::ColorChoice::Always => anstream::ColorChoice::Always,
         crate::cli::ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+}
+
+/// Everything `--explain` needs, checked before the cluster is read so a bad URL fails at once.
+pub struct ExplainSettings {
+    pub client: OllamaClient,
+    pub options: ExplainOptions,
+}
+
+pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
+    let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
+    let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
+    let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
+    let prompts = match &args.prompts {
+        Some(dir) => {
+            PromptSet::from_dir(dir).with_context(|| format!("loading prompt templates from {}", dir.display()))?
+        }
+        None => PromptSet::builtin(),
+    };
+    let options = ExplainOptions {
+        model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
+        language: args.language.clone(),
+        structured,
+        concurrency: args.llm_concurrency.max(1),
+        cache: if args.no_cache { None } else { Cache::at_default() },
+        anonymize: args.anonymize || endpoint.force_anonymize,
+        prompts,
+        chat: ChatOptions { num_predict: Some(args.llm_max_tokens.max(1) as i32), ..ChatOptions::default() },
+        ..ExplainOptions::default()
+    };
+    Ok(ExplainSettings { client, options })
+}
+
+/// `analyze`, resolved: where to read, what to scope to, how to print, what fails the run.
+pub struct AnalyzeSettings {
+    pub input: Input,
+    pub scope: ScopeSettings,
+    pub format: Format,
+    pub flat: bool,
+    pub min_severity: Severity,
+    pub fail_on: Severity,
+    pub explain: Option<ExplainSettings>,
+}
+
+/// The explain settings are resolved first, so a bad model URL fails before anything else is looked at.
+pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
+    let format = format(args.output);
+    let explain = if args.llm.explain { Some(explain(&args.llm, format != Format::Text)?) } else { None };
+    Ok(AnalyzeSettings {
+        input: input(&args.cluster, &args.snapshot)?,
+        scope: scope(&args.scope)?,
+        format,
+        flat: args.flat,
+        min_severity: severity(args.min_severity),
+        fail_on: severity(args.fail_on),
+        explain,
+    })
+}
+
+/// `report`, resolved.
+pub struct ReportSettings {
+    pub input: Input,
+    pub scope: ScopeSettings,
+    pub out: PathBuf,
+    pub history: PathBuf,
+    pub history_key: Option<String>,
+    pub fail_on_new: Option<Severity>,
+    pub keep_reports: Option<usize>,
+    pub explain: Option<ExplainSettings>,
+}
+
+pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
+    let history = match &args.history {
+        Some(path) => path.clone(),
+        None => crate::report::default_history_path()
+            .context("no state or data directory for the history on this system; pass --history PATH")?,
+    };
+    let explain = if args.llm.explain { Some(explain(&args.llm, true)?) } else { None };
+    Ok(ReportSettings {
+        input: input(&args.cluster, &args.snapshot)?,
+        scope: scope(&args.scope)?,
+        out: args.out.clone(),
+        history,
+        history_key: args.history_key.clone(),
+        fail_on_new: args.fail_on_new.map(severity),
+        keep_reports: args.keep_reports.map(|n| n as usize),
+        explain,
+    })
+}
+
+/// `snapshot`, resolved.
+pub struct SnapshotSettings {
+    pub cluster: ClusterOptions,
+    pub scope: ScopeSettings,
+    /// None: YAML to stdout.
+    pub file: Option<PathBuf>,
+    pub json: bool,
+    pub values: ValuePolicy,
+}
+
+pub fn snapshot(args: &SnapshotArgs) -> anyhow::Result<SnapshotSettings> {
+    let to_stdout = args.output.as_os_str() == "-";
+    Ok(SnapshotSettings {
+        cluster: cluster_options(&args.cluster)?,
+        scope: scope(&args.scope)?,
+        file: (!to_stdout).then(|| args.output.clone()),
+        json: !to_stdout && args.output.extension().is_some_and(|e| e == "json"),
+        values: if args.keep_values { ValuePolicy::Keep } else { ValuePolicy::Redact },
+    })
+}
+
+pub fn format(arg: OutputFormat) -> Format {
+    match arg {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Yaml => Format::Yaml,
     }
 }

@@ -5,8 +5,8 @@ use mekhanikube_analyzers::{Severity, SeverityRule, registry};
 use serde::Serialize;
 
 use super::ExitStatus;
-use crate::cli::{AnalyzersArgs, OutputFormat};
 use crate::printer::Printer;
+use crate::render::Format;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,7 +46,7 @@ impl SeverityDoc {
     }
 }
 
-pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<ExitStatus> {
+pub fn run_analyzers(printer: &Printer, format: Format) -> anyhow::Result<ExitStatus> {
     let infos: Vec<AnalyzerInfo> = registry()
         .iter()
         .map(|a| AnalyzerInfo {
@@ -59,10 +59,10 @@ pub fn run_analyzers(printer: &Printer, args: AnalyzersArgs) -> anyhow::Result<E
                 .collect(),
         })
         .collect();
-    let text = match args.output {
-        OutputFormat::Json => serde_json::to_string_pretty(&infos)? + "\n",
-        OutputFormat::Yaml => serde_saphyr::to_string(&infos)?,
-        OutputFormat::Text => {
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&infos)? + "\n",
+        Format::Yaml => serde_saphyr::to_string(&infos)?,
+        Format::Text => {
             let mut table = Table::new();
             table.load_style(presets::UTF8_FULL_CONDENSED);
             table.set_content_arrangement(ContentArrangement::Dynamic);

@@ -1,50 +1,14 @@
-//! `--explain` for `analyze` and `report`: settings from flags, a terminal sink that streams answers, and the
+//! `--explain` for `analyze` and `report`: a terminal sink that streams answers, and the
 //! per-problem results that go into JSON/YAML documents and reports.
 
-use std::time::Duration;
-
-use anyhow::Context;
 use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
-use crate::cli::LlmArgs;
 use crate::document::{AnalysisDocument, ExplanationEntry};
-use crate::llm::{
-    self, Cache, ChatOptions, ExplainOptions, ExplainReport, ExplainSink, NullSink, OllamaClient, OutcomeStatus,
-    Problem, ProblemOutcome, PromptSet, Timeouts,
-};
+use crate::llm::{self, ExplainReport, ExplainSink, NullSink, OutcomeStatus, Problem, ProblemOutcome};
 use crate::printer::{OutputClosed, Printer};
 use crate::sanitize::sanitize_for_terminal;
-
-/// Everything `--explain` needs, checked before the cluster is read so a bad URL fails at once.
-pub struct ExplainSettings {
-    client: OllamaClient,
-    options: ExplainOptions,
-}
-
-pub fn settings(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
-    let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
-    let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
-    let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
-    let prompts = match &args.prompts {
-        Some(dir) => {
-            PromptSet::from_dir(dir).with_context(|| format!("loading prompt templates from {}", dir.display()))?
-        }
-        None => PromptSet::builtin(),
-    };
-    let options = ExplainOptions {
-        model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
-        language: args.language.clone(),
-        structured,
-        concurrency: args.llm_concurrency.max(1),
-        cache: if args.no_cache { None } else { Cache::at_default() },
-        anonymize: args.anonymize || endpoint.force_anonymize,
-        prompts,
-        chat: ChatOptions { num_predict: Some(args.llm_max_tokens.max(1) as i32), ..ChatOptions::default() },
-        ..ExplainOptions::default()
-    };
-    Ok(ExplainSettings { client, options })
-}
+use crate::settings::ExplainSettings;
 
 /// Explains the findings, grouped into problems. With `stream`, answers are printed as they arrive; either way
 /// the per-problem results come back for documents, with whether anything went wrong (already reported on

@@ -13,6 +13,14 @@ pub struct RenderError {
     detail: String,
 }
 
+/// The formats of the analysis document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Yaml,
+}
+
 /// `1 finding`, `2 findings`: counts in words people read.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
