@@ -210,7 +210,7 @@ impl SnapshotBuilder {
                     .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?,
             ]
         } else {
-            serde_saphyr::from_multiple(text).map_err(|e| LoadError::Syntax {
+            serde_saphyr::from_multiple_with_options(text, yaml_options(text.len())).map_err(|e| LoadError::Syntax {
                 source_name: source_name.into(),
                 message: e.to_string().lines().next().unwrap_or_default().to_string(),
             })?
@@ -265,6 +265,19 @@ impl SnapshotBuilder {
     pub fn objects(&self) -> &Objects {
         &self.objects
     }
+}
+
+/// The YAML parser's limits, sized to the file: a document cannot hold more nodes or events than it has bytes,
+/// so the size limits grow with it (a 30,000-pod snapshot has millions of nodes), while the limits that stop
+/// alias bombs and absurd nesting (aliases, anchors, expansion, depth) stay the parser's defaults.
+fn yaml_options(bytes: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = budget.max_events.max(bytes);
+    budget.max_nodes = budget.max_nodes.max(bytes);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {

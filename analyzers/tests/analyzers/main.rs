@@ -11,6 +11,7 @@ mod hygiene;
 mod ingress;
 mod job;
 mod links;
+mod loading;
 mod node;
 mod pod;
 mod pvc;
