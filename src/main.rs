@@ -29,6 +29,11 @@ fn main() -> ExitCode {
     let command = match config::load() {
         Ok(Some(config)) => config.apply(Cli::command()),
         Ok(None) => Cli::command(),
+        // Help and the version never depend on the config file: a broken one must not hide how to fix it.
+        Err(e) if asks_for_help_or_version() => {
+            Printer::new(false, anstream::ColorChoice::Auto).warn(&format!("{e} (ignored for help and --version)"));
+            Cli::command()
+        }
         Err(e) => {
             Printer::new(false, anstream::ColorChoice::Auto).error(&e.to_string());
             return ExitStatus::Error.into();
@@ -62,6 +67,10 @@ fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
+}
+
+fn asks_for_help_or_version() -> bool {
+    std::env::args().skip(1).any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version" | "help"))
 }
 
 async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitStatus> {

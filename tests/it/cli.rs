@@ -282,6 +282,14 @@ fn bad_config_file_is_one_line_naming_file_and_key() {
     let missing = run(mekhanikube().env("MEKHANIKUBE_CONFIG", dir.path().join("nope.yaml")).args(["analyzers"]));
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("cannot read config file"), "{}", missing.stderr);
+    // Help and the version still work, saying what is wrong with the file.
+    std::fs::write(&config, "failOn: severe\n").unwrap();
+    for args in [&["--version"][..], &["--help"], &["analyze", "--help"], &["-V"]] {
+        let out = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(!out.stdout.is_empty(), "{args:?}");
+        assert!(out.stderr.contains("unknown severity 'severe'"), "{args:?}: {}", out.stderr);
+    }
 }
 
 fn demo() -> std::path::PathBuf {
