@@ -108,12 +108,27 @@ pub struct Explanation {
 }
 
 pub fn explanations(doc: &AnalysisDocument) -> Vec<Explanation> {
-    doc.explanations.iter().flatten().map(explanation).collect()
+    doc.explanations.iter().flatten().map(|e| explanation(e, root_message(doc, &e.problem))).collect()
 }
 
-fn explanation(entry: &ExplanationEntry) -> Explanation {
-    let heading = format!("{} \u{b7} {} \u{b7} {}", entry.severity.as_str(), entry.code, entry.pattern);
-    let mut body = entry.explanation.as_ref().and_then(structured).unwrap_or_else(|| entry.text.clone());
+/// The message of a problem's root finding, with its real names (the entry's `pattern` has them taken out).
+fn root_message<'a>(doc: &'a AnalysisDocument, root: &str) -> Option<&'a str> {
+    doc.findings.iter().find(|f| f.id == root).map(|f| f.message.as_str())
+}
+
+fn explanation(entry: &ExplanationEntry, root_message: Option<&str>) -> Explanation {
+    // What people read: the root's own words, or else the problem's code and first object; never the pattern,
+    // whose placeholders (`<name>`, `#`) are for grouping.
+    let what = root_message.map(str::to_string).or_else(|| entry.objects.first().cloned()).unwrap_or_default();
+    let heading = format!("{} \u{b7} {} \u{b7} {what}", entry.severity.as_str(), entry.code);
+    let mut body = match &entry.explanation {
+        Some(answer) if !answer.parsed => format!(
+            "(the model did not answer in the requested shape; its text as it came:)\n{}",
+            answer.raw.as_deref().unwrap_or(&entry.text)
+        ),
+        Some(answer) => structured(answer).unwrap_or_else(|| entry.text.clone()),
+        None => entry.text.clone(),
+    };
     if let Some(error) = &entry.error {
         body.push_str(&format!("\n(not fully explained: {error})"));
     }
@@ -191,15 +206,20 @@ mod tests {
             parsed: true,
             raw: None,
         };
-        let structured = explanation(&entry("{raw json}", Some(answer), Some("timed out")));
-        assert_eq!(structured.heading, "high \u{b7} pod-oom-killed \u{b7} container # was killed");
+        let structured = explanation(&entry("{raw json}", Some(answer), Some("timed out")), None);
+        assert_eq!(structured.heading, "high \u{b7} pod-oom-killed \u{b7} shop/Pod/w", "no placeholders");
         assert_eq!(
             structured.body,
             "Cause: Too little memory.\n\nImpact: Restarts.\n\nSteps:\n1. Raise the limit.\n(not fully explained: timed out)"
         );
         assert_eq!(structured.objects, vec!["shop/Pod/w", "shop/Pod/x"], "deduplicated and cleaned");
-        let unparsed = Answer { parsed: false, raw: Some("plain answer".into()), ..Answer::default() };
-        assert_eq!(explanation(&entry("plain answer", Some(unparsed), None)).body, "plain answer");
-        assert_eq!(explanation(&entry("It crashes.\nFix it.", None, None)).body, "It crashes.\nFix it.");
+        let unparsed = Answer { parsed: false, raw: Some("{\"cause\": \"cut".into()), ..Answer::default() };
+        let shown = explanation(&entry("{\"cause\": \"cut", Some(unparsed), None), Some("container w was killed"));
+        assert_eq!(shown.heading, "high \u{b7} pod-oom-killed \u{b7} container w was killed");
+        assert_eq!(
+            shown.body, "(the model did not answer in the requested shape; its text as it came:)\n{\"cause\": \"cut",
+            "an unparsed answer is labelled, not shown as if it were the explanation"
+        );
+        assert_eq!(explanation(&entry("It crashes.\nFix it.", None, None), None).body, "It crashes.\nFix it.");
     }
 }
