@@ -41,7 +41,12 @@ pub async fn explain(
         let mut sink = TerminalSink { printer, total: problems.len() };
         llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut sink).await
     } else {
-        llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await
+        let report =
+            llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await;
+        if let Some(notice) = &report.notice {
+            printer.warn(&sanitize_for_terminal(notice));
+        }
+        report
     };
     printer.check_open()?;
     let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
@@ -93,6 +98,10 @@ struct TerminalSink<'a> {
 
 // Write results are ignored here: a closed stdout cancels the whole run through `output_closed`.
 impl ExplainSink for TerminalSink<'_> {
+    fn notice(&mut self, text: &str) {
+        self.printer.warn(&sanitize_for_terminal(text));
+    }
+
     fn problem_start(&mut self, index: usize, problem: &Problem) {
         let objects: Vec<String> = problem.objects().iter().map(|o| sanitize_for_terminal(&o.display())).collect();
         let shown = objects.iter().take(3).cloned().collect::<Vec<_>>().join(", ");

@@ -57,6 +57,32 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// What `/api/show` tells of a model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelDetails {
+    /// As Ollama writes it: `135M`, `1.5B`, `7B`.
+    pub parameter_size: Option<String>,
+}
+
+impl ModelDetails {
+    /// Billions of parameters, when the size is given.
+    pub fn billions(&self) -> Option<f64> {
+        let size = self.parameter_size.as_deref()?.trim();
+        let (number, unit) = size.split_at(size.find(|c: char| c.is_ascii_alphabetic())?);
+        let scale = match unit.to_ascii_uppercase().as_str() {
+            "K" => 1e-6,
+            "M" => 1e-3,
+            "B" => 1.0,
+            "T" => 1e3,
+            _ => return None,
+        };
+        number.trim().parse::<f64>().ok().map(|n| n * scale)
+    }
+}
+
+/// Below this many billions of parameters, a model's explanations are not worth trusting: said once per run.
+pub const SMALL_MODEL_BILLIONS: f64 = 1.0;
+
 /// Seconds to the first token unless `--llm-timeout` says otherwise: generous enough for a CPU-only host loading
 /// a 1.5B model. The flag's default is this constant, so there is one default.
 pub const DEFAULT_FIRST_TOKEN_SECS: u64 = 120;
@@ -368,7 +394,13 @@ impl OllamaClient {
     }
 
     /// Whether the model is available locally (`POST /api/show`), without loading it.
+    #[cfg(test)]
     pub async fn has_model(&self, model: &str) -> Result<bool, LlmError> {
+        self.show_model(model).await.map(|details| details.is_some())
+    }
+
+    /// What the server says of a model (`/api/show`); None when it does not have it.
+    pub async fn show_model(&self, model: &str) -> Result<Option<ModelDetails>, LlmError> {
         let resp = self
             .http
             .post(self.endpoint("/api/show"))
@@ -379,13 +411,16 @@ impl OllamaClient {
             .map_err(|e| self.unreachable(&e))?;
         let status = resp.status().as_u16();
         if status == 404 {
-            return Ok(false);
+            return Ok(None);
         }
         let body = resp.text().await.map_err(|e| LlmError::Stream(error_chain(&e)))?;
         if !(200..300).contains(&status) {
             return Err(http_error(status, &body, None));
         }
-        Ok(true)
+        // Only what we use; a server that says less is still a server that has the model.
+        let show: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let parameter_size = show.pointer("/details/parameter_size").and_then(|v| v.as_str()).map(str::to_string);
+        Ok(Some(ModelDetails { parameter_size }))
     }
 
     /// Streams one chat answer, calling `on_token` with each piece of text as it arrives.

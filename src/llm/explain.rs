@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::anonymize::Anonymizer;
 use super::cache::{CACHE_FORMAT, Cache, CacheKey, CachedAnswer, now_secs};
-use super::client::{ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, OllamaClient};
+use super::client::{
+    ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, ModelDetails, OllamaClient,
+    SMALL_MODEL_BILLIONS,
+};
 use super::problem::Problem;
 use super::prompt::{PromptSet, RenderedPrompt, prepare};
 use crate::sanitize::{complete_prefix_len, sanitize_for_terminal};
@@ -66,6 +69,8 @@ impl Default for ExplainOptions {
 /// number of `token`s and one `problem_end` with the same index, before the next `problem_start`. Text given
 /// to `token` is already sanitized for a terminal and has real names restored.
 pub trait ExplainSink {
+    /// Something the reader must know before any answer (a model too small to trust), said once.
+    fn notice(&mut self, _text: &str) {}
     fn problem_start(&mut self, index: usize, problem: &Problem);
     fn token(&mut self, index: usize, text: &str);
     fn problem_end(&mut self, index: usize, outcome: &ProblemOutcome);
@@ -204,6 +209,9 @@ pub struct ExplainReport {
     /// The error that stopped all requests (Ollama down, model missing), if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fatal: Option<String>,
+    /// What the reader must know about the answers (a model too small to trust).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 impl ExplainReport {
@@ -288,8 +296,15 @@ pub async fn explain(
 ) -> ExplainReport {
     let n = problems.len();
     let schema = options.structured.then(explanation_schema);
-    let mut report =
-        ExplainReport { outcomes: vec![], model_requests: 0, cache_hits: 0, failed: 0, cancelled: false, fatal: None };
+    let mut report = ExplainReport {
+        outcomes: vec![],
+        model_requests: 0,
+        cache_hits: 0,
+        failed: 0,
+        cancelled: false,
+        fatal: None,
+        notice: None,
+    };
     let prepared = prepare_all(problems, snapshot, options, schema.as_ref(), &mut report);
     let mut cancel = std::pin::pin!(cancel);
     let mut requests = Requests {
@@ -305,6 +320,9 @@ pub async fn explain(
     };
     if options.preflight && requests.outcomes.iter().any(Option::is_none) {
         requests.fatal = preflight(client, options, &mut cancel, &mut report).await;
+        if let Some(notice) = &report.notice {
+            sink.notice(notice);
+        }
     }
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
@@ -447,9 +465,12 @@ async fn preflight(
             report.cancelled = true;
             None
         }
-        has = client.has_model(&options.model) => match has {
-            Ok(true) => None,
-            Ok(false) => Some(LlmError::ModelNotFound { model: options.model.clone() }.to_string()),
+        has = client.show_model(&options.model) => match has {
+            Ok(Some(details)) => {
+                report.notice = small_model_notice(&options.model, &details);
+                None
+            }
+            Ok(None) => Some(LlmError::ModelNotFound { model: options.model.clone() }.to_string()),
             Err(e) if e.is_fatal() => Some(e.to_string()),
             Err(e) => {
                 tracing::debug!(error = %e, "model check failed; trying the requests anyway");
@@ -457,6 +478,17 @@ async fn preflight(
             }
         },
     }
+}
+
+/// Says that answers will be unreliable when the model is below [`SMALL_MODEL_BILLIONS`]; nothing when its size
+/// is not given.
+fn small_model_notice(model: &str, details: &ModelDetails) -> Option<String> {
+    let billions = details.billions().filter(|b| *b < SMALL_MODEL_BILLIONS)?;
+    let size = details.parameter_size.as_deref().unwrap_or_default();
+    Some(format!(
+        "{model} has {size} parameters ({billions:.2}B): its explanations will be unreliable, read them as a test of \
+         the plumbing only; use a model of 1.5B or more for real answers (docs/prompts.md)"
+    ))
 }
 
 /// One streaming request for problem `i`; its text goes to `tx` as it arrives, filtered and with names restored.

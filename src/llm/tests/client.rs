@@ -279,3 +279,14 @@ async fn url_credentials_are_sent_but_never_shown() {
     assert!(matches!(err, LlmError::Unreachable { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret") && err.to_string().contains("***@127.0.0.1"), "{err}");
 }
+
+#[test]
+fn model_sizes_are_read_in_billions() {
+    let size = |s: &str| ModelDetails { parameter_size: Some(s.to_string()) }.billions();
+    assert_eq!(size("135M"), Some(0.135));
+    assert_eq!(size("1.5B"), Some(1.5));
+    assert_eq!(size("7B"), Some(7.0));
+    assert_eq!(size("134.52M").map(|b| (b * 1e5).round() / 1e5), Some(0.13452));
+    assert_eq!(size("big"), None);
+    assert_eq!(ModelDetails::default().billions(), None);
+}

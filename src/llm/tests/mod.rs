@@ -217,6 +217,9 @@ struct Recorder {
 }
 
 impl ExplainSink for Recorder {
+    fn notice(&mut self, text: &str) {
+        self.events.push(format!("notice {text}"));
+    }
     fn problem_start(&mut self, index: usize, _: &Problem) {
         self.events.push(format!("start {index}"));
         self.text.push(String::new());

@@ -146,6 +146,43 @@ async fn missing_model_fails_with_pull_hint() {
     assert!(report.outcomes[0].error.as_deref().unwrap().contains("ollama pull smollm2-135m"));
 }
 
+/// A model under a billion parameters is named as unreliable once, before any answer; a bigger one, or one whose
+/// size the server does not give, is not.
+#[tokio::test]
+async fn a_tiny_model_is_said_to_be_unreliable_once() {
+    for (show, warned) in [
+        (r#"{"details": {"parameter_size": "134.52M"}}"#, true),
+        (r#"{"details": {"parameter_size": "1.5B"}}"#, false),
+        ("{}", false),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/show"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(show))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/chat"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(ndjson("ok"), "application/x-ndjson"))
+            .mount(&server)
+            .await;
+        let findings =
+            [super::prompt::sample_finding("pod-crash-loop"), super::prompt::sample_finding("pod-oom-killed")];
+        let problems = group_findings(&findings);
+        let mut sink = Recorder::default();
+        let report = explain_default(&server.uri(), &problems, &mut sink).await;
+        let notices: Vec<&String> = sink.events.iter().filter(|e| e.starts_with("notice")).collect();
+        if warned {
+            assert_eq!(notices.len(), 1, "{:?}", sink.events);
+            assert_eq!(sink.events[0], *notices[0], "said before any answer");
+            assert!(notices[0].contains("134.52M") && notices[0].contains("unreliable"), "{}", notices[0]);
+            assert_eq!(report.notice.as_deref(), Some(&notices[0]["notice ".len()..]));
+        } else {
+            assert!(notices.is_empty() && report.notice.is_none(), "{show}: {:?}", sink.events);
+        }
+    }
+}
+
 #[tokio::test]
 async fn structured_answers_are_parsed_or_kept_raw() {
     let problems = group_findings(&[super::prompt::sample_finding("pod-crash-loop")]);
