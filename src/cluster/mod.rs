@@ -210,12 +210,14 @@ fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 #[cfg(test)]
+#[path = "../../tests/support/fake_cluster.rs"]
+mod fake_cluster;
+
+#[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use mekhanikube_analyzers::Kind;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
 
@@ -227,15 +229,7 @@ mod tests {
     /// A kubeconfig for `server`, with `insecure-skip-tls-verify` when `insecure`.
     fn kubeconfig(dir: &std::path::Path, server: &str, insecure: bool) -> ClusterOptions {
         let path = dir.join("kubeconfig");
-        let skip = if insecure { "\n    insecure-skip-tls-verify: true" } else { "" };
-        std::fs::write(
-            &path,
-            format!(
-                "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: {server}{skip}\n\
-                 users:\n- name: t\n  user:\n    token: t0ken\ncontexts:\n- name: t\n  context: {{cluster: t, user: t}}\n"
-            ),
-        )
-        .unwrap();
+        std::fs::write(&path, super::fake_cluster::kubeconfig_text(server, insecure)).unwrap();
         ClusterOptions {
             kubeconfig: Some(path),
             context: None,
@@ -248,23 +242,7 @@ mod tests {
     /// carry exactly one User-Agent, `mekhanikube/<version>`, so an audit log attributes them.
     #[tokio::test]
     async fn every_request_names_mekhanikube_as_user_agent() {
-        let server = MockServer::start().await;
-        let version = serde_json::json!({"major": "1", "minor": "36", "gitVersion": "v1.36.0", "gitCommit": "x",
-            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1", "compiler": "gc",
-            "platform": "linux/amd64"});
-        Mock::given(method("GET"))
-            .and(path("/version"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(version))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(
-                    serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []}),
-                ),
-            )
-            .mount(&server)
-            .await;
+        let server = super::fake_cluster::mock_apiserver().await;
         let dir = tempfile::tempdir().unwrap();
         let prepared = prepare(&kubeconfig(dir.path(), &server.uri(), false)).await.unwrap();
         assert!(!prepared.insecure_tls());

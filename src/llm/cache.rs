@@ -179,17 +179,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().join("nested").join("explanations"));
         let k = key("p", "m", &ChatOptions::default());
-        let answer = CachedAnswer {
+        let answer = sample_answer();
+        cache.put(&k, &answer).unwrap();
+        assert_eq!(mode(&cache.dir().join(format!("{k}.json"))), 0o600);
+        assert_eq!((mode(cache.dir()), mode(&dir.path().join("nested"))), (0o700, 0o700));
+    }
+
+    fn sample_answer() -> CachedAnswer {
+        CachedAnswer {
             format: CACHE_FORMAT,
             model: "m".into(),
             content: "Cause: x".into(),
             warnings: vec![],
             stats: ChatStats::default(),
             created: now_secs(),
-        };
-        cache.put(&k, &answer).unwrap();
-        assert_eq!(mode(&cache.dir().join(format!("{k}.json"))), 0o600);
-        assert_eq!((mode(cache.dir()), mode(&dir.path().join("nested"))), (0o700, 0o700));
+        }
     }
 
     #[test]
@@ -198,14 +202,7 @@ mod tests {
         let cache = Cache::new(dir.path().join("nested").join("explanations"));
         let k = key("p", "m", &ChatOptions::default());
         assert!(cache.get(&k).is_none());
-        let answer = CachedAnswer {
-            format: CACHE_FORMAT,
-            model: "m".into(),
-            content: "Cause: x".into(),
-            warnings: vec![],
-            stats: ChatStats::default(),
-            created: now_secs(),
-        };
+        let answer = sample_answer();
         cache.put(&k, &answer).unwrap();
         cache.put(&k, &answer).unwrap();
         assert_eq!(cache.get(&k).unwrap(), answer);

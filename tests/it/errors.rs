@@ -77,13 +77,7 @@ fn malformed_kubeconfig() {
 
 fn kubeconfig_for(server: &str, dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("config");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: here\nclusters:\n- name: c\n  cluster: {{server: \"{server}\"}}\ncontexts:\n- name: here\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, crate::fake_cluster::kubeconfig_text(server, false)).unwrap();
     path
 }
 

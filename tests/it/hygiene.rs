@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 use crate::common::{fixture, json, mekhanikube, run};
 
@@ -19,36 +18,12 @@ fn mock_ollama(rt: &tokio::runtime::Runtime, answer: &str) -> MockServer {
     rt.block_on(crate::common::mock_ollama(answer, None))
 }
 
-/// An API server that answers the version check and every list with an empty list.
 fn mock_apiserver(rt: &tokio::runtime::Runtime) -> MockServer {
-    let version = json!({"major": "1", "minor": "36", "gitVersion": "v1.36.0", "gitCommit": "x",
-        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1", "compiler": "gc",
-        "platform": "linux/amd64"});
-    rt.block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/version"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(version))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []})),
-            )
-            .mount(&server)
-            .await;
-        server
-    })
+    rt.block_on(crate::fake_cluster::mock_apiserver())
 }
 
 fn write_kubeconfig(path: &Path, server: &str, insecure: bool) {
-    let skip = if insecure { "\n    insecure-skip-tls-verify: true" } else { "" };
-    let text = format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: {server}{skip}\n\
-         users:\n- name: t\n  user:\n    token: t0ken\ncontexts:\n- name: t\n  context: {{cluster: t, user: t}}\n"
-    );
-    std::fs::write(path, text).unwrap();
+    std::fs::write(path, crate::fake_cluster::kubeconfig_text(server, insecure)).unwrap();
 }
 
 /// A port on 127.0.0.1 that nothing listens on.

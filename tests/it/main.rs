@@ -5,6 +5,8 @@
 mod cli;
 mod common;
 mod errors;
+#[path = "../support/fake_cluster.rs"]
+mod fake_cluster;
 mod hygiene;
 mod layers;
 #[cfg(feature = "live")]

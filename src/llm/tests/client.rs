@@ -14,14 +14,7 @@ async fn stream_split_at_awkward_places_including_inside_utf8() {
     for size in [1, 2, 3, 5, 7] {
         let chunks = split_every(body.as_bytes(), size);
         assert!(chunks.iter().any(|c| std::str::from_utf8(c).is_err()), "some chunk splits a character");
-        let (url, _) = raw_server(vec![RawResponse {
-            wait: Duration::ZERO,
-            status: 200,
-            chunks,
-            delay: Duration::ZERO,
-            finish: Finish::Complete,
-        }])
-        .await;
+        let (url, _) = raw_server(vec![RawResponse::complete(chunks)]).await;
         let (result, seen) = chat_text(&client(&url)).await;
         let outcome = result.unwrap_or_else(|f| panic!("size {size}: {:?}", f.error));
         assert_eq!(outcome.content, text);

@@ -116,6 +116,11 @@ struct RawResponse {
 }
 
 impl RawResponse {
+    /// A 200 that sends `chunks` at once and ends the body.
+    fn complete(chunks: Vec<Vec<u8>>) -> RawResponse {
+        RawResponse { wait: Duration::ZERO, status: 200, chunks, delay: Duration::ZERO, finish: Finish::Complete }
+    }
+
     /// A 200 that sends `chunks` at once and then keeps the connection open, silent.
     fn hanging(chunks: Vec<Vec<u8>>) -> RawResponse {
         RawResponse { wait: Duration::ZERO, status: 200, chunks, delay: Duration::ZERO, finish: Finish::Hang }

@@ -12,14 +12,7 @@ use super::*;
 fn chat_over(chunks: Vec<Vec<u8>>) -> (Result<ChatOutcome, ChatFailure>, String) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let (url, _) = raw_server(vec![RawResponse {
-            wait: Duration::ZERO,
-            status: 200,
-            chunks,
-            delay: Duration::ZERO,
-            finish: Finish::Complete,
-        }])
-        .await;
+        let (url, _) = raw_server(vec![RawResponse::complete(chunks)]).await;
         // Short timeouts: a decoder that waits for more than the server sends fails the case instead of hanging.
         let timeouts = Timeouts {
             connect: Duration::from_secs(2),
