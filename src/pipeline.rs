@@ -47,12 +47,12 @@ pub async fn analysis(
                 Source { mode: "cluster".into(), context: info.context, server: Some(info.server), snapshot: None };
             let started = std::time::Instant::now();
             let snapshot = builder.build();
-            log_phase("index", started, format_args!("{} objects", snapshot.objects.all_meta().len()));
+            log_phase("index", started, format_args!("{} objects", snapshot.objects.count()));
             (snapshot, source)
         }
     };
     if let Input::Snapshot(path) = input
-        && snapshot.objects.all_meta().is_empty()
+        && snapshot.objects.count() == 0
     {
         anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
     }

@@ -67,10 +67,9 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    /// The kind of the table this object is of, if any: by apiVersion and kind, else by kind alone (references in
-    /// events and owner lists may carry another version of the group).
+    /// The kind of the table this object is of, if any (see [`crate::Kind::from_reference`]).
     pub fn table_kind(&self) -> Option<crate::Kind> {
-        crate::Kind::from_type(&self.api_version, &self.kind).or_else(|| crate::Kind::from_name(&self.kind))
+        crate::Kind::from_reference(&self.api_version, &self.kind)
     }
 
     pub fn from_meta(api_version: &str, kind: &str, meta: &ObjectMeta) -> ObjectRef {

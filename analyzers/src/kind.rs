@@ -95,6 +95,10 @@ macro_rules! define_kinds {
                 use k8s_openapi::Metadata;
                 match kind { $(Kind::$variant => self.$field.get(namespace, name).map(|o| o.metadata())),* }
             }
+            /// How many objects there are, of every kind.
+            pub fn count(&self) -> usize {
+                0 $( + self.$field.len() )*
+            }
             /// Every object's kind and metadata, in kind order then namespace/name order.
             pub fn all_meta(&self)
                 -> Vec<(Kind, &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta)> {
@@ -166,6 +170,12 @@ impl Kind {
     /// Finds a kind of the table by its `kind` field alone (events and owner references may omit the group).
     pub fn from_name(kind: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.name() == kind)
+    }
+
+    /// The kind a reference names: by apiVersion and kind, else by kind alone (a reference may carry another
+    /// version of the group, or none).
+    pub fn from_reference(api_version: &str, kind: &str) -> Option<Kind> {
+        Kind::from_type(api_version, kind).or_else(|| Kind::from_name(kind))
     }
 }
 

@@ -49,6 +49,9 @@ impl Scope {
     /// Refuses a scope that names what is not there, so that a typo in `-n` or `--resource` is an error rather
     /// than a clean bill of health. Only kinds that were read are held against it.
     pub fn check_exists(&self, snapshot: &Snapshot) -> Result<(), ScopeError> {
+        if self.namespace.is_none() && self.resource.is_none() {
+            return Ok(());
+        }
         let all = snapshot.objects.all_meta();
         if let Some(ns) = &self.namespace {
             let namespace_object = snapshot.objects.namespaces.get("", ns).is_some();

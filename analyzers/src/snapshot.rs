@@ -329,7 +329,7 @@ impl Snapshot {
                 continue;
             };
             let api_version = involved.api_version.as_deref().unwrap_or_default();
-            let kind = Kind::from_type(api_version, kind).or_else(|| Kind::from_name(kind));
+            let kind = Kind::from_reference(api_version, kind);
             let Some(kind) = kind else { continue };
             let namespace = if kind.namespaced() {
                 involved.namespace.clone().or_else(|| event.metadata.namespace.clone()).unwrap_or_default()

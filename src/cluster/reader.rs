@@ -50,10 +50,9 @@ pub async fn read(
     progress: &dyn ReadProgress,
     mut builder: SnapshotBuilder,
 ) -> Result<SnapshotBuilder, ClusterError> {
-    let template = builder.fragment();
     let results: Vec<(Kind, Result<Outcome, ClusterError>)> = futures::stream::iter(kinds.iter().copied())
         .map(|kind| {
-            let fragment = template.fragment();
+            let fragment = builder.fragment();
             async move {
                 let result = match list_kind(client, kind, namespace, fragment).await {
                     Ok((fragment, count)) => Ok(Outcome::Read(Box::new(fragment), count)),
@@ -236,7 +235,6 @@ where
     F: FnMut(ListParams) -> Fut,
     Fut: Future<Output = Result<ObjectList<T>, kube::Error>>,
 {
-    let empty = fragment.fragment();
     let state = std::cell::RefCell::new((fragment, 0usize));
     paginate(
         list_page,
@@ -245,7 +243,10 @@ where
             state.1 += items.len();
             items.into_iter().for_each(|item| state.0.insert(object(item)));
         },
-        || *state.borrow_mut() = (empty.fragment(), 0),
+        || {
+            let mut state = state.borrow_mut();
+            *state = (state.0.fragment(), 0);
+        },
     )
     .await?;
     Ok(state.into_inner())
