@@ -51,11 +51,6 @@ pub async fn analysis(
             (snapshot, source)
         }
     };
-    if let Input::Snapshot(path) = input
-        && snapshot.objects.count() == 0
-    {
-        anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
-    }
     scope.scope.check_exists(&snapshot)?;
     let started = std::time::Instant::now();
     let mut findings = run(&scope.analyzers, &snapshot);
@@ -123,6 +118,10 @@ fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow:
     let started = std::time::Instant::now();
     let mut builder = SnapshotBuilder::new();
     let files = crate::snapshot_io::load(path, &mut builder)?;
+    // Before narrowing: a file whose objects are all in other namespaces is a wrong `-n`, said by the scope check.
+    if builder.objects().count() == 0 {
+        anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
+    }
     if let Some(ns) = &scope.scope.namespace {
         builder.retain_namespace(ns);
     }

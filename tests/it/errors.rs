@@ -188,6 +188,9 @@ fn a_scope_or_snapshot_that_matches_nothing_is_an_error() {
     assert_one_line_error(&out, "Deployment/nope does not exist in namespace shop");
     let out = run(mekhanikube().args(["analyze", "--snapshot", "/dev/null"]));
     assert_one_line_error(&out, "snapshot /dev/null holds no Kubernetes objects");
+    // A file with objects, none of them in the namespace asked for: the namespace is what is wrong.
+    let out = run(mekhanikube().args(["analyze", "-n", "elsewhere", "--snapshot"]).arg(fixture("pod/broken.yaml")));
+    assert_one_line_error(&out, "namespace 'elsewhere' does not exist here");
     // What does exist is still fine.
     let out = run(mekhanikube().args(["analyze", "-n", "shop", "--resource", "deploy/api", "--snapshot"]).arg(&demo));
     assert_eq!(out.code, 1, "{}", out.stderr);
