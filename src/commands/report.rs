@@ -1,5 +1,6 @@
 //! `mekhanikube report`: analyze, diff against the previous run of the same cluster and scope, write Markdown,
-//! HTML and JSON reports, and record the run in the history. See src/report/mod.rs for the crash-safe order.
+//! HTML and JSON reports, and record the run in the history. See src/report/mod.rs for the crash-safe order;
+//! the views are in src/render/report.
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use anyhow::Context;
 use super::{ExitStatus, explain};
 use crate::pipeline;
 use crate::printer::Printer;
-use crate::report::{self, History, HistoryLock, ReportDocument, TREND_RUNS, checkpoint};
+use crate::render::report as views;
+use crate::report::{self, History, HistoryLock, TREND_RUNS, checkpoint};
 use crate::settings::ReportSettings;
 
 /// Waiting longer than this for another run means that run is stuck: the locked section takes milliseconds.
@@ -35,8 +37,8 @@ pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::
     let trend = history.trend(&key.id, TREND_RUNS - 1)?;
     let diff = report::diff(previous, &doc.findings, doc.summary.health_score);
     let stem = report::pick_stem(&settings.out, &doc.generated_at);
-    let report_doc = ReportDocument::new(stem.clone(), &key, doc, diff, trend);
-    let rendered = report::render(&report_doc).context("encoding the JSON report")?;
+    let report_doc = report::assemble(stem.clone(), &key, doc, diff, trend);
+    let rendered = views::render(&report_doc).context("encoding the JSON report")?;
     report::write_reports(&settings.out, &stem, &rendered)?;
     checkpoint("reports");
     history.record(&key, &report_doc.run_summary(), &report_doc.analysis.findings)?;
@@ -48,7 +50,7 @@ pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::
     drop(lock);
 
     let d = &report_doc.diff;
-    let change = d.health_score_change.map(|c| format!(" ({})", report::text::signed(c))).unwrap_or_default();
+    let change = d.health_score_change.map(|c| format!(" ({})", views::text::signed(c))).unwrap_or_default();
     printer.note(&format!(
         "wrote {stem}.{{{}}} and latest.* in {}: {} new, {} resolved, {} persisting; health score {}{change}",
         report::files::extensions(),

@@ -1,5 +1,6 @@
 //! Formats only: every decision (what to show, in which order) is made before rendering.
 
+pub mod report;
 mod text;
 
 pub use text::{evidence_line, text};

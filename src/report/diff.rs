@@ -6,57 +6,9 @@
 
 use std::collections::HashSet;
 
-use mekhanikube_analyzers::{Finding, Severity};
-use serde::{Deserialize, Serialize};
+use mekhanikube_analyzers::{Finding, Problem};
 
-use super::RunSummary;
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Identity<'a> {
-    code: &'a str,
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: &'a str,
-    name: &'a str,
-}
-
-impl<'a> Identity<'a> {
-    pub fn of(f: &'a Finding) -> Identity<'a> {
-        Identity {
-            code: &f.code,
-            api_version: &f.object.api_version,
-            kind: &f.object.kind,
-            namespace: f.object.namespace.as_deref().unwrap_or(""),
-            name: &f.object.name,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Diff {
-    /// The run compared against; absent on the first run of a history key, when every finding counts as new.
-    pub previous: Option<RunSummary>,
-    /// Findings of this run that the previous run did not have.
-    pub new: Vec<Finding>,
-    /// Findings of the previous run that this run no longer has (as the previous run recorded them).
-    pub resolved: Vec<Finding>,
-    /// Findings of this run that the previous run had too (as this run sees them).
-    pub persisting: Vec<Finding>,
-    /// Root finding ids of this run's problems whose root is new (filled in by the report; additive).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub new_problems: Vec<String>,
-    /// This run's health score minus the previous run's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_score_change: Option<i32>,
-}
-
-impl Diff {
-    /// Whether a new finding at or above `threshold` appeared: the `--fail-on-new` test.
-    pub fn has_new_at_least(&self, threshold: Severity) -> bool {
-        self.new.iter().any(|f| f.severity.at_least(threshold))
-    }
-}
+use crate::document::{Diff, Identity, RunSummary};
 
 /// Compares `current` with the previous run. Orders are kept: both lists come sorted in report order.
 pub fn diff(previous: Option<(RunSummary, Vec<Finding>)>, current: &[Finding], score: u8) -> Diff {
@@ -87,9 +39,19 @@ pub fn diff(previous: Option<(RunSummary, Vec<Finding>)>, current: &[Finding], s
     }
 }
 
+/// The root ids of the problems whose root finding is among `new`.
+pub fn new_problems(problems: &[Problem], findings: &[Finding], new: &[Finding]) -> Vec<String> {
+    let new: HashSet<Identity> = new.iter().map(Identity::of).collect();
+    problems
+        .iter()
+        .filter(|p| findings.iter().find(|f| f.id == p.root).is_some_and(|root| new.contains(&Identity::of(root))))
+        .map(|p| p.root.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use mekhanikube_analyzers::Summary;
+    use mekhanikube_analyzers::{Severity, Summary};
 
     use super::*;
 
@@ -153,5 +115,25 @@ mod tests {
         ];
         let d = diff(Some((run(90), before)), &[], 100);
         assert_eq!(d.resolved.len(), 1);
+    }
+
+    #[test]
+    fn a_problem_is_new_when_its_root_is() {
+        let root = crate::test_support::pod_finding(Some("shop"), "api-1", "crash");
+        let mut consequence = crate::test_support::pod_finding(Some("shop"), "api", "unavailable");
+        consequence.code = "deployment-unavailable".into();
+        let problem = |root: &Finding, members: Vec<String>| Problem {
+            root: root.id.clone(),
+            severity: Severity::High,
+            cause: None,
+            summary: String::new(),
+            members,
+            links: Vec::new(),
+            blast_radius: Vec::new(),
+        };
+        let all = vec![root.clone(), consequence.clone()];
+        let problems = vec![problem(&root, vec![root.id.clone(), consequence.id.clone()])];
+        assert_eq!(new_problems(&problems, &all, std::slice::from_ref(&root)), vec![root.id.clone()]);
+        assert!(new_problems(&problems, &all, &[consequence]).is_empty(), "a new consequence is not a new problem");
     }
 }

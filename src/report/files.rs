@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Rendered;
 use crate::private_fs;
+use crate::render::report::Rendered;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::text;
 use crate::document::{ScopeInfo, Source};
+use crate::render::report::text;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryKey {

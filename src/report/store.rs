@@ -9,7 +9,8 @@ use std::time::Duration;
 use mekhanikube_analyzers::{Finding, Summary};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{HistoryKey, RunSummary, checkpoint};
+use super::{HistoryKey, checkpoint};
+use crate::document::RunSummary;
 
 /// The schema this build writes; a newer one is refused rather than misread.
 const SCHEMA_VERSION: i64 = 1;

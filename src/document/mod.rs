@@ -5,6 +5,10 @@ use mekhanikube_analyzers::{Finding, Problem, Severity, Skipped, Snapshot, Summa
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod report;
+
+pub use report::{Diff, HistoryInfo, Identity, ReportDocument, RunSummary};
+
 pub const API_VERSION: &str = "mekhanikube.io/v1alpha1";
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use mekhanikube_analyzers::{Finding, Severity};
 
-use super::diff::Identity;
-use super::{ReportDocument, chart, text};
+use super::{chart, text};
+use crate::document::{Identity, ReportDocument};
 
 const CSS: &str = include_str!("report.css");
 

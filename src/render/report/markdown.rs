@@ -10,8 +10,8 @@ use std::fmt::Write;
 
 use mekhanikube_analyzers::Finding;
 
-use super::diff::Identity;
-use super::{ReportDocument, text};
+use super::text;
+use crate::document::{Identity, ReportDocument};
 
 /// How many runs the Markdown trend table lists (the HTML chart shows the whole trend).
 const TABLE_RUNS: usize = 10;
@@ -243,7 +243,7 @@ pub fn literal_block(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "../../tests/support/markdown_inert.rs"]
+#[path = "../../../tests/support/markdown_inert.rs"]
 mod markdown_inert;
 
 #[cfg(test)]

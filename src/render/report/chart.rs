@@ -6,7 +6,8 @@ use std::fmt::Write;
 use mekhanikube_analyzers::Severity;
 
 use super::html::esc;
-use super::{RunSummary, text};
+use super::text;
+use crate::document::RunSummary;
 
 const W: f64 = 760.0;
 const H: f64 = 270.0;
