@@ -49,13 +49,6 @@ impl Data {
         self
     }
 
-    pub fn get(&self, key: &str) -> Option<&Data> {
-        match self {
-            Data::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
     pub fn is_empty(&self) -> bool {
         match self {
             Data::Null => true,
@@ -63,13 +56,6 @@ impl Data {
             Data::List(l) => l.is_empty(),
             Data::Map(m) => m.is_empty(),
             _ => false,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Data::Str(s) => Some(s),
-            _ => None,
         }
     }
 

@@ -20,8 +20,9 @@ use super::client::{
     ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, ModelDetails, OllamaClient,
     SMALL_MODEL_BILLIONS,
 };
+use super::context::prepare;
 use super::problem::Problem;
-use super::prompt::{PromptSet, RenderedPrompt, prepare};
+use super::prompt::{PromptSet, RenderedPrompt};
 use crate::sanitize::{complete_prefix_len, sanitize_for_terminal};
 
 /// The documented default model: small enough for a CPU-only host, good enough to explain Kubernetes errors.

@@ -14,6 +14,7 @@
 mod anonymize;
 mod cache;
 mod client;
+mod context;
 mod data;
 mod endpoint;
 mod explain;

@@ -97,7 +97,7 @@ fn every_fixture_problem_renders_and_anonymizes() {
                     let name = format!("{}-{rendered}-{}.txt", dir.file_name().to_string_lossy(), problem.code);
                     std::fs::write(std::path::Path::new(&dump).join(name), &prompt.user).unwrap();
                 }
-                let data = prepared.context.get("data_yaml").and_then(|d| d.as_str()).unwrap().to_string();
+                let data = prepared.context.data_yaml.clone();
                 assert!(prompt.user.contains(&data));
                 let rep = problem.representative();
                 let mut names = vec![rep.object.name.clone()];

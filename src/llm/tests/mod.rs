@@ -23,6 +23,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 use super::anonymize::Anonymizer;
 use super::cache::*;
 use super::client::*;
+use super::context::*;
 use super::explain::*;
 use super::problem::*;
 use super::prompt::*;
