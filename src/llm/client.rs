@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::endpoint::{LlmEndpoint, display_url};
+use super::stream::{AnswerSoFar, Lines, WireChat};
 
 /// Name resolution for an Ollama on this host: `localhost`, with or without the root's trailing dot, is
 /// 127.0.0.1 and ::1, and any other name is refused. The system resolver would ask DNS for `localhost.`, and a
@@ -248,54 +249,6 @@ pub struct OllamaClient {
     activity: Arc<Mutex<Option<tokio::time::Instant>>>,
 }
 
-#[derive(Serialize)]
-struct WireMessage<'a> {
-    role: &'a str,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-struct WireChat<'a> {
-    model: &'a str,
-    messages: [WireMessage<'a>; 2],
-    stream: bool,
-    options: &'a ChatOptions,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    format: Option<&'a serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-struct WireChunk {
-    #[serde(default)]
-    message: Option<WireChunkMessage>,
-    #[serde(default)]
-    done: bool,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
-    #[serde(default)]
-    done_reason: Option<String>,
-    #[serde(default)]
-    prompt_eval_count: Option<u64>,
-    #[serde(default)]
-    eval_count: Option<u64>,
-    #[serde(default)]
-    eval_duration: Option<u64>,
-    #[serde(default)]
-    prompt_eval_duration: Option<u64>,
-    #[serde(default)]
-    load_duration: Option<u64>,
-    #[serde(default)]
-    total_duration: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-struct WireChunkMessage {
-    #[serde(default)]
-    content: String,
-    #[serde(default)]
-    thinking: Option<String>,
-}
-
 impl OllamaClient {
     /// A client for the Ollama server at `base_url` (e.g. `http://127.0.0.1:11434`) on this host. Check the URL
     /// with [`super::check_llm_url`] first. Proxies from the environment are ignored and redirects are not
@@ -431,161 +384,92 @@ impl OllamaClient {
     ) -> Result<ChatOutcome, ChatFailure> {
         let start = Instant::now();
         let sent = tokio::time::Instant::now();
-        let fail = |error: LlmError, partial: String, stats: ChatStats| ChatFailure { error, partial, stats };
-        let body = WireChat {
-            model: request.model,
-            messages: [
-                WireMessage { role: "system", content: request.system },
-                WireMessage { role: "user", content: request.user },
-            ],
-            stream: true,
-            options: request.options,
-            format: request.format,
-        };
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| fail(LlmError::Protocol(e.to_string()), String::new(), ChatStats::default()))?;
-
-        // Connect and get the response head, retrying what is worth retrying.
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            let send = self
-                .http
-                .post(self.endpoint("/api/chat"))
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send();
-            let retryable: LlmError = match self.before_first_token(sent, send).await {
-                Err(timeout) => return Err(fail(timeout, String::new(), ChatStats::default())),
-                Ok(Err(e)) => {
-                    let err = self.unreachable(&e);
-                    if !(e.is_connect() || e.is_request()) {
-                        return Err(fail(err, String::new(), ChatStats::default()));
-                    }
-                    err
-                }
-                Ok(Ok(resp)) if resp.status().is_success() => break resp,
-                Ok(Ok(resp)) => {
-                    let status = resp.status().as_u16();
-                    let text = match self.before_first_token(sent, resp.text()).await {
-                        Ok(Ok(t)) => t,
-                        _ => String::new(),
-                    };
-                    let err = http_error(status, &text, Some(request.model));
-                    if status < 500 {
-                        return Err(fail(err, String::new(), ChatStats::default()));
-                    }
-                    err
-                }
-            };
-            if attempt >= self.retry.attempts.max(1) {
-                return Err(fail(retryable, String::new(), ChatStats::default()));
-            }
-            let delay = self.retry.base_delay * 2u32.saturating_pow(attempt - 1);
-            if tokio::time::Instant::now() + delay >= self.first_token_deadline(sent) {
-                return Err(fail(retryable, String::new(), ChatStats::default()));
-            }
-            tracing::debug!(attempt, ?delay, error = %retryable, "retrying Ollama chat request");
-            tokio::time::sleep(delay).await;
-        };
+        let early = |error: LlmError| ChatFailure { error, partial: String::new(), stats: ChatStats::default() };
+        let body = serde_json::to_vec(&WireChat::new(request)).map_err(|e| early(LlmError::Protocol(e.to_string())))?;
+        let response = self.send_chat(&body, request.model, sent).await.map_err(early)?;
 
         let mut stream = response.bytes_stream();
-        let mut buf: Vec<u8> = Vec::new();
-        let mut content = String::new();
-        let mut stats = ChatStats::default();
-        let mut first = false;
-        let mut done = false;
-        let mut eof = false;
-        while !done && !eof {
-            let next = if first {
+        let mut lines = Lines::default();
+        let mut answer = AnswerSoFar::new(start);
+        let result = loop {
+            let next = if answer.started() {
                 tokio::time::timeout(self.timeouts.idle, stream.next())
                     .await
                     .map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))
             } else {
                 self.before_first_token(sent, stream.next()).await
             };
-            let next = match next {
-                Ok(n) => n,
-                Err(e) => {
-                    stats.wall_ms = elapsed_ms(start);
-                    return Err(fail(e, content, stats));
-                }
-            };
-            match next {
-                None => eof = true,
-                Some(Err(e)) => {
-                    stats.wall_ms = elapsed_ms(start);
-                    return Err(fail(LlmError::Stream(error_chain(&e)), content, stats));
-                }
-                Some(Ok(bytes)) => {
+            let eof = match next {
+                Err(e) => break Err(e),
+                Ok(Some(Err(e))) => break Err(LlmError::Stream(error_chain(&e))),
+                Ok(Some(Ok(bytes))) => {
                     self.touch();
-                    buf.extend_from_slice(&bytes);
+                    lines.extend(&bytes);
+                    false
                 }
+                Ok(None) => true,
+            };
+            match answer.read_lines(&mut lines, eof, on_token) {
+                Err(e) => break Err(e),
+                Ok(true) => break Ok(()),
+                Ok(false) if eof => break Err(LlmError::Incomplete),
+                Ok(false) => {}
             }
-            // Whole lines only; at the end of the stream, whatever is left is the last line.
-            loop {
-                let line: Vec<u8> = match buf.iter().position(|b| *b == b'\n') {
-                    Some(pos) => buf.drain(..=pos).collect(),
-                    None if eof && !buf.is_empty() => std::mem::take(&mut buf),
-                    None => break,
-                };
-                let line = match std::str::from_utf8(&line) {
-                    Ok(l) => l.trim(),
-                    Err(e) => {
-                        stats.wall_ms = elapsed_ms(start);
-                        return Err(fail(LlmError::Protocol(format!("invalid UTF-8 in stream: {e}")), content, stats));
-                    }
-                };
-                if line.is_empty() {
-                    continue;
-                }
-                let chunk: WireChunk = match serde_json::from_str(line) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        stats.wall_ms = elapsed_ms(start);
-                        let shown: String = line.chars().take(120).collect();
-                        return Err(fail(LlmError::Protocol(format!("{e} in line: {shown}")), content, stats));
-                    }
-                };
-                if let Some(err) = chunk.error {
-                    stats.wall_ms = elapsed_ms(start);
-                    let message = match err {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
+        };
+        let (content, stats) = answer.finish();
+        match result {
+            Ok(()) => {
+                let warnings = warnings_for(&stats, request);
+                Ok(ChatOutcome { content, stats, warnings })
+            }
+            Err(error) => Err(ChatFailure { error, partial: content, stats }),
+        }
+    }
+
+    /// Sends the chat request and returns the response once its head is in, retrying connection failures and
+    /// 5xx answers with backoff while the first-token deadline allows.
+    async fn send_chat(
+        &self,
+        body: &[u8],
+        model: &str,
+        sent: tokio::time::Instant,
+    ) -> Result<reqwest::Response, LlmError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let send = self
+                .http
+                .post(self.endpoint("/api/chat"))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec())
+                .send();
+            let retryable = match self.before_first_token(sent, send).await? {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let text = match self.before_first_token(sent, resp.text()).await {
+                        Ok(Ok(t)) => t,
+                        _ => String::new(),
                     };
-                    return Err(fail(LlmError::Server(message), content, stats));
-                }
-                if let Some(m) = &chunk.message
-                    && (!m.content.is_empty() || m.thinking.as_deref().is_some_and(|t| !t.is_empty()))
-                {
-                    if !first {
-                        first = true;
-                        stats.first_token_ms = Some(elapsed_ms(start));
+                    let err = http_error(status, &text, Some(model));
+                    if status < 500 {
+                        return Err(err);
                     }
-                    if !m.content.is_empty() {
-                        content.push_str(&m.content);
-                        on_token(&m.content);
-                    }
+                    err
                 }
-                if chunk.done {
-                    done = true;
-                    stats.prompt_eval_count = chunk.prompt_eval_count;
-                    stats.eval_count = chunk.eval_count;
-                    stats.eval_duration_ns = chunk.eval_duration;
-                    stats.prompt_eval_duration_ns = chunk.prompt_eval_duration;
-                    stats.load_duration_ns = chunk.load_duration;
-                    stats.total_duration_ns = chunk.total_duration;
-                    stats.done_reason = chunk.done_reason;
-                    break;
-                }
+                Err(e) if e.is_connect() || e.is_request() => self.unreachable(&e),
+                Err(e) => return Err(self.unreachable(&e)),
+            };
+            if attempt >= self.retry.attempts.max(1) {
+                return Err(retryable);
             }
+            let delay = self.retry.base_delay * 2u32.saturating_pow(attempt - 1);
+            if tokio::time::Instant::now() + delay >= self.first_token_deadline(sent) {
+                return Err(retryable);
+            }
+            tracing::debug!(attempt, ?delay, error = %retryable, "retrying Ollama chat request");
+            tokio::time::sleep(delay).await;
         }
-        stats.wall_ms = elapsed_ms(start);
-        if !done {
-            return Err(fail(LlmError::Incomplete, content, stats));
-        }
-        let warnings = warnings_for(&stats, request);
-        Ok(ChatOutcome { content, stats, warnings })
     }
 }
 
@@ -616,10 +500,6 @@ fn warnings_for(stats: &ChatStats, request: &ChatRequest<'_>) -> Vec<String> {
         ));
     }
     warnings
-}
-
-fn elapsed_ms(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Classifies a non-success answer: a 404 that says the model is not found becomes [`LlmError::ModelNotFound`].

@@ -21,6 +21,7 @@ mod explain;
 mod problem;
 mod prompt;
 mod spec;
+mod stream;
 
 #[cfg(test)]
 mod tests;
