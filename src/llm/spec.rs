@@ -1,10 +1,26 @@
 //! The part of an object's spec that a good SRE would look at for a finding, and nothing else: for Pods and
 //! workloads the containers (image, command, probes, resources, env var *names*, mounts) and volumes; for
 //! Services the selector and ports; for Ingresses the rules and backends; and so on. Env var values, Secret
-//! data, annotations and status noise never make it into a prompt.
+//! data, annotations and status noise never make it into a prompt. Each view reads the typed object, so a
+//! field that does not exist is a compile error, not a silently empty prompt.
 
-use k8s_openapi::Resource;
-use mekhanikube_analyzers::{Kind, ObjectRef, Snapshot};
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
+};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod, PodSpec, Probe, Service,
+    Toleration, Volume,
+};
+use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressClass};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use mekhanikube_analyzers::{Kind, ObjectRef, Objects, Snapshot};
 use serde_json::Value;
 
 use super::data::Data;
@@ -35,506 +51,604 @@ pub const MAX_SPEC_CHARS: usize = 3500;
 /// evidence is about; when the spec is large, other containers are summarized.
 pub fn spec_view(snapshot: &Snapshot, object: &ObjectRef, focus: &[String]) -> Option<SpecView> {
     let kind = object.table_kind()?;
-    let ns = object.namespace.as_deref().unwrap_or("");
-    let o = &snapshot.objects;
-    let json = match kind {
-        Kind::Pod => to_json(o.pods.get(ns, &object.name)),
-        Kind::Deployment => to_json(o.deployments.get(ns, &object.name)),
-        Kind::ReplicaSet => to_json(o.replica_sets.get(ns, &object.name)),
-        Kind::StatefulSet => to_json(o.stateful_sets.get(ns, &object.name)),
-        Kind::DaemonSet => to_json(o.daemon_sets.get(ns, &object.name)),
-        Kind::Job => to_json(o.jobs.get(ns, &object.name)),
-        Kind::CronJob => to_json(o.cron_jobs.get(ns, &object.name)),
-        Kind::Service => to_json(o.services.get(ns, &object.name)),
-        Kind::Ingress => to_json(o.ingresses.get(ns, &object.name)),
-        Kind::PersistentVolumeClaim => to_json(o.persistent_volume_claims.get(ns, &object.name)),
-        Kind::HorizontalPodAutoscaler => to_json(o.horizontal_pod_autoscalers.get(ns, &object.name)),
-        Kind::Node => to_json(o.nodes.get("", &object.name)),
-        Kind::ValidatingWebhookConfiguration => to_json(o.validating_webhook_configurations.get("", &object.name)),
-        Kind::MutatingWebhookConfiguration => to_json(o.mutating_webhook_configurations.get("", &object.name)),
-        Kind::StorageClass => to_json(o.storage_classes.get("", &object.name)),
-        Kind::IngressClass => to_json(o.ingress_classes.get("", &object.name)),
-        // No spec worth a prompt: the finding's evidence says it all (and a Secret has nothing to show).
-        Kind::Namespace | Kind::Endpoints | Kind::EndpointSlice | Kind::ServiceAccount | Kind::Secret | Kind::Event => {
-            None
-        }
-    }?;
-    let mut view = view_of_json(kind.name(), &json, focus);
+    let ns = if kind.namespaced() { object.namespace.as_deref().unwrap_or("") } else { "" };
+    let view = build(&snapshot.objects, kind, ns, &object.name, focus, false)?;
     if view.data.to_yaml().len() > MAX_SPEC_CHARS {
-        view = view_of_json_compact(kind.name(), &json, focus);
+        return build(&snapshot.objects, kind, ns, &object.name, focus, true);
     }
     Some(view)
 }
 
-fn to_json<T: serde::Serialize + Resource>(object: Option<&T>) -> Option<Value> {
-    object.and_then(|o| serde_json::to_value(o).ok())
+fn build(o: &Objects, kind: Kind, ns: &str, name: &str, focus: &[String], compact: bool) -> Option<SpecView> {
+    let mut v = Viewer { view: SpecView { kind: kind.name().to_string(), ..SpecView::default() }, focus, compact };
+    let data = match kind {
+        Kind::Pod => v.pod(o.pods.get(ns, name)?),
+        Kind::Deployment => v.deployment(o.deployments.get(ns, name)?),
+        Kind::ReplicaSet => v.replica_set(o.replica_sets.get(ns, name)?),
+        Kind::StatefulSet => v.stateful_set(o.stateful_sets.get(ns, name)?),
+        Kind::DaemonSet => v.daemon_set(o.daemon_sets.get(ns, name)?),
+        Kind::Job => v.job(o.jobs.get(ns, name)?),
+        Kind::CronJob => v.cron_job(o.cron_jobs.get(ns, name)?),
+        Kind::Service => v.service(o.services.get(ns, name)?),
+        Kind::Ingress => v.ingress(o.ingresses.get(ns, name)?),
+        Kind::PersistentVolumeClaim => v.pvc(o.persistent_volume_claims.get(ns, name)?),
+        Kind::HorizontalPodAutoscaler => v.hpa(o.horizontal_pod_autoscalers.get(ns, name)?),
+        Kind::Node => v.node(o.nodes.get("", name)?),
+        Kind::ValidatingWebhookConfiguration => v.validating(o.validating_webhook_configurations.get("", name)?),
+        Kind::MutatingWebhookConfiguration => v.mutating(o.mutating_webhook_configurations.get("", name)?),
+        Kind::StorageClass => v.storage_class(o.storage_classes.get("", name)?),
+        Kind::IngressClass => v.ingress_class(o.ingress_classes.get("", name)?),
+        // No spec worth a prompt: the finding's evidence says it all (and a Secret has nothing to show).
+        Kind::Namespace | Kind::Endpoints | Kind::EndpointSlice | Kind::ServiceAccount | Kind::Secret | Kind::Event => {
+            return None;
+        }
+    };
+    v.view.data = data;
+    Some(v.view)
 }
 
-fn view_of_json_compact(kind: &str, json: &Value, focus: &[String]) -> SpecView {
-    let mut view = SpecView { kind: kind.to_string(), ..SpecView::default() };
-    view.data = build(&mut view, kind, json, focus, true);
-    view
+/// Builds one view, noting every name it shows for the anonymizer in the order it shows them (token numbers
+/// follow that order).
+struct Viewer<'a> {
+    view: SpecView,
+    focus: &'a [String],
+    compact: bool,
 }
 
-/// Builds the view from an object as JSON (as `kubectl get -o json` prints it).
-pub fn view_of_json(kind: &str, json: &Value, focus: &[String]) -> SpecView {
-    let mut view = SpecView { kind: kind.to_string(), ..SpecView::default() };
-    view.data = build(&mut view, kind, json, focus, false);
-    view
-}
-
-fn build(view: &mut SpecView, kind: &str, json: &Value, focus: &[String], compact: bool) -> Data {
-    let spec = &json["spec"];
-    let mut d = Data::map();
-    if let Some(labels) = json["metadata"]["labels"].as_object() {
-        for v in labels.values().filter_map(Value::as_str) {
-            view.name("label", v);
+impl Viewer<'_> {
+    fn labels_of(&mut self, meta: &ObjectMeta) {
+        for value in meta.labels.iter().flatten().map(|(_, v)| v) {
+            self.view.name("label", value);
         }
     }
-    match kind {
-        "Pod" => {
-            d = pod_spec(view, spec, focus, compact);
-            d.push("phase", s(&json["status"]["phase"]));
-            if let Some(statuses) = json["status"]["containerStatuses"].as_array() {
-                for cs in statuses {
-                    for key in ["image", "imageID"] {
-                        if let Some(img) = cs[key].as_str() {
-                            view.images.push(img.trim_start_matches("docker-pullable://").to_string());
-                        }
-                    }
-                }
+
+    fn pod(&mut self, pod: &Pod) -> Data {
+        self.labels_of(&pod.metadata);
+        let mut d = self.pod_spec(pod.spec.as_ref());
+        let status = pod.status.as_ref();
+        d.push("phase", status.and_then(|s| s.phase.clone()));
+        for cs in status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten() {
+            for image in [&cs.image, &cs.image_id] {
+                self.view.images.push(image.trim_start_matches("docker-pullable://").to_string());
             }
         }
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
-            d.push("replicas", num(&spec["replicas"]));
-            d.push("strategy", s(&spec["strategy"]["type"]).or(s(&spec["updateStrategy"]["type"])));
-            d.push("serviceName", s(&spec["serviceName"]));
-            d.push("selector", labels(view, &spec["selector"]["matchLabels"]));
-            if let Some(vcts) = spec["volumeClaimTemplates"].as_array() {
-                let list: Vec<Data> = vcts
-                    .iter()
-                    .map(|v| {
-                        let mut m = Data::map();
-                        let name = v["metadata"]["name"].as_str().unwrap_or_default();
-                        view.name("volume", name);
-                        m.push("name", name)
-                            .push("storageClassName", s(&v["spec"]["storageClassName"]))
-                            .push("accessModes", strings(&v["spec"]["accessModes"]))
-                            .push("storage", s(&v["spec"]["resources"]["requests"]["storage"]));
-                        m
-                    })
-                    .collect();
-                d.push("volumeClaimTemplates", list);
-            }
-            d.push("template", pod_spec(view, &spec["template"]["spec"], focus, compact));
-            let status = &json["status"];
-            let mut st = Data::map();
-            for key in [
-                "replicas",
-                "readyReplicas",
-                "availableReplicas",
-                "updatedReplicas",
-                "unavailableReplicas",
-                "desiredNumberScheduled",
-                "numberReady",
-                "numberUnavailable",
-            ] {
-                st.push(key, num(&status[key]));
-            }
-            d.push("status", st);
-        }
-        "Job" => {
-            job_spec(&mut d, spec);
-            d.push("template", pod_spec(view, &spec["template"]["spec"], focus, compact));
-        }
-        "CronJob" => {
-            d.push("schedule", s(&spec["schedule"]))
-                .push("timeZone", s(&spec["timeZone"]))
-                .push("suspend", boolean(&spec["suspend"]))
-                .push("concurrencyPolicy", s(&spec["concurrencyPolicy"]))
-                .push("startingDeadlineSeconds", num(&spec["startingDeadlineSeconds"]));
-            let job = &spec["jobTemplate"]["spec"];
-            let mut j = Data::map();
-            job_spec(&mut j, job);
-            j.push("template", pod_spec(view, &job["template"]["spec"], focus, compact));
-            d.push("jobTemplate", j);
-        }
-        "Service" => {
-            d.push("type", s(&spec["type"]))
-                .push("selector", labels(view, &spec["selector"]))
-                .push("externalName", s(&spec["externalName"]));
-            if let Some(h) = spec["externalName"].as_str() {
-                view.hosts.push(h.to_string());
-            }
-            if spec["clusterIP"].as_str() == Some("None") {
-                d.push("clusterIP", "None");
-            }
-            let ports: Vec<Data> = array(&spec["ports"])
-                .map(|p| {
-                    let mut m = Data::map();
-                    m.push("name", s(&p["name"]))
-                        .push("port", num(&p["port"]))
-                        .push("targetPort", scalar(&p["targetPort"]))
-                        .push("protocol", s(&p["protocol"]).filter(|p| p != "TCP"))
-                        .push("nodePort", num(&p["nodePort"]));
-                    m
-                })
-                .collect();
-            d.push("ports", ports);
-        }
-        "Ingress" => {
-            d.push("ingressClassName", s(&spec["ingressClassName"]));
-            if let Some(c) = spec["ingressClassName"].as_str() {
-                view.name("ingressclass", c);
-            }
-            d.push("defaultBackend", backend(view, &spec["defaultBackend"]));
-            let rules: Vec<Data> = array(&spec["rules"])
-                .map(|r| {
-                    let mut m = Data::map();
-                    if let Some(h) = r["host"].as_str() {
-                        view.hosts.push(h.to_string());
-                    }
-                    m.push("host", s(&r["host"]));
-                    let paths: Vec<Data> = array(&r["http"]["paths"])
-                        .map(|p| {
-                            let mut pm = Data::map();
-                            pm.push("path", s(&p["path"]))
-                                .push("pathType", s(&p["pathType"]))
-                                .push("backend", backend(view, &p["backend"]));
-                            pm
-                        })
-                        .collect();
-                    m.push("paths", paths);
-                    m
-                })
-                .collect();
-            d.push("rules", rules);
-            let tls: Vec<Data> = array(&spec["tls"])
+        d
+    }
+
+    fn deployment(&mut self, o: &Deployment) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("replicas", spec.and_then(|s| s.replicas))
+            .push("strategy", spec.and_then(|s| s.strategy.as_ref()).and_then(|s| s.type_.clone()));
+        let selector = spec.and_then(|s| s.selector.match_labels.as_ref());
+        d.push("selector", self.labels(selector));
+        d.push("template", self.pod_spec(spec.and_then(|s| s.template.spec.as_ref())));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("replicas", st.and_then(|s| s.replicas)),
+                ("readyReplicas", st.and_then(|s| s.ready_replicas)),
+                ("availableReplicas", st.and_then(|s| s.available_replicas)),
+                ("updatedReplicas", st.and_then(|s| s.updated_replicas)),
+                ("unavailableReplicas", st.and_then(|s| s.unavailable_replicas)),
+            ]),
+        );
+        d
+    }
+
+    fn replica_set(&mut self, o: &ReplicaSet) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("replicas", spec.and_then(|s| s.replicas));
+        d.push("selector", self.labels(spec.and_then(|s| s.selector.match_labels.as_ref())));
+        d.push("template", self.pod_spec(spec.and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref())));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("replicas", st.map(|s| s.replicas)),
+                ("readyReplicas", st.and_then(|s| s.ready_replicas)),
+                ("availableReplicas", st.and_then(|s| s.available_replicas)),
+            ]),
+        );
+        d
+    }
+
+    fn stateful_set(&mut self, o: &StatefulSet) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("replicas", spec.and_then(|s| s.replicas))
+            .push("strategy", spec.and_then(|s| s.update_strategy.as_ref()).and_then(|s| s.type_.clone()))
+            .push("serviceName", spec.and_then(|s| s.service_name.clone()));
+        d.push("selector", self.labels(spec.and_then(|s| s.selector.match_labels.as_ref())));
+        let templates = spec.and_then(|s| s.volume_claim_templates.as_ref());
+        if let Some(templates) = templates {
+            let list: Vec<Data> = templates
+                .iter()
                 .map(|t| {
+                    let name = t.metadata.name.as_deref().unwrap_or_default();
+                    self.view.name("volume", name);
+                    let pvc = t.spec.as_ref();
                     let mut m = Data::map();
-                    for h in array(&t["hosts"]).filter_map(Value::as_str) {
-                        view.hosts.push(h.to_string());
-                    }
-                    if let Some(sn) = t["secretName"].as_str() {
-                        view.name("secret", sn);
-                    }
-                    m.push("hosts", strings(&t["hosts"])).push("secretName", s(&t["secretName"]));
+                    m.push("name", name)
+                        .push("storageClassName", pvc.and_then(|s| s.storage_class_name.clone()))
+                        .push("accessModes", pvc.and_then(|s| s.access_modes.clone()))
+                        .push("storage", pvc.and_then(requested_storage));
                     m
                 })
                 .collect();
-            d.push("tls", tls);
+            d.push("volumeClaimTemplates", list);
         }
-        "PersistentVolumeClaim" => {
-            if let Some(sc) = spec["storageClassName"].as_str() {
-                view.name("storageclass", sc);
-            }
-            if let Some(v) = spec["volumeName"].as_str() {
-                view.name("pv", v);
-            }
-            d.push("storageClassName", s(&spec["storageClassName"]))
-                .push("accessModes", strings(&spec["accessModes"]))
-                .push("storage", s(&spec["resources"]["requests"]["storage"]))
-                .push("volumeMode", s(&spec["volumeMode"]))
-                .push("volumeName", s(&spec["volumeName"]))
-                .push("phase", s(&json["status"]["phase"]));
+        d.push("template", self.pod_spec(spec.and_then(|s| s.template.spec.as_ref())));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("replicas", st.map(|s| s.replicas)),
+                ("readyReplicas", st.and_then(|s| s.ready_replicas)),
+                ("availableReplicas", st.and_then(|s| s.available_replicas)),
+                ("updatedReplicas", st.and_then(|s| s.updated_replicas)),
+            ]),
+        );
+        d
+    }
+
+    fn daemon_set(&mut self, o: &DaemonSet) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("strategy", spec.and_then(|s| s.update_strategy.as_ref()).and_then(|s| s.type_.clone()));
+        d.push("selector", self.labels(spec.and_then(|s| s.selector.match_labels.as_ref())));
+        d.push("template", self.pod_spec(spec.and_then(|s| s.template.spec.as_ref())));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("desiredNumberScheduled", st.map(|s| s.desired_number_scheduled)),
+                ("numberReady", st.map(|s| s.number_ready)),
+                ("numberUnavailable", st.and_then(|s| s.number_unavailable)),
+            ]),
+        );
+        d
+    }
+
+    fn job(&mut self, o: &Job) -> Data {
+        self.labels_of(&o.metadata);
+        self.job_spec(o.spec.as_ref())
+    }
+
+    fn job_spec(&mut self, spec: Option<&JobSpec>) -> Data {
+        let mut d = Data::map();
+        d.push("completions", spec.and_then(|s| s.completions))
+            .push("parallelism", spec.and_then(|s| s.parallelism))
+            .push("backoffLimit", spec.and_then(|s| s.backoff_limit))
+            .push("activeDeadlineSeconds", spec.and_then(|s| s.active_deadline_seconds));
+        d.push("template", self.pod_spec(spec.and_then(|s| s.template.spec.as_ref())));
+        d
+    }
+
+    fn cron_job(&mut self, o: &CronJob) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = Some(&o.spec);
+        let mut d = Data::map();
+        d.push("schedule", spec.map(|s| s.schedule.as_str()))
+            .push("timeZone", spec.and_then(|s| s.time_zone.clone()))
+            .push("suspend", spec.and_then(|s| s.suspend).filter(|s| *s))
+            .push("concurrencyPolicy", spec.and_then(|s| s.concurrency_policy.clone()))
+            .push("startingDeadlineSeconds", spec.and_then(|s| s.starting_deadline_seconds));
+        d.push("jobTemplate", self.job_spec(spec.and_then(|s| s.job_template.spec.as_ref())));
+        d
+    }
+
+    fn service(&mut self, o: &Service) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("type", spec.and_then(|s| s.type_.clone()));
+        d.push("selector", self.labels(spec.and_then(|s| s.selector.as_ref())));
+        let external = spec.and_then(|s| s.external_name.clone());
+        d.push("externalName", external.clone());
+        if let Some(host) = external {
+            self.view.hosts.push(host);
         }
-        "HorizontalPodAutoscaler" => {
-            let target = &spec["scaleTargetRef"];
-            if let Some(n) = target["name"].as_str() {
-                view.name(super::anonymize::kind_prefix(target["kind"].as_str().unwrap_or("")), n);
-            }
-            d.push(
-                "scaleTargetRef",
-                format!("{}/{}", s(&target["kind"]).unwrap_or_default(), s(&target["name"]).unwrap_or_default()),
-            )
-            .push("minReplicas", num(&spec["minReplicas"]))
-            .push("maxReplicas", num(&spec["maxReplicas"]))
-            .push("metrics", Data::from_json(&spec["metrics"]));
-            let mut st = Data::map();
-            st.push("currentReplicas", num(&json["status"]["currentReplicas"]))
-                .push("desiredReplicas", num(&json["status"]["desiredReplicas"]));
-            d.push("status", st);
+        if spec.and_then(|s| s.cluster_ip.as_deref()) == Some("None") {
+            d.push("clusterIP", "None");
         }
-        "Node" => {
-            d.push("unschedulable", boolean(&spec["unschedulable"]));
-            let taints: Vec<Data> = array(&spec["taints"])
-                .map(|t| {
-                    Data::Str(format!(
-                        "{}={}:{}",
-                        t["key"].as_str().unwrap_or_default(),
-                        t["value"].as_str().unwrap_or_default(),
-                        t["effect"].as_str().unwrap_or_default()
-                    ))
-                })
-                .collect();
-            d.push("taints", taints);
-            for key in ["capacity", "allocatable"] {
+        let ports: Vec<Data> = spec
+            .and_then(|s| s.ports.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|p| {
                 let mut m = Data::map();
-                for r in ["cpu", "memory", "pods", "ephemeral-storage"] {
-                    m.push(r, s(&json["status"][key][r]));
-                }
-                d.push(key, m);
-            }
-        }
-        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
-            let hooks: Vec<Data> = array(&json["webhooks"])
-                .map(|w| {
-                    let mut m = Data::map();
-                    if let Some(n) = w["name"].as_str() {
-                        view.name("webhook", n);
-                    }
-                    m.push("name", s(&w["name"]));
-                    let svc = &w["clientConfig"]["service"];
-                    if svc.is_object() {
-                        if let Some(n) = svc["namespace"].as_str() {
-                            view.name("ns", n);
-                        }
-                        if let Some(n) = svc["name"].as_str() {
-                            view.name("service", n);
-                        }
-                        let mut sm = Data::map();
-                        sm.push("namespace", s(&svc["namespace"]))
-                            .push("name", s(&svc["name"]))
-                            .push("port", num(&svc["port"]))
-                            .push("path", s(&svc["path"]));
-                        m.push("service", sm);
-                    }
-                    if let Some(u) = w["clientConfig"]["url"].as_str() {
-                        view.hosts.push(u.to_string());
-                        m.push("url", strip_url(u));
-                    }
-                    m.push("failurePolicy", s(&w["failurePolicy"]))
-                        .push("timeoutSeconds", num(&w["timeoutSeconds"]))
-                        .push("sideEffects", s(&w["sideEffects"]));
-                    m
-                })
-                .collect();
-            d.push("webhooks", hooks);
-        }
-        "StorageClass" => {
-            d.push("provisioner", s(&json["provisioner"]))
-                .push("volumeBindingMode", s(&json["volumeBindingMode"]))
-                .push("reclaimPolicy", s(&json["reclaimPolicy"]));
-        }
-        "IngressClass" => {
-            d.push("controller", s(&spec["controller"]));
-        }
-        _ => {}
-    }
-    d
-}
-
-fn job_spec(d: &mut Data, spec: &Value) {
-    d.push("completions", num(&spec["completions"]))
-        .push("parallelism", num(&spec["parallelism"]))
-        .push("backoffLimit", num(&spec["backoffLimit"]))
-        .push("activeDeadlineSeconds", num(&spec["activeDeadlineSeconds"]));
-}
-
-fn backend(view: &mut SpecView, b: &Value) -> Data {
-    let svc = &b["service"];
-    if let Some(name) = svc["name"].as_str() {
-        view.name("service", name);
-        let port = svc["port"]["number"]
-            .as_i64()
-            .map(|n| n.to_string())
-            .or_else(|| svc["port"]["name"].as_str().map(str::to_string))
-            .unwrap_or_default();
-        return Data::Str(format!("service {name}:{port}"));
-    }
-    if let Some(r) = b["resource"].as_object() {
-        let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
-        view.name("object", name);
-        return Data::Str(format!("{} {name}", r.get("kind").and_then(Value::as_str).unwrap_or("resource")));
-    }
-    Data::Null
-}
-
-/// The pod spec of a Pod or a workload's template.
-fn pod_spec(view: &mut SpecView, ps: &Value, focus: &[String], compact: bool) -> Data {
-    let mut d = Data::map();
-    if !ps.is_object() {
-        return d;
-    }
-    for (key, category) in
-        [("serviceAccountName", "serviceaccount"), ("nodeName", "node"), ("priorityClassName", "priorityclass")]
-    {
-        if let Some(v) = ps[key].as_str() {
-            view.name(category, v);
-        }
-        d.push(key, s(&ps[key]));
-    }
-    for kind in ["initContainers", "containers"] {
-        let containers: Vec<Data> = array(&ps[kind])
-            .map(|c| {
-                let name = c["name"].as_str().unwrap_or_default();
-                let keep_full = !compact || focus.is_empty() || focus.iter().any(|f| f == name);
-                container(view, c, keep_full)
+                m.push("name", p.name.clone())
+                    .push("port", p.port)
+                    .push("targetPort", p.target_port.as_ref().map(int_or_string))
+                    .push("protocol", p.protocol.clone().filter(|p| p != "TCP"))
+                    .push("nodePort", p.node_port);
+                m
             })
             .collect();
-        d.push(kind, containers);
+        d.push("ports", ports);
+        d
     }
-    let volumes: Vec<Data> = array(&ps["volumes"]).map(|v| volume(view, v)).collect();
-    d.push("volumes", volumes);
-    let pull: Vec<Data> = array(&ps["imagePullSecrets"])
-        .filter_map(|s| s["name"].as_str())
-        .map(|n| {
-            view.name("secret", n);
-            Data::str(n)
-        })
-        .collect();
-    d.push("imagePullSecrets", pull);
-    d.push("nodeSelector", labels(view, &ps["nodeSelector"]));
-    let tolerations: Vec<Data> = array(&ps["tolerations"])
-        .map(|t| {
-            let key = t["key"].as_str().unwrap_or("*");
-            let value = t["value"].as_str().map(|v| format!("={v}")).unwrap_or_default();
-            let effect = t["effect"].as_str().map(|e| format!(":{e}")).unwrap_or_default();
-            let op = t["operator"].as_str().filter(|o| *o == "Exists").map(|_| " (Exists)").unwrap_or_default();
-            Data::Str(format!("{key}{value}{effect}{op}"))
-        })
-        .collect();
-    d.push("tolerations", tolerations);
-    if !compact {
-        d.push("affinity", Data::from_json(&ps["affinity"]));
-        d.push("topologySpreadConstraints", Data::from_json(&ps["topologySpreadConstraints"]));
-    }
-    d.push("hostNetwork", boolean(&ps["hostNetwork"]));
-    d
-}
 
-fn container(view: &mut SpecView, c: &Value, full: bool) -> Data {
-    let mut d = Data::map();
-    let name = c["name"].as_str().unwrap_or_default();
-    view.name("container", name);
-    d.push("name", name);
-    if let Some(img) = c["image"].as_str() {
-        view.images.push(img.to_string());
-    }
-    d.push("image", s(&c["image"]));
-    if !full {
-        return d;
-    }
-    d.push("imagePullPolicy", s(&c["imagePullPolicy"]));
-    d.push("command", redact_args(&c["command"]));
-    d.push("args", redact_args(&c["args"]));
-    let ports: Vec<Data> = array(&c["ports"])
-        .map(|p| {
-            let port = p["containerPort"].as_i64().unwrap_or_default();
-            let proto = p["protocol"].as_str().filter(|p| *p != "TCP").map(|p| format!("/{p}")).unwrap_or_default();
-            let name = p["name"].as_str().map(|n| format!(" ({n})")).unwrap_or_default();
-            Data::Str(format!("{port}{proto}{name}"))
-        })
-        .collect();
-    d.push("ports", ports);
-    // Names only: values (and even the keys a value comes from) stay out of the prompt.
-    let env: Vec<Data> = array(&c["env"])
-        .map(|e| {
-            let n = e["name"].as_str().unwrap_or_default();
-            let from = &e["valueFrom"];
-            let source = if let Some(r) = from["secretKeyRef"].as_object() {
-                let sn = r.get("name").and_then(Value::as_str).unwrap_or_default();
-                view.name("secret", sn);
-                format!(" (from secret {sn})")
-            } else if let Some(r) = from["configMapKeyRef"].as_object() {
-                let cn = r.get("name").and_then(Value::as_str).unwrap_or_default();
-                view.name("configmap", cn);
-                format!(" (from configmap {cn})")
-            } else if from["fieldRef"].is_object() {
-                " (from field)".to_string()
-            } else if from["resourceFieldRef"].is_object() {
-                " (from resource)".to_string()
-            } else {
-                String::new()
-            };
-            Data::Str(format!("{n}{source}"))
-        })
-        .collect();
-    d.push("env", env);
-    let env_from: Vec<Data> = array(&c["envFrom"])
-        .filter_map(|e| {
-            if let Some(n) = e["configMapRef"]["name"].as_str() {
-                view.name("configmap", n);
-                Some(Data::Str(format!("configmap {n}")))
-            } else if let Some(n) = e["secretRef"]["name"].as_str() {
-                view.name("secret", n);
-                Some(Data::Str(format!("secret {n}")))
-            } else {
-                None
-            }
-        })
-        .collect();
-    d.push("envFrom", env_from);
-    let mut res = Data::map();
-    for key in ["requests", "limits"] {
-        let mut m = Data::map();
-        if let Some(o) = c["resources"][key].as_object() {
-            for (k, v) in o {
-                m.push(k, s(v));
-            }
+    fn ingress(&mut self, o: &Ingress) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        let class = spec.and_then(|s| s.ingress_class_name.as_deref());
+        d.push("ingressClassName", class);
+        if let Some(c) = class {
+            self.view.name("ingressclass", c);
         }
-        res.push(key, m);
+        let default_backend = spec.and_then(|s| s.default_backend.as_ref()).map(|b| self.backend(b));
+        d.push("defaultBackend", default_backend);
+        let rules: Vec<Data> = spec
+            .and_then(|s| s.rules.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let mut m = Data::map();
+                if let Some(h) = &r.host {
+                    self.view.hosts.push(h.clone());
+                }
+                m.push("host", r.host.clone());
+                let paths: Vec<Data> = r
+                    .http
+                    .iter()
+                    .flat_map(|h| &h.paths)
+                    .map(|p| {
+                        let mut pm = Data::map();
+                        pm.push("path", p.path.clone())
+                            .push("pathType", p.path_type.as_str())
+                            .push("backend", self.backend(&p.backend));
+                        pm
+                    })
+                    .collect();
+                m.push("paths", paths);
+                m
+            })
+            .collect();
+        d.push("rules", rules);
+        let tls: Vec<Data> = spec
+            .and_then(|s| s.tls.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                self.view.hosts.extend(t.hosts.iter().flatten().cloned());
+                if let Some(secret) = &t.secret_name {
+                    self.view.name("secret", secret);
+                }
+                let mut m = Data::map();
+                m.push("hosts", t.hosts.clone()).push("secretName", t.secret_name.clone());
+                m
+            })
+            .collect();
+        d.push("tls", tls);
+        d
     }
-    d.push("resources", res);
-    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
-        d.push(probe, probe_view(&c[probe]));
-    }
-    let mounts: Vec<Data> = array(&c["volumeMounts"])
-        .map(|m| {
-            let ro = if m["readOnly"].as_bool() == Some(true) { " (ro)" } else { "" };
-            let sub = m["subPath"].as_str().map(|s| format!(" subPath={s}")).unwrap_or_default();
-            Data::Str(format!(
-                "{} -> {}{sub}{ro}",
-                m["name"].as_str().unwrap_or_default(),
-                m["mountPath"].as_str().unwrap_or_default()
-            ))
-        })
-        .collect();
-    d.push("volumeMounts", mounts);
-    d
-}
 
-fn probe_view(p: &Value) -> Data {
-    if !p.is_object() {
-        return Data::Null;
+    fn backend(&mut self, b: &IngressBackend) -> Data {
+        if let Some(svc) = &b.service {
+            self.view.name("service", &svc.name);
+            let port = svc.port.as_ref();
+            let port = port.and_then(|p| p.number.map(|n| n.to_string()).or_else(|| p.name.clone()));
+            return Data::Str(format!("service {}:{}", svc.name, port.unwrap_or_default()));
+        }
+        if let Some(r) = &b.resource {
+            self.view.name("object", &r.name);
+            return Data::Str(format!("{} {}", r.kind, r.name));
+        }
+        Data::Null
     }
-    let mut d = Data::map();
-    if let Some(h) = p["httpGet"].as_object() {
-        let scheme = h.get("scheme").and_then(Value::as_str).unwrap_or("HTTP");
-        let port = h.get("port").map(scalar_string).unwrap_or_default();
-        let path = h.get("path").and_then(Value::as_str).unwrap_or("/");
-        d.push("httpGet", format!("{scheme} :{port}{path}"));
-    }
-    if let Some(t) = p["tcpSocket"].as_object() {
-        d.push("tcpSocket", format!(":{}", t.get("port").map(scalar_string).unwrap_or_default()));
-    }
-    if p["grpc"].is_object() {
-        d.push("grpc", format!(":{}", scalar_string(&p["grpc"]["port"])));
-    }
-    d.push("exec", redact_args(&p["exec"]["command"]));
-    for key in ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"] {
-        d.push(key, num(&p[key]));
-    }
-    d
-}
 
-fn volume(view: &mut SpecView, v: &Value) -> Data {
-    let name = v["name"].as_str().unwrap_or_default();
-    let mut source = String::new();
-    if let Some(o) = v.as_object() {
-        for (key, val) in o.iter().filter(|(k, _)| k.as_str() != "name") {
+    fn pvc(&mut self, o: &PersistentVolumeClaim) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let class = spec.and_then(|s| s.storage_class_name.clone());
+        let volume = spec.and_then(|s| s.volume_name.clone());
+        if let Some(sc) = &class {
+            self.view.name("storageclass", sc);
+        }
+        if let Some(v) = &volume {
+            self.view.name("pv", v);
+        }
+        let mut d = Data::map();
+        d.push("storageClassName", class)
+            .push("accessModes", spec.and_then(|s| s.access_modes.clone()))
+            .push("storage", spec.and_then(requested_storage))
+            .push("volumeMode", spec.and_then(|s| s.volume_mode.clone()))
+            .push("volumeName", volume)
+            .push("phase", o.status.as_ref().and_then(|s| s.phase.clone()));
+        d
+    }
+
+    fn hpa(&mut self, o: &HorizontalPodAutoscaler) -> Data {
+        self.labels_of(&o.metadata);
+        let mut d = Data::map();
+        let spec = &o.spec;
+        let target = &spec.scale_target_ref;
+        self.view.name(super::anonymize::kind_prefix(&target.kind), &target.name);
+        d.push("scaleTargetRef", format!("{}/{}", target.kind, target.name))
+            .push("minReplicas", spec.min_replicas)
+            .push("maxReplicas", spec.max_replicas)
+            .push("metrics", spec.metrics.as_ref().map(json));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("currentReplicas", st.and_then(|s| s.current_replicas)),
+                ("desiredReplicas", st.map(|s| s.desired_replicas)),
+            ]),
+        );
+        d
+    }
+
+    fn node(&mut self, o: &Node) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("unschedulable", spec.and_then(|s| s.unschedulable).filter(|u| *u));
+        let taints: Vec<String> = spec
+            .and_then(|s| s.taints.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|t| format!("{}={}:{}", t.key, t.value.as_deref().unwrap_or_default(), t.effect))
+            .collect();
+        d.push("taints", taints);
+        let status = o.status.as_ref();
+        for (key, amounts) in [
+            ("capacity", status.and_then(|s| s.capacity.as_ref())),
+            ("allocatable", status.and_then(|s| s.allocatable.as_ref())),
+        ] {
+            let mut m = Data::map();
+            for r in ["cpu", "memory", "pods", "ephemeral-storage"] {
+                m.push(r, amounts.and_then(|a| a.get(r)).map(|q| q.0.as_str()));
+            }
+            d.push(key, m);
+        }
+        d
+    }
+
+    fn validating(&mut self, o: &ValidatingWebhookConfiguration) -> Data {
+        self.labels_of(&o.metadata);
+        let hooks =
+            o.webhooks.iter().flatten().map(|w| {
+                self.webhook(&w.name, &w.client_config, &w.failure_policy, w.timeout_seconds, &w.side_effects)
+            });
+        let mut d = Data::map();
+        d.push("webhooks", hooks.collect::<Vec<_>>());
+        d
+    }
+
+    fn mutating(&mut self, o: &MutatingWebhookConfiguration) -> Data {
+        self.labels_of(&o.metadata);
+        let hooks =
+            o.webhooks.iter().flatten().map(|w| {
+                self.webhook(&w.name, &w.client_config, &w.failure_policy, w.timeout_seconds, &w.side_effects)
+            });
+        let mut d = Data::map();
+        d.push("webhooks", hooks.collect::<Vec<_>>());
+        d
+    }
+
+    /// One webhook of either configuration kind (they share these fields but not a type).
+    fn webhook(
+        &mut self,
+        name: &str,
+        client: &WebhookClientConfig,
+        failure_policy: &Option<String>,
+        timeout_seconds: Option<i32>,
+        side_effects: &str,
+    ) -> Data {
+        self.view.name("webhook", name);
+        let mut m = Data::map();
+        m.push("name", name);
+        if let Some(svc) = &client.service {
+            self.view.name("ns", &svc.namespace);
+            self.view.name("service", &svc.name);
+            let mut sm = Data::map();
+            sm.push("namespace", svc.namespace.as_str())
+                .push("name", svc.name.as_str())
+                .push("port", svc.port)
+                .push("path", svc.path.clone());
+            m.push("service", sm);
+        }
+        if let Some(url) = &client.url {
+            self.view.hosts.push(url.clone());
+            m.push("url", strip_url(url));
+        }
+        m.push("failurePolicy", failure_policy.clone())
+            .push("timeoutSeconds", timeout_seconds)
+            .push("sideEffects", side_effects);
+        m
+    }
+
+    fn storage_class(&mut self, o: &StorageClass) -> Data {
+        self.labels_of(&o.metadata);
+        let mut d = Data::map();
+        d.push("provisioner", o.provisioner.as_str())
+            .push("volumeBindingMode", o.volume_binding_mode.clone())
+            .push("reclaimPolicy", o.reclaim_policy.clone());
+        d
+    }
+
+    fn ingress_class(&mut self, o: &IngressClass) -> Data {
+        self.labels_of(&o.metadata);
+        let mut d = Data::map();
+        d.push("controller", o.spec.as_ref().and_then(|s| s.controller.clone()));
+        d
+    }
+
+    /// The pod spec of a Pod or a workload's template.
+    fn pod_spec(&mut self, ps: Option<&PodSpec>) -> Data {
+        let mut d = Data::map();
+        let Some(ps) = ps else { return d };
+        for (key, category, value) in [
+            ("serviceAccountName", "serviceaccount", &ps.service_account_name),
+            ("nodeName", "node", &ps.node_name),
+            ("priorityClassName", "priorityclass", &ps.priority_class_name),
+        ] {
+            if let Some(v) = value {
+                self.view.name(category, v);
+            }
+            d.push(key, value.clone());
+        }
+        for (key, containers) in
+            [("initContainers", ps.init_containers.as_deref()), ("containers", Some(&ps.containers[..]))]
+        {
+            let list: Vec<Data> = containers
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let full = !self.compact || self.focus.is_empty() || self.focus.contains(&c.name);
+                    self.container(c, full)
+                })
+                .collect();
+            d.push(key, list);
+        }
+        let volumes: Vec<Data> = ps.volumes.iter().flatten().map(|v| self.volume(v)).collect();
+        d.push("volumes", volumes);
+        let pull: Vec<Data> = ps
+            .image_pull_secrets
+            .iter()
+            .flatten()
+            .map(|s| {
+                self.view.name("secret", &s.name);
+                Data::str(&s.name)
+            })
+            .collect();
+        d.push("imagePullSecrets", pull);
+        d.push("nodeSelector", self.labels(ps.node_selector.as_ref()));
+        let tolerations: Vec<String> = ps.tolerations.iter().flatten().map(toleration).collect();
+        d.push("tolerations", tolerations);
+        if !self.compact {
+            d.push("affinity", ps.affinity.as_ref().map(json));
+            d.push("topologySpreadConstraints", ps.topology_spread_constraints.as_ref().map(json));
+        }
+        d.push("hostNetwork", ps.host_network.filter(|h| *h));
+        d
+    }
+
+    fn container(&mut self, c: &Container, full: bool) -> Data {
+        let mut d = Data::map();
+        self.view.name("container", &c.name);
+        d.push("name", c.name.as_str());
+        if let Some(image) = &c.image {
+            self.view.images.push(image.clone());
+        }
+        d.push("image", c.image.clone());
+        if !full {
+            return d;
+        }
+        d.push("imagePullPolicy", c.image_pull_policy.clone())
+            .push("command", c.command.as_deref().map(redact_args))
+            .push("args", c.args.as_deref().map(redact_args));
+        let ports: Vec<String> = c
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| {
+                let proto = p.protocol.as_deref().filter(|p| *p != "TCP").map(|p| format!("/{p}")).unwrap_or_default();
+                let name = p.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+                format!("{}{proto}{name}", p.container_port)
+            })
+            .collect();
+        d.push("ports", ports);
+        // Names only: values (and even the keys a value comes from) stay out of the prompt.
+        let env: Vec<String> = c.env.iter().flatten().map(|e| format!("{}{}", e.name, self.env_source(e))).collect();
+        d.push("env", env);
+        let env_from: Vec<String> = c
+            .env_from
+            .iter()
+            .flatten()
+            .filter_map(|e| {
+                if let Some(r) = &e.config_map_ref {
+                    self.view.name("configmap", &r.name);
+                    Some(format!("configmap {}", r.name))
+                } else if let Some(r) = &e.secret_ref {
+                    self.view.name("secret", &r.name);
+                    Some(format!("secret {}", r.name))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        d.push("envFrom", env_from);
+        let mut res = Data::map();
+        let resources = c.resources.as_ref();
+        for (key, amounts) in [
+            ("requests", resources.and_then(|r| r.requests.as_ref())),
+            ("limits", resources.and_then(|r| r.limits.as_ref())),
+        ] {
+            let mut m = Data::map();
+            for (name, q) in amounts.into_iter().flatten() {
+                m.push(name, q.0.as_str());
+            }
+            res.push(key, m);
+        }
+        d.push("resources", res);
+        for (key, probe) in [
+            ("startupProbe", &c.startup_probe),
+            ("livenessProbe", &c.liveness_probe),
+            ("readinessProbe", &c.readiness_probe),
+        ] {
+            d.push(key, probe.as_ref().map(probe_view));
+        }
+        let mounts: Vec<String> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| {
+                let ro = if m.read_only == Some(true) { " (ro)" } else { "" };
+                let sub = m.sub_path.as_deref().map(|s| format!(" subPath={s}")).unwrap_or_default();
+                format!("{} -> {}{sub}{ro}", m.name, m.mount_path)
+            })
+            .collect();
+        d.push("volumeMounts", mounts);
+        d
+    }
+
+    /// Where an env var's value comes from, by name only.
+    fn env_source(&mut self, e: &EnvVar) -> String {
+        let Some(from) = &e.value_from else { return String::new() };
+        if let Some(r) = &from.secret_key_ref {
+            self.view.name("secret", &r.name);
+            format!(" (from secret {})", r.name)
+        } else if let Some(r) = &from.config_map_key_ref {
+            self.view.name("configmap", &r.name);
+            format!(" (from configmap {})", r.name)
+        } else if from.field_ref.is_some() {
+            " (from field)".to_string()
+        } else if from.resource_field_ref.is_some() {
+            " (from resource)".to_string()
+        } else {
+            String::new()
+        }
+    }
+
+    /// `name: source ref`. A volume's source is a union of some thirty optional fields, so it is named from the
+    /// volume's JSON form: every source has the same shape there (a key and a referenced name, if any).
+    fn volume(&mut self, v: &Volume) -> Data {
+        let json = serde_json::to_value(v).unwrap_or_default();
+        let mut source = String::new();
+        for (key, val) in json.as_object().into_iter().flatten().filter(|(k, _)| k.as_str() != "name") {
             let refname = ["name", "secretName", "claimName", "path", "medium"].iter().find_map(|k| val[*k].as_str());
             match (key.as_str(), refname) {
-                ("configMap", Some(r)) => view.name("configmap", r),
-                ("secret", Some(r)) => view.name("secret", r),
-                ("persistentVolumeClaim", Some(r)) => view.name("pvc", r),
+                ("configMap", Some(r)) => self.view.name("configmap", r),
+                ("secret", Some(r)) => self.view.name("secret", r),
+                ("persistentVolumeClaim", Some(r)) => self.view.name("pvc", r),
                 _ => {}
             }
             source = match refname {
                 Some(r) => format!("{key} {r}"),
                 None if key == "projected" => {
-                    let parts: Vec<String> = array(&val["sources"])
-                        .filter_map(|s| s.as_object())
+                    let sources = val["sources"].as_array().into_iter().flatten().filter_map(Value::as_object);
+                    let parts: Vec<String> = sources
                         .flat_map(|s| {
                             s.iter().map(|(k, v)| match v["name"].as_str() {
                                 Some(n) => format!("{k} {n}"),
@@ -550,27 +664,90 @@ fn volume(view: &mut SpecView, v: &Value) -> Data {
                 source.push_str(" (optional)");
             }
         }
+        Data::Str(format!("{}: {source}", v.name))
     }
-    Data::Str(format!("{name}: {source}"))
+
+    fn labels(&mut self, labels: Option<&BTreeMap<String, String>>) -> Data {
+        let Some(labels) = labels else { return Data::Null };
+        let mut m = Data::map();
+        for (k, v) in labels {
+            self.view.name("label", v);
+            m.set(k, v.as_str());
+        }
+        m
+    }
 }
 
-fn labels(view: &mut SpecView, v: &Value) -> Data {
-    let Some(o) = v.as_object() else { return Data::Null };
+/// Replica counters in a fixed order; absent ones left out.
+fn counts(counts: &[(&str, Option<i32>)]) -> Data {
     let mut m = Data::map();
-    for (k, val) in o {
-        if let Some(s) = val.as_str() {
-            view.name("label", s);
-        }
-        m.set(k, scalar(val));
+    for (key, value) in counts {
+        m.push(key, *value);
     }
     m
 }
 
+fn requested_storage(spec: &PersistentVolumeClaimSpec) -> Option<&str> {
+    spec.resources.as_ref()?.requests.as_ref()?.get("storage").map(|q| q.0.as_str())
+}
+
+fn toleration(t: &Toleration) -> String {
+    let key = t.key.as_deref().unwrap_or("*");
+    let value = t.value.as_deref().map(|v| format!("={v}")).unwrap_or_default();
+    let effect = t.effect.as_deref().map(|e| format!(":{e}")).unwrap_or_default();
+    let op = if t.operator.as_deref() == Some("Exists") { " (Exists)" } else { "" };
+    format!("{key}{value}{effect}{op}")
+}
+
+fn probe_view(p: &Probe) -> Data {
+    let mut d = Data::map();
+    if let Some(h) = &p.http_get {
+        let scheme = h.scheme.as_deref().unwrap_or("HTTP");
+        let path = h.path.as_deref().unwrap_or("/");
+        d.push("httpGet", format!("{scheme} :{}{path}", int_or_string_text(&h.port)));
+    }
+    if let Some(t) = &p.tcp_socket {
+        d.push("tcpSocket", format!(":{}", int_or_string_text(&t.port)));
+    }
+    if let Some(g) = &p.grpc {
+        d.push("grpc", format!(":{}", g.port));
+    }
+    d.push("exec", p.exec.as_ref().and_then(|e| e.command.as_deref()).map(redact_args));
+    for (key, value) in [
+        ("initialDelaySeconds", p.initial_delay_seconds),
+        ("periodSeconds", p.period_seconds),
+        ("timeoutSeconds", p.timeout_seconds),
+        ("failureThreshold", p.failure_threshold),
+        ("successThreshold", p.success_threshold),
+    ] {
+        d.push(key, value);
+    }
+    d
+}
+
+fn int_or_string(v: &IntOrString) -> Data {
+    match v {
+        IntOrString::Int(n) => Data::Int(i64::from(*n)),
+        IntOrString::String(s) => Data::str(s),
+    }
+}
+
+fn int_or_string_text(v: &IntOrString) -> String {
+    match v {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
+/// Free-form parts shown as they are (affinity, topology spread, HPA metrics), as the API prints them.
+fn json<T: serde::Serialize>(value: &T) -> Data {
+    Data::from_json(&serde_json::to_value(value).unwrap_or_default())
+}
+
 /// Command lines may carry credentials: the snapshot already redacts them (`mekhanikube_analyzers::hygiene`), and
 /// prompts redact again in case values were kept on purpose; long shell scripts are cut short.
-fn redact_args(v: &Value) -> Data {
-    let Some(items) = v.as_array() else { return Data::Null };
-    let items: Vec<&str> = items.iter().map(|i| i.as_str().unwrap_or_default()).collect();
+fn redact_args(args: &[String]) -> Data {
+    let items: Vec<&str> = args.iter().map(String::as_str).collect();
     let redacted = mekhanikube_analyzers::hygiene::redact_args(&items);
     Data::List(
         redacted
@@ -599,47 +776,29 @@ fn strip_url(u: &str) -> String {
     }
 }
 
-fn array(v: &Value) -> impl Iterator<Item = &Value> {
-    v.as_array().map(|a| a.iter()).into_iter().flatten()
-}
-
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-fn num(v: &Value) -> Data {
-    v.as_i64().map_or(Data::Null, Data::Int)
-}
-
-fn boolean(v: &Value) -> Data {
-    v.as_bool().filter(|b| *b).map_or(Data::Null, Data::Bool)
-}
-
-fn scalar(v: &Value) -> Data {
-    match v {
-        Value::String(s) => Data::Str(s.clone()),
-        Value::Number(n) => n.as_i64().map_or(Data::Null, Data::Int),
-        Value::Bool(b) => Data::Bool(*b),
-        _ => Data::Null,
-    }
-}
-
-fn scalar_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn strings(v: &Value) -> Data {
-    Data::List(array(v).filter_map(Value::as_str).map(Data::str).collect())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use mekhanikube_analyzers::SnapshotBuilder;
+    use mekhanikube_analyzers::hygiene::ValuePolicy;
     use serde_json::json;
+
+    use super::*;
+
+    /// The view of one object, read with its values kept, so that the view's own redaction is what is tested.
+    fn view_of(kind: Kind, object: serde_json::Value) -> SpecView {
+        let mut builder = SnapshotBuilder::new().with_values(ValuePolicy::Keep);
+        builder.insert_value(kind, object.clone()).unwrap();
+        let snapshot = builder.build();
+        let meta = &object["metadata"];
+        let object = ObjectRef {
+            api_version: kind.api_version().into(),
+            kind: kind.name().into(),
+            namespace: meta["namespace"].as_str().map(str::to_string),
+            name: meta["name"].as_str().unwrap().into(),
+            uid: None,
+        };
+        spec_view(&snapshot, &object, &[]).expect("a view")
+    }
 
     #[test]
     fn pod_view_keeps_env_names_never_values() {
@@ -660,7 +819,7 @@ mod tests {
             },
             "status": {"phase": "Running"}
         });
-        let view = view_of_json("Pod", &pod, &[]);
+        let view = view_of(Kind::Pod, pod);
         let yaml = view.data.to_yaml();
         for secret in ["db.internal", "hunter2", "abc", "pw@", "s3cret", "key: password"] {
             assert!(!yaml.contains(secret), "{secret} leaked:\n{yaml}");
@@ -685,11 +844,11 @@ mod tests {
 
     #[test]
     fn service_and_ingress_views() {
-        let svc = json!({"spec": {"type": "ClusterIP", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}});
-        let yaml = view_of_json("Service", &svc, &[]).data.to_yaml();
+        let svc = json!({"metadata": {"name": "web", "namespace": "shop"}, "spec": {"type": "ClusterIP", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}]}});
+        let yaml = view_of(Kind::Service, svc).data.to_yaml();
         assert!(yaml.contains("app: web") && yaml.contains("targetPort: 8080"), "{yaml}");
-        let ing = json!({"spec": {"ingressClassName": "nginx", "rules": [{"host": "shop.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
-        let view = view_of_json("Ingress", &ing, &[]);
+        let ing = json!({"metadata": {"name": "web", "namespace": "shop"}, "spec": {"ingressClassName": "nginx", "rules": [{"host": "shop.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
+        let view = view_of(Kind::Ingress, ing);
         let yaml = view.data.to_yaml();
         assert!(yaml.contains("service web:80") && yaml.contains("shop.example.com"), "{yaml}");
         assert_eq!(view.hosts, vec!["shop.example.com"]);

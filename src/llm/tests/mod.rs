@@ -292,3 +292,28 @@ fn rendered_prompts_for_the_fixture() {
     let anonymized = set.render(&prepare(crash, &snapshot, true), "English", true).unwrap();
     insta::assert_snapshot!("crashloop_problem_anonymized", anonymized.user);
 }
+
+/// Every prompt of the demo cluster, plain and anonymized: each kind's spec view, evidence shape and link
+/// appears at least once, so any change to what a prompt carries shows up here.
+#[test]
+fn rendered_prompts_for_every_problem_of_the_demo_cluster() {
+    let mut b = SnapshotBuilder::new();
+    b.add_text("demo-cluster.yaml", include_str!("../../../examples/demo-cluster.yaml")).unwrap();
+    let snapshot = b.build();
+    let mut findings = fixture_findings(&snapshot);
+    let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
+    let problems = Problem::from_core(&core, &findings);
+    assert!(problems.len() > 10, "the demo cluster has many problems");
+    let set = PromptSet::builtin();
+    let mut all = String::new();
+    for problem in &problems {
+        for anonymize in [false, true] {
+            let prompt = set.render(&prepare(problem, &snapshot, anonymize), "English", false).unwrap();
+            all.push_str(&format!("===== {} (anonymized: {anonymize})\n{}\n", problem.code, prompt.user));
+        }
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    let _snapshots = settings.bind_to_scope();
+    insta::assert_snapshot!("demo_cluster_prompts", all);
+}
