@@ -101,6 +101,20 @@ pub enum OutputFormat {
     Yaml,
 }
 
+/// The formats of `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    Text,
+    Json,
+    Yaml,
+    /// The report's Markdown view of this analysis (no history).
+    Markdown,
+    /// SARIF 2.1.0: one rule per code, one result per finding.
+    Sarif,
+    /// JUnit XML: a suite per analyzer, a case per object checked, failed at or above --fail-on.
+    Junit,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum SeverityArg {
     Critical,
@@ -121,8 +135,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "PATH", help_heading = "Input")]
     pub snapshot: Option<PathBuf>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
-    pub output: OutputFormat,
+    #[arg(short, long, value_enum, default_value_t = AnalyzeFormat::Text, help_heading = "Output")]
+    pub output: AnalyzeFormat,
+    /// Also write Prometheus metrics of this run to PATH (atomically), for node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH", help_heading = "Output")]
+    pub metrics_file: Option<PathBuf>,
     /// Show the per-finding table only, without the problems (root causes and what they affect) first.
     #[arg(long, help_heading = "Output")]
     pub flat: bool,
@@ -254,6 +271,9 @@ pub struct ReportArgs {
     /// all]. latest.* and files not named by mekhanikube are never deleted.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Report")]
     pub keep_reports: Option<u32>,
+    /// Also write Prometheus metrics of this run to PATH (atomically), for node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH", help_heading = "Report")]
+    pub metrics_file: Option<PathBuf>,
     #[command(flatten)]
     pub llm: LlmArgs,
 }

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mekhanikube_analyzers::{Analyzer, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
+use mekhanikube_analyzers::{Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
 
 use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
-use crate::document::{AnalysisDocument, ScopeInfo, Source};
+use crate::document::{AnalysisDocument, Checked, ScopeInfo, Source};
 use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;
 
@@ -127,4 +127,28 @@ fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow:
     }
     log_phase("load", started, format_args!("{files} file(s)"));
     Ok(builder.build())
+}
+
+/// The objects each analyzer checked (the kinds it checks, within the scope), in analyzer order.
+pub fn checked(snapshot: &Snapshot, scope: &ScopeSettings) -> Vec<Checked> {
+    let all = snapshot.objects.all_meta();
+    scope
+        .analyzers
+        .iter()
+        .map(|analyzer| {
+            let objects = all
+                .iter()
+                .filter(|(kind, _)| analyzer.subjects().contains(kind))
+                .map(|(kind, meta)| ObjectRef {
+                    api_version: kind.api_version().to_string(),
+                    kind: kind.name().to_string(),
+                    namespace: meta.namespace.clone(),
+                    name: meta.name.clone().unwrap_or_default(),
+                    uid: None,
+                })
+                .filter(|o| scope.scope.keeps_object(o, snapshot))
+                .collect();
+            Checked { analyzer: analyzer.name().to_string(), objects }
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! Every file this tool writes (reports, history, its lock, snapshots, cached answers) holds names and messages
 //! from a cluster, so each is created readable by its owner only (0600) and each directory it creates is 0700.
-//! Sharing a report is then a deliberate step (`chmod`, a copy), not a side effect of the umask.
+//! Sharing a report is then a deliberate step (`chmod`, a copy), not a side effect of the umask. The one
+//! exception is the metrics file, 0644, made for node_exporter: counts and codes, no names of objects.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -28,13 +29,22 @@ pub fn open(path: &Path) -> std::io::Result<File> {
 /// the old file or the new one, never half of one. With `replace` false an existing file is never clobbered
 /// (the write fails instead).
 pub fn write_atomic(path: &Path, body: &[u8], replace: bool) -> std::io::Result<()> {
+    write_atomic_mode(path, body, replace, 0o600)
+}
+
+/// [`write_atomic`] (replacing) for the one file meant to be read by another user: mode 0644.
+pub fn write_atomic_readable(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, body, true, 0o644)
+}
+
+fn write_atomic_mode(path: &Path, body: &[u8], replace: bool, mode: u32) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // `.tmp-XXXX.ext`: named so that whoever cleans the directory recognizes leftovers of a killed process.
     let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
     let mut builder = tempfile::Builder::new();
     builder.prefix(".tmp-").suffix(&suffix);
     #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
     let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(body)?;
     tmp.as_file().sync_all()?;

@@ -9,12 +9,14 @@ use mekhanikube_analyzers::{LabelQuery, ResourceRef, Scope, Severity, select};
 use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
-use crate::cli::{AnalyzeArgs, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, ScopeArgs, SeverityArg, SnapshotArgs};
+use crate::cli::{
+    AnalyzeArgs, AnalyzeFormat, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, ScopeArgs, SeverityArg, SnapshotArgs,
+};
 use crate::cluster::ClusterOptions;
 use crate::document::ScopeInfo;
 use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
 use crate::pipeline::{Input, ScopeSettings};
-use crate::render::Format;
+use crate::render::{Format, ListFormat};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -122,6 +124,7 @@ pub struct AnalyzeSettings {
     pub input: Input,
     pub scope: ScopeSettings,
     pub format: Format,
+    pub metrics_file: Option<PathBuf>,
     pub flat: bool,
     pub min_severity: Severity,
     pub fail_on: Severity,
@@ -130,12 +133,16 @@ pub struct AnalyzeSettings {
 
 /// The explain settings are resolved first, so a bad model URL fails before anything else is looked at.
 pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
-    let format = format(args.output);
+    let format = analyze_format(args.output);
+    if args.llm.explain && !format.carries_explanations() {
+        anyhow::bail!("--explain cannot be combined with -o {}: use -o json, yaml or markdown", format.name());
+    }
     let explain = if args.llm.explain { Some(explain(&args.llm, format != Format::Text)?) } else { None };
     Ok(AnalyzeSettings {
         input: input(&args.cluster, &args.snapshot)?,
         scope: scope(&args.scope)?,
         format,
+        metrics_file: args.metrics_file.clone(),
         flat: args.flat,
         min_severity: severity(args.min_severity),
         fail_on: severity(args.fail_on),
@@ -152,6 +159,7 @@ pub struct ReportSettings {
     pub history_key: Option<String>,
     pub fail_on_new: Option<Severity>,
     pub keep_reports: Option<usize>,
+    pub metrics_file: Option<PathBuf>,
     pub explain: Option<ExplainSettings>,
 }
 
@@ -170,6 +178,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
         history_key: args.history_key.clone(),
         fail_on_new: args.fail_on_new.map(severity),
         keep_reports: args.keep_reports.map(|n| n as usize),
+        metrics_file: args.metrics_file.clone(),
         explain,
     })
 }
@@ -195,10 +204,21 @@ pub fn snapshot(args: &SnapshotArgs) -> anyhow::Result<SnapshotSettings> {
     })
 }
 
-pub fn format(arg: OutputFormat) -> Format {
+pub fn format(arg: OutputFormat) -> ListFormat {
     match arg {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Yaml => Format::Yaml,
+        OutputFormat::Text => ListFormat::Text,
+        OutputFormat::Json => ListFormat::Json,
+        OutputFormat::Yaml => ListFormat::Yaml,
+    }
+}
+
+fn analyze_format(arg: AnalyzeFormat) -> Format {
+    match arg {
+        AnalyzeFormat::Text => Format::Text,
+        AnalyzeFormat::Json => Format::Json,
+        AnalyzeFormat::Yaml => Format::Yaml,
+        AnalyzeFormat::Markdown => Format::Markdown,
+        AnalyzeFormat::Sarif => Format::Sarif,
+        AnalyzeFormat::Junit => Format::Junit,
     }
 }

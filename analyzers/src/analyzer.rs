@@ -54,6 +54,12 @@ pub trait Analyzer: Sync {
     fn name(&self) -> &'static str;
     /// Every kind it reads; the cluster reader lists exactly the union of these for the enabled analyzers.
     fn kinds(&self) -> &'static [Kind];
+    /// The kinds of the objects it checks (the others it reads for context): the first kind it reads, unless it
+    /// says otherwise. Formats that list what passed (JUnit) count these objects.
+    fn subjects(&self) -> &'static [Kind] {
+        let kinds = self.kinds();
+        &kinds[..kinds.len().min(1)]
+    }
     fn codes(&self) -> &'static [CodeInfo];
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding>;
 }

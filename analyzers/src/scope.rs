@@ -1,6 +1,6 @@
 //! What part of the cluster a run is about: a namespace, a label query, one resource and what it owns.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, ObjectRef};
 use crate::kind::Kind;
 use crate::selector::LabelQuery;
 use crate::snapshot::Snapshot;
@@ -89,19 +89,33 @@ impl Scope {
         findings.retain(|f| self.keeps(f, snapshot));
     }
 
+    /// Whether an object, finding or not, is in scope: the same rules as for findings, with the object's top
+    /// controlling owner in the place of a finding's parent.
+    pub fn keeps_object(&self, object: &ObjectRef, snapshot: &Snapshot) -> bool {
+        let ns = object.namespace.as_deref().unwrap_or("");
+        let parent = Kind::from_type(&object.api_version, &object.kind)
+            .and_then(|k| snapshot.objects.meta(k, ns, &object.name))
+            .and_then(|m| snapshot.owner_chain(ns, m).pop());
+        self.keeps_ref(object, parent.as_ref(), snapshot)
+    }
+
     fn keeps(&self, finding: &Finding, snapshot: &Snapshot) -> bool {
-        let object_ns = finding.object.namespace.as_deref().unwrap_or("");
+        self.keeps_ref(&finding.object, finding.parent.as_ref(), snapshot)
+    }
+
+    fn keeps_ref(&self, object: &ObjectRef, parent: Option<&ObjectRef>, snapshot: &Snapshot) -> bool {
+        let object_ns = object.namespace.as_deref().unwrap_or("");
         if let Some(ns) = &self.namespace
             && object_ns != ns
         {
             return false;
         }
-        let kind = Kind::from_type(&finding.object.api_version, &finding.object.kind);
-        let meta = kind.and_then(|k| snapshot.objects.meta(k, object_ns, &finding.object.name));
+        let kind = Kind::from_type(&object.api_version, &object.kind);
+        let meta = kind.and_then(|k| snapshot.objects.meta(k, object_ns, &object.name));
         let chain = meta.map(|m| snapshot.owner_chain(object_ns, m)).unwrap_or_default();
         if let Some(query) = &self.selector {
             let own = meta.and_then(|m| m.labels.as_ref()).is_some_and(|l| query.matches(l));
-            let parent = finding.parent.as_ref().and_then(|p| {
+            let parent = parent.and_then(|p| {
                 let k = Kind::from_type(&p.api_version, &p.kind)?;
                 snapshot.objects.meta(k, p.namespace.as_deref().unwrap_or(""), &p.name)
             });
@@ -112,7 +126,7 @@ impl Scope {
         }
         if let Some(resource) = &self.resource {
             let is = |kind: &str, name: &str| kind == resource.kind.name() && name == resource.name;
-            let hit = is(&finding.object.kind, &finding.object.name) || chain.iter().any(|o| is(&o.kind, &o.name));
+            let hit = is(&object.kind, &object.name) || chain.iter().any(|o| is(&o.kind, &o.name));
             if !hit {
                 return false;
             }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ExitStatus;
 use crate::printer::Printer;
-use crate::render::Format;
+use crate::render::ListFormat as Format;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

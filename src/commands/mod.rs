@@ -23,3 +23,21 @@ impl From<ExitStatus> for std::process::ExitCode {
         std::process::ExitCode::from(status as u8)
     }
 }
+
+/// Writes the Prometheus metrics of a finished analysis to `path`, atomically, readable by node_exporter (which
+/// runs as another user): the one file written 0644, since it holds counts and codes but no object names.
+pub(crate) fn write_metrics(
+    path: &std::path::Path,
+    doc: &crate::document::AnalysisDocument,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let finished_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let run = crate::render::RunTimes {
+        duration_seconds: started.elapsed().as_secs_f64(),
+        finished_at: finished_at.as_secs_f64(),
+    };
+    let text = crate::render::metrics(doc, &run)?;
+    crate::private_fs::write_atomic_readable(path, text.as_bytes())
+        .with_context(|| format!("writing the metrics file {}", path.display()))
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{ExitStatus, explain};
+use super::{ExitStatus, explain, write_metrics};
 use crate::pipeline;
 use crate::printer::Printer;
 use crate::render::report as views;
@@ -17,6 +17,7 @@ use crate::settings::ReportSettings;
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::Result<ExitStatus> {
+    let started = std::time::Instant::now();
     let history_path = &settings.history;
     let (mut doc, snapshot) = pipeline::analysis(printer, &settings.input, &settings.scope).await?;
     // A report is written even when the model fails: the explanations then carry their error.
@@ -48,6 +49,10 @@ pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::
         report::files::prune(&settings.out, keep)?;
     }
     drop(lock);
+    // Last, so that the last-success time is only ever that of a run whose report and history were written.
+    if let Some(path) = &settings.metrics_file {
+        write_metrics(path, &report_doc.analysis, started)?;
+    }
 
     let d = &report_doc.diff;
     let change = d.health_score_change.map(|c| format!(" ({})", views::text::signed(c))).unwrap_or_default();

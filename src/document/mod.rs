@@ -36,6 +36,14 @@ pub struct AnalysisDocument {
     pub explanations: Option<Vec<ExplanationEntry>>,
 }
 
+/// The objects one analyzer checked within the scope, for formats that report what passed as well as what failed
+/// (JUnit). Not part of the published document.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub analyzer: String,
+    pub objects: Vec<mekhanikube_analyzers::ObjectRef>,
+}
+
 /// The explanation of one problem, as `--explain` produced it. The model's words are untrusted text: every view
 /// shows them as text, never as markup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,8 +1,14 @@
 //! Formats only: every decision (what to show, in which order) is made before rendering.
 
+mod junit;
+mod metrics;
 pub mod report;
+mod sarif;
 mod text;
 
+pub use junit::junit;
+pub use metrics::{RunTimes, metrics};
+pub use sarif::sarif;
 pub use text::{evidence_line, text};
 
 use crate::document::AnalysisDocument;
@@ -10,13 +16,43 @@ use crate::document::AnalysisDocument;
 #[derive(Debug, thiserror::Error)]
 #[error("cannot encode the analysis as {format}: {detail}")]
 pub struct RenderError {
-    format: &'static str,
-    detail: String,
+    pub(crate) format: &'static str,
+    pub(crate) detail: String,
 }
 
-/// The formats of the analysis document.
+/// The formats of the analysis document (`analyze -o`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    Text,
+    Json,
+    Yaml,
+    Markdown,
+    Sarif,
+    Junit,
+}
+
+impl Format {
+    /// As `-o` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
+
+    /// Whether explanations can be carried: SARIF and JUnit have no place for them.
+    pub fn carries_explanations(self) -> bool {
+        !matches!(self, Format::Sarif | Format::Junit)
+    }
+}
+
+/// The formats of listings (`analyzers -o`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
     Text,
     Json,
     Yaml,

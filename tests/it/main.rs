@@ -7,6 +7,7 @@ mod common;
 mod errors;
 #[path = "../support/fake_cluster.rs"]
 mod fake_cluster;
+mod formats;
 mod hygiene;
 mod layers;
 #[cfg(feature = "live")]

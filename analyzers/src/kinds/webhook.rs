@@ -41,6 +41,9 @@ impl Analyzer for WebhookAnalyzer {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn subjects(&self) -> &'static [Kind] {
+        &[Kind::ValidatingWebhookConfiguration, Kind::MutatingWebhookConfiguration]
+    }
     fn kinds(&self) -> &'static [Kind] {
         &[
             Kind::ValidatingWebhookConfiguration,

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use mekhanikube_analyzers::Finding;
 
 use super::text;
-use crate::document::{Identity, ReportDocument};
+use crate::document::{AnalysisDocument, Identity, ReportDocument};
 
 /// How many runs the Markdown trend table lists (the HTML chart shows the whole trend).
 const TABLE_RUNS: usize = 10;
@@ -59,7 +59,7 @@ pub fn render(doc: &ReportDocument) -> String {
         }
     }
 
-    problems_section(&mut out, doc);
+    problems_section(&mut out, &super::problems::rows(doc), true);
     let _ = writeln!(out, "## New findings ({})\n", d.new.len());
     short_table(&mut out, &d.new);
     let _ = writeln!(out, "## Resolved findings ({})\n", d.resolved.len());
@@ -90,19 +90,7 @@ pub fn render(doc: &ReportDocument) -> String {
         evidence(&mut out, &a.findings);
     }
 
-    let explanations = text::explanations(a);
-    if !explanations.is_empty() {
-        let _ = writeln!(out, "## Explanations\n");
-        for e in explanations {
-            let _ = writeln!(out, "### {}\n", inline(&e.heading));
-            if !e.objects.is_empty() {
-                let objects: Vec<String> = e.objects.iter().map(|o| inline(o)).collect();
-                let _ = writeln!(out, "Affects: {}\n", objects.join(", "));
-            }
-            // The model's Markdown is shown as written, not rendered: the HTML view does the same.
-            let _ = writeln!(out, "{}", literal_block(e.body.trim_end()));
-        }
-    }
+    explanations_section(&mut out, a);
 
     let _ = writeln!(out, "## Trend\n");
     let _ = writeln!(out, "| Run | Generated | Health | Critical | High | Medium | Low | Info | Total |");
@@ -126,38 +114,100 @@ pub fn render(doc: &ReportDocument) -> String {
         );
     }
     out.push('\n');
-
-    if !a.skipped.is_empty() {
-        let _ = writeln!(out, "## Not read\n");
-        let _ = writeln!(out, "Checks that need these kinds were not made.\n");
-        for s in &a.skipped {
-            let _ = writeln!(out, "- {}: {}", inline(&text::clean(&s.kind)), inline(&text::clean(&s.reason)));
-        }
-        out.push('\n');
-    }
+    not_read_section(&mut out, a);
     out
 }
 
-/// The problems first: root cause, what it takes down, and whether its root is new.
-fn problems_section(out: &mut String, doc: &ReportDocument) {
-    let rows = super::problems::rows(doc);
+/// `analyze -o markdown`: the report's view of one analysis, without history (no diff, no trend).
+pub fn analysis(a: &AnalysisDocument) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# mekhanikube analysis\n");
+    let _ = writeln!(out, "**Source:** {}  ", inline(&text::source(&a.source)));
+    let _ = writeln!(out, "**Scope:** {}  ", inline(&text::scope(&a.scope)));
+    let _ = writeln!(out, "**Generated:** {}\n", inline(&text::when(&a.generated_at)));
+    let _ = writeln!(out, "## Summary\n");
+    let _ = writeln!(out, "| Health score | Findings |");
+    let _ = writeln!(out, "|---|---|");
+    let _ = writeln!(out, "| **{}**/100 | {} |\n", a.summary.health_score, inline(&text::counts(&a.summary)));
+    problems_section(&mut out, &super::problems::analysis_rows(a), false);
+    let _ = writeln!(out, "## Findings ({})\n", a.findings.len());
+    if a.findings.is_empty() {
+        let _ = writeln!(out, "None.\n");
+    } else {
+        let _ = writeln!(out, "| # | Severity | Code | Namespace | Object | Owner | Message |");
+        let _ = writeln!(out, "|---:|---|---|---|---|---|---|");
+        for (i, f) in a.findings.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} | {} | {} |",
+                i + 1,
+                f.severity,
+                f.code,
+                inline(&text::namespace(&f.object)),
+                inline(&text::object(&f.object)),
+                inline(&text::parent(f).unwrap_or_else(|| "-".into())),
+                inline(&text::clean(&f.message))
+            );
+        }
+        out.push('\n');
+        evidence(&mut out, &a.findings);
+    }
+    explanations_section(&mut out, a);
+    not_read_section(&mut out, a);
+    out
+}
+
+/// The problems first: root cause, what it takes down, and (in a report) whether its root is new.
+fn problems_section(out: &mut String, rows: &[super::problems::ProblemRow], with_status: bool) {
     if rows.is_empty() {
         return;
     }
     let _ = writeln!(out, "## Problems ({})\n", rows.len());
-    let _ = writeln!(out, "| # | Severity | Status | Root cause | Takes down | Findings |");
-    let _ = writeln!(out, "|---:|---|---|---|---|---:|");
+    if with_status {
+        let _ = writeln!(out, "| # | Severity | Status | Root cause | Takes down | Findings |");
+        let _ = writeln!(out, "|---:|---|---|---|---|---:|");
+    } else {
+        let _ = writeln!(out, "| # | Severity | Root cause | Takes down | Findings |");
+        let _ = writeln!(out, "|---:|---|---|---|---:|");
+    }
     for (i, p) in rows.iter().enumerate() {
-        let status = if p.new { "**new**" } else { "persisting" };
+        let status = match (with_status, p.new) {
+            (false, _) => String::new(),
+            (true, true) => " **new** |".to_string(),
+            (true, false) => " persisting |".to_string(),
+        };
         let blast = if p.blast.is_empty() { "-".to_string() } else { inline(&p.blast.join(", ")) };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {status} | {} | {blast} | {} |",
-            i + 1,
-            p.severity,
-            inline(&p.summary),
-            p.findings
-        );
+        let _ =
+            writeln!(out, "| {} | {} |{status} {} | {blast} | {} |", i + 1, p.severity, inline(&p.summary), p.findings);
+    }
+    out.push('\n');
+}
+
+fn explanations_section(out: &mut String, a: &AnalysisDocument) {
+    let explanations = text::explanations(a);
+    if explanations.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Explanations\n");
+    for e in explanations {
+        let _ = writeln!(out, "### {}\n", inline(&e.heading));
+        if !e.objects.is_empty() {
+            let objects: Vec<String> = e.objects.iter().map(|o| inline(o)).collect();
+            let _ = writeln!(out, "Affects: {}\n", objects.join(", "));
+        }
+        // The model's Markdown is shown as written, not rendered: the HTML view does the same.
+        let _ = writeln!(out, "{}", literal_block(e.body.trim_end()));
+    }
+}
+
+fn not_read_section(out: &mut String, a: &AnalysisDocument) {
+    if a.skipped.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Not read\n");
+    let _ = writeln!(out, "Checks that need these kinds were not made.\n");
+    for s in &a.skipped {
+        let _ = writeln!(out, "- {}: {}", inline(&text::clean(&s.kind)), inline(&text::clean(&s.reason)));
     }
     out.push('\n');
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use mekhanikube_analyzers::Severity;
 
 use super::text;
-use crate::document::ReportDocument;
+use crate::document::{AnalysisDocument, ReportDocument};
 
 /// One problem, cleaned for display; each view escapes it for its own syntax.
 pub struct ProblemRow {
@@ -20,8 +20,16 @@ pub struct ProblemRow {
 }
 
 pub fn rows(doc: &ReportDocument) -> Vec<ProblemRow> {
-    let a = &doc.analysis;
     let new: HashSet<&str> = doc.diff.new_problems.iter().map(String::as_str).collect();
+    rows_of(&doc.analysis, &new)
+}
+
+/// The problems of one analysis, with no history to call any of them new.
+pub fn analysis_rows(a: &AnalysisDocument) -> Vec<ProblemRow> {
+    rows_of(a, &HashSet::new())
+}
+
+fn rows_of(a: &AnalysisDocument, new: &HashSet<&str>) -> Vec<ProblemRow> {
     a.problems
         .iter()
         .map(|p| ProblemRow {
