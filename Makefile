@@ -8,7 +8,7 @@ TEST_DIR := .testenv/test
 BIN := target/debug/mekhanikube
 LIVE_FEATURES := mekhanikube/live,mekhanikube-testenv/live
 
-.PHONY: all build test lint unit demo demo-down bench run report clean-testenv
+.PHONY: all build test lint unit demo demo-down bench run report clean-testenv man install
 
 all: build
 
@@ -46,6 +46,24 @@ run:
 
 report:
 	docker compose run --rm mekhanikube report --out /reports
+
+## Man pages from the clap definitions, one per subcommand, into target/man.
+man: build
+	$(BIN) man target/man
+
+## Installs the binary, `kubectl-mekhanikube` (so `kubectl mekhanikube analyze` works), the man pages and the
+## bash, zsh and fish completions under PREFIX (default /usr/local; DESTDIR for packaging).
+PREFIX ?= /usr/local
+install: man
+	$(CARGO) install --locked --path . --root "$(DESTDIR)$(PREFIX)" --force
+	ln -sf mekhanikube "$(DESTDIR)$(PREFIX)/bin/kubectl-mekhanikube"
+	install -d "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0644 target/man/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	$(BIN) completions bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mekhanikube"
+	$(BIN) completions zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mekhanikube"
+	$(BIN) completions fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mekhanikube.fish"
 
 clean-testenv:
 	-$(TESTENV)/down.sh $(DEMO_DIR)

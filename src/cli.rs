@@ -50,6 +50,28 @@ pub enum Command {
     /// Manage the explanation cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Write man pages (mekhanikube.1 and one per subcommand) into DIR: `make man`.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// The command-line definition, for completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[derive(Debug, Subcommand)]

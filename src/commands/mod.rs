@@ -5,6 +5,7 @@ pub mod analyzers;
 pub mod cache;
 pub mod explain;
 pub mod report;
+pub mod shell;
 pub mod snapshot;
 
 /// How a run ends, as the process exit status documented in README.md.

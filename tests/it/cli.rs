@@ -380,3 +380,42 @@ fn demo_text_view_snapshot() {
 fn regex_escape(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
+
+/// Completion scripts for every shell clap_complete knows, each naming the subcommands; bash's parses.
+#[test]
+fn completions_for_every_shell_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = run(mekhanikube().args(["completions", shell]));
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        for sub in ["analyze", "report", "snapshot", "analyzers"] {
+            assert!(out.stdout.contains(sub), "{shell} completion lacks {sub}");
+        }
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let script = dir.path().join("mekhanikube.bash");
+            std::fs::write(&script, &out.stdout).unwrap();
+            let check = std::process::Command::new("bash").arg("-n").arg(&script).status().unwrap();
+            assert!(check.success(), "bash -n rejects the script");
+        }
+    }
+    let out = run(mekhanikube().args(["completions", "tcsh"]));
+    assert_eq!(out.code, 2, "an unknown shell is a usage error");
+}
+
+/// `make man` writes a page per visible subcommand, each a roff document with the command's flags.
+#[test]
+fn man_pages_cover_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(mekhanikube().arg("man").arg(dir.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut pages: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    for page in ["mekhanikube.1", "mekhanikube-analyze.1", "mekhanikube-report.1", "mekhanikube-snapshot.1"] {
+        assert!(pages.contains(&page.to_string()), "{page} missing: {pages:?}");
+    }
+    assert!(!pages.iter().any(|p| p.contains("-man")), "the hidden man command has no page: {pages:?}");
+    let analyze = std::fs::read_to_string(dir.path().join("mekhanikube-analyze.1")).unwrap();
+    assert!(analyze.starts_with(".ie") || analyze.contains(".TH"), "roff: {}", &analyze[..80.min(analyze.len())]);
+    assert!(analyze.contains("metrics\\-file"), "the page lists the flags");
+}

@@ -272,3 +272,36 @@ fn scale_list(pods: usize) -> serde_json::Value {
     }
     serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
+
+/// Installed as `kubectl-mekhanikube` on the PATH, the binary is a kubectl plugin: the test bed's real kubectl
+/// finds it and runs it with the user's flags, and the result is the same as running it directly.
+#[test]
+fn runs_as_a_kubectl_plugin() {
+    let env = shared();
+    let bin = tempfile::tempdir().unwrap();
+    let plugin = bin.path().join("kubectl-mekhanikube");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("mekhanikube"), &plugin).unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let kubectl = |args: &[&str]| {
+        // The same isolated environment as the binary's other tests get, plus the plugin on the PATH.
+        let isolated = crate::common::mekhanikube_process();
+        let mut cmd = std::process::Command::new(&env.kubectl);
+        for (key, value) in isolated.get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        let out = cmd.args(args).env("PATH", &path).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, listed) = kubectl(&["plugin", "list", "--name-only"]);
+    assert_eq!(code, 0);
+    assert!(listed.lines().any(|l| l.trim() == "kubectl-mekhanikube"), "{listed}");
+
+    let kubeconfig = env.reader_kubeconfig.to_str().unwrap();
+    let (code, stdout) = kubectl(&["mekhanikube", "analyze", "--kubeconfig", kubeconfig, "-n", "shop", "-o", "json"]);
+    assert!(code == 0 || code == 1, "kubectl mekhanikube exited {code}");
+    let (_, direct) = analyze_live(&env.reader_kubeconfig, &["-n", "shop"]);
+    assert_eq!(comparable(&json(&stdout)), comparable(&direct));
+}
