@@ -50,11 +50,41 @@ pub enum Command {
     /// Manage the explanation cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Check the setup: kubeconfig, API server, which kinds may be listed, Ollama and the model, directories.
+    Doctor(DoctorArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Write man pages (mekhanikube.1 and one per subcommand) into DIR: `make man`.
     #[command(hide = true)]
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Ollama's address. Only loopback is allowed unless --allow-remote-llm.
+    #[arg(
+        long,
+        env = "OLLAMA_HOST",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:11434",
+        help_heading = "Explanations"
+    )]
+    pub ollama_url: String,
+    /// The model to look for.
+    #[arg(long, env = "MEKHANIKUBE_MODEL", value_name = "NAME", help_heading = "Explanations")]
+    pub model: Option<String>,
+    /// Allow an Ollama that is not on this host.
+    #[arg(long, env = "MEKHANIKUBE_ALLOW_REMOTE_LLM", value_parser = clap::builder::FalseyValueParser::new(),
+          help_heading = "Explanations")]
+    pub allow_remote_llm: bool,
+    /// A directory of prompt templates to check.
+    #[arg(long, value_name = "DIR", help_heading = "Explanations")]
+    pub prompts: Option<PathBuf>,
+    /// The report history to check (default: under the XDG state directory).
+    #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY")]
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

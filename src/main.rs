@@ -80,6 +80,7 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
         Command::Report(args) => commands::report::run_report(printer, settings::report(&args)?).await,
         Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, settings::format(args.output)),
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
+        Command::Doctor(args) => commands::doctor::run_doctor(printer, settings::doctor(&args)?).await,
         Command::Completions(args) => commands::shell::run_completions(printer, args.shell),
         Command::Man(args) => commands::shell::run_man(printer, &args.dir),
     }

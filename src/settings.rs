@@ -183,6 +183,28 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
     })
 }
 
+/// `doctor`, resolved: what to check. Nothing is validated here beyond the flags themselves: every other
+/// problem is one of the checks' findings.
+pub struct DoctorSettings {
+    pub cluster: ClusterOptions,
+    pub ollama_url: String,
+    pub allow_remote_llm: bool,
+    pub model: String,
+    pub prompts: Option<PathBuf>,
+    pub history: Option<PathBuf>,
+}
+
+pub fn doctor(args: &crate::cli::DoctorArgs) -> anyhow::Result<DoctorSettings> {
+    Ok(DoctorSettings {
+        cluster: cluster_options(&args.cluster)?,
+        ollama_url: args.ollama_url.clone(),
+        allow_remote_llm: args.allow_remote_llm,
+        model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
+        prompts: args.prompts.clone(),
+        history: args.history.clone().or_else(crate::report::default_history_path),
+    })
+}
+
 /// `snapshot`, resolved.
 pub struct SnapshotSettings {
     pub cluster: ClusterOptions,

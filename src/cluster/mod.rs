@@ -1,6 +1,7 @@
 //! Read-only access to a live cluster: configuration, a client that can only GET, and one concurrent, paginated
 //! list per kind.
 
+mod probe;
 mod reader;
 mod readonly;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+pub use probe::{ListAccess, probe_list};
 pub use reader::{ReadProgress, read};
 pub use readonly::ReadOnlyLayer;
 
@@ -89,7 +91,7 @@ pub struct Prepared {
 
 /// Builds the client: read-only layer, timeouts, and our user agent.
 pub async fn prepare(options: &ClusterOptions) -> Result<Prepared, ClusterError> {
-    let mut config = load_config(options).await?;
+    let (mut config, current_context) = load_config(options).await?;
     config.connect_timeout = Some(options.connect_timeout);
     config.read_timeout = Some(options.read_timeout);
     config.write_timeout = Some(options.read_timeout);
@@ -100,7 +102,7 @@ pub async fn prepare(options: &ClusterOptions) -> Result<Prepared, ClusterError>
         .map_err(|e| ClusterError::Kubeconfig(Box::new(e)))?
         .with_layer(&ReadOnlyLayer)
         .build();
-    let info = ClusterInfo { context: options.context.clone().or_else(current_context), server };
+    let info = ClusterInfo { context: options.context.clone().or(current_context), server };
     Ok(Prepared {
         client,
         info,
@@ -132,7 +134,18 @@ impl Prepared {
     }
 }
 
-async fn load_config(options: &ClusterOptions) -> Result<Config, ClusterError> {
+/// The server's version (`GET /version`), e.g. `v1.36.3`.
+pub async fn server_version(client: &Client, info: &ClusterInfo) -> Result<String, ClusterError> {
+    let version = client
+        .apiserver_version()
+        .await
+        .map_err(|e| classify(&info.server, "the server version", e, Duration::ZERO))?;
+    Ok(version.git_version)
+}
+
+/// The client configuration and the current context of the kubeconfig it came from (the one `--kubeconfig`
+/// names, not the default one).
+async fn load_config(options: &ClusterOptions) -> Result<(Config, Option<String>), ClusterError> {
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
     let kubeconfig = match &options.kubeconfig {
         Some(path) => Some(
@@ -156,19 +169,19 @@ async fn load_config(options: &ClusterOptions) -> Result<Config, ClusterError> {
     };
     match kubeconfig {
         Some(kc) => {
-            Config::from_custom_kubeconfig(kc, &kube_options).await.map_err(|e| ClusterError::Kubeconfig(Box::new(e)))
+            let current = kc.current_context.clone();
+            let config = Config::from_custom_kubeconfig(kc, &kube_options)
+                .await
+                .map_err(|e| ClusterError::Kubeconfig(Box::new(e)))?;
+            Ok((config, current))
         }
         None if options.context.is_some() => Err(ClusterError::NoConfig),
-        None => Config::incluster().map_err(|_| ClusterError::NoConfig),
+        None => Config::incluster().map(|c| (c, None)).map_err(|_| ClusterError::NoConfig),
     }
 }
 
 fn default_kubeconfig_path() -> Option<PathBuf> {
     dirs::home_dir().map(|h| h.join(".kube").join("config"))
-}
-
-fn current_context() -> Option<String> {
-    Kubeconfig::read().ok().and_then(|kc| kc.current_context)
 }
 
 /// Turns a kube error into a message that says what to fix, recognising timeouts and certificate refusals by

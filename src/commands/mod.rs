@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod analyzers;
 pub mod cache;
+pub mod doctor;
 pub mod explain;
 pub mod report;
 pub mod shell;

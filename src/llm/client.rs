@@ -322,7 +322,6 @@ impl OllamaClient {
         LlmError::Unreachable { url, reason: error_chain(e) }
     }
 
-    #[cfg(test)]
     /// The server version (`GET /api/version`).
     pub async fn version(&self) -> Result<String, LlmError> {
         #[derive(Deserialize)]
@@ -374,6 +373,37 @@ impl OllamaClient {
         let show: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let parameter_size = show.pointer("/details/parameter_size").and_then(|v| v.as_str()).map(str::to_string);
         Ok(Some(ModelDetails { parameter_size }))
+    }
+
+    /// The size in bytes of a local model (`GET /api/tags`); None when the server does not have it. A name
+    /// without a tag means `:latest`, as in `ollama pull`.
+    pub async fn model_bytes(&self, model: &str) -> Result<Option<u64>, LlmError> {
+        #[derive(Deserialize)]
+        struct Tags {
+            #[serde(default)]
+            models: Vec<Tag>,
+        }
+        #[derive(Deserialize)]
+        struct Tag {
+            name: String,
+            #[serde(default)]
+            size: u64,
+        }
+        let resp = self
+            .http
+            .get(self.endpoint("/api/tags"))
+            .timeout(self.timeouts.connect + Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| LlmError::Stream(error_chain(&e)))?;
+        if !status.is_success() {
+            return Err(http_error(status.as_u16(), &body, None));
+        }
+        let tags: Tags = serde_json::from_str(&body).map_err(|e| LlmError::Protocol(format!("/api/tags: {e}")))?;
+        let wanted = if model.contains(':') { model.to_string() } else { format!("{model}:latest") };
+        Ok(tags.models.into_iter().find(|t| t.name == wanted).map(|t| t.size))
     }
 
     /// Streams one chat answer, calling `on_token` with each piece of text as it arrives.

@@ -231,3 +231,38 @@ fn crash_loop_fixture() -> serde_json::Value {
     }
     serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
+
+/// `doctor` on the test bed: all green with the reader's kubeconfig and the real Ollama (SmolLM2 noted as tiny),
+/// then one ✗ with what to fix when Ollama is not there (a port nothing listens on stands in for a stopped one).
+#[test]
+fn doctor_is_green_on_the_test_bed_and_names_a_missing_ollama() {
+    let env = env();
+    let ollama = env.ollama.as_ref().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let doctor = |url: &str| {
+        run(mekhanikube()
+            .arg("doctor")
+            .arg("--kubeconfig")
+            .arg(&env.reader_kubeconfig)
+            .args(["--ollama-url", url, "--model", &ollama.model, "--history"])
+            .arg(state.path().join("history.sqlite")))
+    };
+    let out = doctor(&ollama.url);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains('✗'), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Kubernetes v1.36") && out.stdout.contains("may list 20 of 20 kinds"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!("model {}", ollama.model)) && out.stdout.contains("tiny"), "{}", out.stdout);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = doctor(&url);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let failed: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('✗')).collect();
+    assert_eq!(failed.len(), 1, "{}", out.stdout);
+    assert!(failed[0].contains("start `ollama serve`"), "{}", failed[0]);
+}

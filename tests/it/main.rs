@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod doctor;
 mod errors;
 #[path = "../support/fake_cluster.rs"]
 mod fake_cluster;
