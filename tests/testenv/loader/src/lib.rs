@@ -7,6 +7,7 @@
 mod audit;
 mod env;
 mod load;
+pub mod synthetic;
 
 pub use audit::{AuditEvent, parse_audit_log};
 pub use env::{OllamaEnv, TestEnv, scripts_dir};
