@@ -116,15 +116,24 @@ pub struct ClusterArgs {
     /// in-cluster service account when run in a pod.
     #[arg(long, value_name = "PATH", help_heading = "Cluster")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use. Default: its current-context.
-    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
-    pub context: Option<String>,
+    /// The kubeconfig context to use. Default: its current-context. `analyze` and `report` take several,
+    /// comma-separated, and read them concurrently.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = "Cluster")]
+    pub context: Vec<String>,
     /// Seconds to wait for a connection to the API server.
     #[arg(long, value_name = "SECONDS", default_value_t = 5, help_heading = "Cluster")]
     pub connect_timeout: u64,
     /// Seconds to wait for any one API response.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, help_heading = "Cluster")]
     pub request_timeout: u64,
+}
+
+/// Several clusters in one run (`analyze`, `report`).
+#[derive(Debug, Clone, Args)]
+pub struct ClustersArgs {
+    /// Every context of the kubeconfig, read concurrently.
+    #[arg(long, conflicts_with = "context", help_heading = "Cluster")]
+    pub all_contexts: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -180,6 +189,8 @@ pub enum SeverityArg {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub clusters: ClustersArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Analyze a saved snapshot instead of a live cluster: a `kind: List` (YAML or JSON), multi-document YAML,
@@ -300,6 +311,8 @@ pub fn mask_url_credentials(mut command: clap::Command) -> clap::Command {
 pub struct ReportArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub clusters: ClustersArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Analyze a saved snapshot instead of a live cluster (see `analyze --snapshot`).

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
         // The reader of stdout has gone (`| head`): what it wanted was written.
         Err(e) if e.chain().any(|c| c.is::<printer::OutputClosed>()) => ExitStatus::Ok.into(),
         Err(e) => {
-            printer.error(&one_line(&e));
+            printer.error(&commands::error_line(&e));
             ExitStatus::Error.into()
         }
     }
@@ -84,18 +84,6 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
         Command::Completions(args) => commands::shell::run_completions(printer, args.shell),
         Command::Man(args) => commands::shell::run_man(printer, &args.dir),
     }
-}
-
-/// One line: the error and its causes, without repeating a cause that an outer message already quotes.
-fn one_line(error: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ").replace('\n', " ")
 }
 
 fn init_logging(verbose: u8) {

@@ -35,6 +35,12 @@ impl Printer {
         Printer { quiet, closed: Arc::default() }
     }
 
+    /// The same output, with notes, warnings and progress hidden: for work running side by side (several
+    /// clusters read at once), whose bars would overwrite each other.
+    pub fn hushed(&self) -> Printer {
+        Printer { quiet: true, closed: self.closed.clone() }
+    }
+
     /// Writes data to stdout. Once its reader has gone, this and every later call return [`OutputClosed`].
     pub fn out(&self, text: &str) -> Result<(), OutputClosed> {
         if self.closed.flag.load(Ordering::Relaxed) {

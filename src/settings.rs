@@ -30,6 +30,16 @@ pub enum SettingsError {
     ZeroTimeout { flag: &'static str },
     #[error("snapshot {0} does not exist")]
     MissingSnapshot(String),
+    #[error("this command reads one cluster: pass one --context, not {0}")]
+    OneContext(usize),
+    #[error("--snapshot reads a file: leave out --context a,b and --all-contexts")]
+    SnapshotAndContexts,
+    #[error("{0} cannot hold several clusters: use -o text, json or yaml")]
+    FormatForOneCluster(&'static str),
+    #[error("--metrics-file describes one cluster: leave it out with several contexts")]
+    MetricsForOneCluster,
+    #[error("--all-contexts")]
+    Contexts(#[source] crate::cluster::ClusterError),
 }
 
 pub fn severity(arg: SeverityArg) -> Severity {
@@ -43,6 +53,9 @@ pub fn severity(arg: SeverityArg) -> Severity {
 }
 
 pub fn cluster_options(args: &ClusterArgs) -> Result<ClusterOptions, SettingsError> {
+    if args.context.len() > 1 {
+        return Err(SettingsError::OneContext(args.context.len()));
+    }
     if args.connect_timeout == 0 {
         return Err(SettingsError::ZeroTimeout { flag: "connect-timeout" });
     }
@@ -51,7 +64,7 @@ pub fn cluster_options(args: &ClusterArgs) -> Result<ClusterOptions, SettingsErr
     }
     Ok(ClusterOptions {
         kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        context: args.context.first().cloned(),
         connect_timeout: Duration::from_secs(args.connect_timeout),
         read_timeout: Duration::from_secs(args.request_timeout),
     })
@@ -78,6 +91,29 @@ pub fn input(cluster: &ClusterArgs, snapshot: &Option<PathBuf>) -> Result<Input,
         Some(p) => Ok(Input::Snapshot(p.clone())),
         None => Ok(Input::Cluster(cluster_options(cluster)?)),
     }
+}
+
+/// One input per cluster: several with `--context a,b` or `--all-contexts` (read concurrently by the command),
+/// otherwise the one of [`input`].
+pub fn inputs(
+    cluster: &ClusterArgs,
+    clusters: &crate::cli::ClustersArgs,
+    snapshot: &Option<PathBuf>,
+) -> Result<Vec<Input>, SettingsError> {
+    let contexts = if clusters.all_contexts {
+        crate::cluster::context_names(cluster.kubeconfig.as_deref()).map_err(SettingsError::Contexts)?
+    } else {
+        cluster.context.clone()
+    };
+    if contexts.len() <= 1 && !clusters.all_contexts {
+        return Ok(vec![input(cluster, snapshot)?]);
+    }
+    if snapshot.is_some() {
+        return Err(SettingsError::SnapshotAndContexts);
+    }
+    let one = ClusterArgs { context: Vec::new(), ..cluster.clone() };
+    let base = cluster_options(&one)?;
+    Ok(contexts.into_iter().map(|c| Input::Cluster(ClusterOptions { context: Some(c), ..base.clone() })).collect())
 }
 
 /// The colour choice for the printer, which knows nothing of the command line.
@@ -121,7 +157,8 @@ pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettin
 
 /// `analyze`, resolved: where to read, what to scope to, how to print, what fails the run.
 pub struct AnalyzeSettings {
-    pub input: Input,
+    /// One per cluster.
+    pub inputs: Vec<Input>,
     pub scope: ScopeSettings,
     pub format: Format,
     pub metrics_file: Option<PathBuf>,
@@ -137,9 +174,16 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
     if args.llm.explain && !format.carries_explanations() {
         anyhow::bail!("--explain cannot be combined with -o {}: use -o json, yaml or markdown", format.name());
     }
+    let inputs = inputs(&args.cluster, &args.clusters, &args.snapshot)?;
+    if inputs.len() > 1 && !matches!(format, Format::Text | Format::Json | Format::Yaml) {
+        return Err(SettingsError::FormatForOneCluster(format.name()).into());
+    }
+    if inputs.len() > 1 && args.metrics_file.is_some() {
+        return Err(SettingsError::MetricsForOneCluster.into());
+    }
     let explain = if args.llm.explain { Some(explain(&args.llm, format != Format::Text)?) } else { None };
     Ok(AnalyzeSettings {
-        input: input(&args.cluster, &args.snapshot)?,
+        inputs,
         scope: scope(&args.scope)?,
         format,
         metrics_file: args.metrics_file.clone(),
@@ -152,7 +196,8 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
 
 /// `report`, resolved.
 pub struct ReportSettings {
-    pub input: Input,
+    /// One per cluster; each keeps its own history and writes under OUT/CONTEXT.
+    pub inputs: Vec<Input>,
     pub scope: ScopeSettings,
     pub out: PathBuf,
     pub history: PathBuf,
@@ -170,8 +215,12 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
     let explain = if args.llm.explain { Some(explain(&args.llm, true)?) } else { None };
+    let inputs = inputs(&args.cluster, &args.clusters, &args.snapshot)?;
+    if inputs.len() > 1 && args.metrics_file.is_some() {
+        return Err(SettingsError::MetricsForOneCluster.into());
+    }
     Ok(ReportSettings {
-        input: input(&args.cluster, &args.snapshot)?,
+        inputs,
         scope: scope(&args.scope)?,
         out: args.out.clone(),
         history,

@@ -147,26 +147,7 @@ pub async fn server_version(client: &Client, info: &ClusterInfo) -> Result<Strin
 /// names, not the default one).
 async fn load_config(options: &ClusterOptions) -> Result<(Config, Option<String>), ClusterError> {
     let kube_options = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
-    let kubeconfig = match &options.kubeconfig {
-        Some(path) => Some(
-            Kubeconfig::read_from(path)
-                .map_err(|source| ClusterError::KubeconfigFile { path: path.display().to_string(), source })?,
-        ),
-        None => match Kubeconfig::from_env() {
-            Ok(Some(kc)) => Some(kc),
-            Ok(None) => default_kubeconfig_path()
-                .filter(|p| p.exists())
-                .map(|p| {
-                    Kubeconfig::read_from(&p)
-                        .map_err(|source| ClusterError::KubeconfigFile { path: p.display().to_string(), source })
-                })
-                .transpose()?,
-            Err(source) => {
-                let path = std::env::var("KUBECONFIG").unwrap_or_default();
-                return Err(ClusterError::KubeconfigFile { path: format!("$KUBECONFIG ({path})"), source });
-            }
-        },
-    };
+    let kubeconfig = read_kubeconfig(options.kubeconfig.as_deref())?;
     match kubeconfig {
         Some(kc) => {
             let current = kc.current_context.clone();
@@ -178,6 +159,31 @@ async fn load_config(options: &ClusterOptions) -> Result<(Config, Option<String>
         None if options.context.is_some() => Err(ClusterError::NoConfig),
         None => Config::incluster().map(|c| (c, None)).map_err(|_| ClusterError::NoConfig),
     }
+}
+
+/// The kubeconfig `path` names, else $KUBECONFIG (merged), else ~/.kube/config; None when there is none.
+fn read_kubeconfig(path: Option<&std::path::Path>) -> Result<Option<Kubeconfig>, ClusterError> {
+    let read = |p: &std::path::Path| {
+        Kubeconfig::read_from(p)
+            .map_err(|source| ClusterError::KubeconfigFile { path: p.display().to_string(), source })
+    };
+    match path {
+        Some(path) => read(path).map(Some),
+        None => match Kubeconfig::from_env() {
+            Ok(Some(kc)) => Ok(Some(kc)),
+            Ok(None) => default_kubeconfig_path().filter(|p| p.exists()).map(|p| read(&p)).transpose(),
+            Err(source) => {
+                let path = std::env::var("KUBECONFIG").unwrap_or_default();
+                Err(ClusterError::KubeconfigFile { path: format!("$KUBECONFIG ({path})"), source })
+            }
+        },
+    }
+}
+
+/// Every context of the kubeconfig, in its order (`--all-contexts`).
+pub fn context_names(path: Option<&std::path::Path>) -> Result<Vec<String>, ClusterError> {
+    let kubeconfig = read_kubeconfig(path)?.ok_or(ClusterError::NoConfig)?;
+    Ok(kubeconfig.contexts.into_iter().map(|c| c.name).collect())
 }
 
 fn default_kubeconfig_path() -> Option<PathBuf> {

@@ -43,3 +43,15 @@ pub(crate) fn write_metrics(
     crate::private_fs::write_atomic_readable(path, text.as_bytes())
         .with_context(|| format!("writing the metrics file {}", path.display()))
 }
+
+/// One line: the error and its causes, without repeating a cause that an outer message already quotes.
+pub fn error_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}

@@ -17,9 +17,49 @@ use crate::settings::ReportSettings;
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::Result<ExitStatus> {
+    let [input] = settings.inputs.as_slice() else {
+        return run_reports(printer, &settings).await;
+    };
+    report_one(printer, &settings, input, &settings.out).await
+}
+
+/// One report per context, each under OUT/CONTEXT with its own history key (the key includes the context); one
+/// after the other, since each holds the history lock. A cluster that fails is reported and skipped; the run
+/// fails (exit 2) only when none could be reported.
+async fn run_reports(printer: &Printer, settings: &ReportSettings) -> anyhow::Result<ExitStatus> {
+    let mut worst = ExitStatus::Ok;
+    let mut written = 0;
+    for input in &settings.inputs {
+        let context = match input {
+            pipeline::Input::Cluster(options) => options.context.clone().unwrap_or_default(),
+            pipeline::Input::Snapshot(_) => unreachable!("several inputs are always contexts"),
+        };
+        let out = settings.out.join(report::files::dir_name(&context));
+        match report_one(printer, settings, input, &out).await {
+            Ok(status) => {
+                written += 1;
+                if status as u8 > worst as u8 {
+                    worst = status;
+                }
+            }
+            Err(e) => printer.error(&format!("context {context}: {}", super::error_line(&e))),
+        }
+    }
+    if written == 0 {
+        anyhow::bail!("none of the {} contexts could be reported (see above)", settings.inputs.len());
+    }
+    Ok(worst)
+}
+
+async fn report_one(
+    printer: &Printer,
+    settings: &ReportSettings,
+    input: &pipeline::Input,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitStatus> {
     let started = std::time::Instant::now();
     let history_path = &settings.history;
-    let (mut doc, snapshot) = pipeline::analysis(printer, &settings.input, &settings.scope).await?;
+    let (mut doc, snapshot) = pipeline::analysis(printer, input, &settings.scope).await?;
     // A report is written even when the model fails: the explanations then carry their error.
     let mut explain_failed = false;
     if let Some(model) = &settings.explain {
@@ -30,23 +70,23 @@ pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::
     checkpoint("analysis");
 
     let key = report::history_key(&doc.source, &doc.scope, settings.history_key.as_deref());
-    report::files::create_dir(&settings.out)?;
+    report::files::create_dir(out)?;
     let mut history = History::open(history_path)?;
     let lock = HistoryLock::acquire(history_path, LOCK_TIMEOUT, printer)?;
     checkpoint("lock");
     let previous = history.previous(&key.id)?;
     let trend = history.trend(&key.id, TREND_RUNS - 1)?;
     let diff = report::diff(previous, &doc.findings, doc.summary.health_score);
-    let stem = report::pick_stem(&settings.out, &doc.generated_at);
+    let stem = report::pick_stem(out, &doc.generated_at);
     let report_doc = report::assemble(stem.clone(), &key, doc, diff, trend);
     let rendered = views::render(&report_doc).context("encoding the JSON report")?;
-    report::write_reports(&settings.out, &stem, &rendered)?;
+    report::write_reports(out, &stem, &rendered)?;
     checkpoint("reports");
     history.record(&key, &report_doc.run_summary(), &report_doc.analysis.findings)?;
     checkpoint("history");
-    report::write_latest(&settings.out, &rendered)?;
+    report::write_latest(out, &rendered)?;
     if let Some(keep) = settings.keep_reports {
-        report::files::prune(&settings.out, keep)?;
+        report::files::prune(out, keep)?;
     }
     drop(lock);
     // Last, so that the last-success time is only ever that of a run whose report and history were written.
@@ -59,7 +99,7 @@ pub async fn run_report(printer: &Printer, settings: ReportSettings) -> anyhow::
     printer.note(&format!(
         "wrote {stem}.{{{}}} and latest.* in {}: {} new, {} resolved, {} persisting; health score {}{change}",
         report::files::extensions(),
-        settings.out.display(),
+        out.display(),
         d.new.len(),
         d.resolved.len(),
         d.persisting.len(),

@@ -156,6 +156,37 @@ impl AnalysisDocument {
     }
 }
 
+/// `analyze` over several clusters (`--context a,b`, `--all-contexts`): one entry per cluster, in the order the
+/// contexts were given. Each analysis is a whole [`AnalysisDocument`], so its findings and problems belong to it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClustersDocument {
+    /// Always `mekhanikube.io/v1alpha1`.
+    pub api_version: String,
+    /// Always `ClusterAnalyses`.
+    pub kind: String,
+    pub clusters: Vec<ClusterEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterEntry {
+    /// The kubeconfig context.
+    pub context: String,
+    /// The analysis, when the cluster could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisDocument>,
+    /// Why it could not, on one line; the other clusters are still reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ClustersDocument {
+    pub fn new(clusters: Vec<ClusterEntry>) -> ClustersDocument {
+        ClustersDocument { api_version: API_VERSION.into(), kind: "ClusterAnalyses".into(), clusters }
+    }
+}
+
 /// The JSON Schema of [`AnalysisDocument`], as published in docs/ (checked by a test).
 #[cfg(test)]
 pub fn schema_json() -> String {
@@ -163,20 +194,30 @@ pub fn schema_json() -> String {
     serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
 }
 
+/// The schema of [`ClustersDocument`], published as docs/clusters.schema.json.
+#[cfg(test)]
+pub fn clusters_schema_json() -> String {
+    let schema = schemars::schema_for!(ClustersDocument);
+    serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
+}
+
 #[cfg(test)]
 mod tests {
-    use super::schema_json;
+    use super::{clusters_schema_json, schema_json};
 
-    /// The published schema must be the one the binary implements. Regenerate with
+    /// The published schemas must be the ones the binary implements. Regenerate with
     /// `MEKHANIKUBE_UPDATE_SCHEMA=1 cargo test --bin mekhanikube document::`.
     #[test]
     fn published_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/analysis.schema.json");
-        let generated = schema_json();
-        if std::env::var_os("MEKHANIKUBE_UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
+        for (file, generated) in
+            [("analysis.schema.json", schema_json()), ("clusters.schema.json", clusters_schema_json())]
+        {
+            let path = format!("{}/docs/{file}", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("MEKHANIKUBE_UPDATE_SCHEMA").is_some() {
+                std::fs::write(&path, &generated).unwrap();
+            }
+            let published = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(published == generated, "docs/{file} is stale: regenerate it (see this test's doc)");
         }
-        let published = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(published == generated, "docs/analysis.schema.json is stale: regenerate it (see this test's doc)");
     }
 }

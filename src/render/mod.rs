@@ -9,9 +9,7 @@ mod text;
 pub use junit::junit;
 pub use metrics::{RunTimes, metrics};
 pub use sarif::sarif;
-pub use text::{evidence_line, text};
-
-use crate::document::AnalysisDocument;
+pub use text::{evidence_line, text, unread_cluster};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot encode the analysis as {format}: {detail}")]
@@ -63,13 +61,13 @@ pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-pub fn json(doc: &AnalysisDocument) -> Result<String, RenderError> {
+pub fn json<T: serde::Serialize>(doc: &T) -> Result<String, RenderError> {
     serde_json::to_string_pretty(doc)
         .map(|s| s + "\n")
         .map_err(|e| RenderError { format: "JSON", detail: e.to_string() })
 }
 
-pub fn yaml(doc: &AnalysisDocument) -> Result<String, RenderError> {
+pub fn yaml<T: serde::Serialize>(doc: &T) -> Result<String, RenderError> {
     serde_saphyr::to_string(doc).map_err(|e| RenderError { format: "YAML", detail: e.to_string() })
 }
 

@@ -8,6 +8,17 @@ use owo_colors::OwoColorize;
 use crate::document::AnalysisDocument;
 use crate::sanitize::sanitize_for_terminal;
 
+/// A cluster of a several-cluster run that could not be read: the heading its analysis would have had, and why.
+pub fn unread_cluster(context: &str, error: &str) -> String {
+    format!(
+        "{} {}\n{} could not be read: {}\n",
+        "mekhanikube analysis of".bold(),
+        sanitize_for_terminal(&format!("context {context}")),
+        "✗".red().bold(),
+        sanitize_for_terminal(error)
+    )
+}
+
 /// Renders the document; `width` fixes the table width (tests), None lets it follow the terminal; `flat` shows
 /// findings only, as a table.
 pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {

@@ -46,6 +46,19 @@ impl ReportFormat {
 }
 
 /// `md,html,json`, for messages.
+/// A directory name for a context: its name with every character outside `[A-Za-z0-9._-]` replaced by `_`, so a
+/// context such as `arn:aws:eks:eu-west-1:1:cluster/prod` stays one directory under OUT.
+pub fn dir_name(context: &str) -> String {
+    let name: String = context
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect();
+    match name.as_str() {
+        "" | "." | ".." => format!("context{name}"),
+        _ => name,
+    }
+}
+
 pub fn extensions() -> String {
     ReportFormat::ALL.map(ReportFormat::ext).join(",")
 }
@@ -159,6 +172,14 @@ fn write_atomic(path: &Path, body: &str, replace: bool) -> Result<(), FilesError
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn context_directory_names_stay_one_component() {
+        assert_eq!(super::dir_name("prod-eu"), "prod-eu");
+        assert_eq!(super::dir_name("arn:aws:eks:eu-west-1:1:cluster/prod"), "arn_aws_eks_eu-west-1_1_cluster_prod");
+        assert_eq!(super::dir_name(".."), "context..");
+        assert_eq!(super::dir_name("../../etc"), ".._.._etc");
+    }
+
     use super::*;
 
     fn rendered(tag: &str) -> Rendered {

@@ -305,3 +305,47 @@ fn runs_as_a_kubectl_plugin() {
     let (_, direct) = analyze_live(&env.reader_kubeconfig, &["-n", "shop"]);
     assert_eq!(comparable(&json(&stdout)), comparable(&direct));
 }
+
+/// Two contexts of the test bed in one kubeconfig (the reader and the least-privilege user): one run reads both,
+/// and each analysis is what a run of that context alone gives.
+#[test]
+fn two_contexts_in_one_run_match_their_single_runs() {
+    let env = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let read =
+        |path: &Path| -> serde_json::Value { serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
+    let (reader, limited) = (read(&env.reader_kubeconfig), read(&env.limited_kubeconfig));
+    let user = |config: &serde_json::Value, name: &str| {
+        let mut user = config["users"][0].clone();
+        user["name"] = name.into();
+        user
+    };
+    let merged = serde_json::json!({
+        "apiVersion": "v1", "kind": "Config", "current-context": "reader",
+        "clusters": [reader["clusters"][0]],
+        "users": [user(&reader, "reader"), user(&limited, "limited")],
+        "contexts": [
+            {"name": "reader", "context": {"cluster": reader["clusters"][0]["name"], "user": "reader"}},
+            {"name": "limited", "context": {"cluster": reader["clusters"][0]["name"], "user": "limited"}}
+        ]
+    });
+    let config = dir.path().join("kubeconfig");
+    std::fs::write(&config, serde_json::to_string(&merged).unwrap()).unwrap();
+
+    let out = run(mekhanikube().arg("analyze").arg("--kubeconfig").arg(&config).args([
+        "--all-contexts",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ]));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let doc = json(&out.stdout);
+    let clusters = doc["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 2);
+    let (_, alone) = analyze_live(&env.reader_kubeconfig, &["-n", "shop"]);
+    assert_eq!(comparable(&clusters[0]["analysis"]), comparable(&alone));
+    let (_, limited_alone) = analyze_live(&env.limited_kubeconfig, &["-n", "shop"]);
+    assert_eq!(comparable(&clusters[1]["analysis"]), comparable(&limited_alone));
+    assert!(!clusters[1]["analysis"]["skipped"].as_array().unwrap().is_empty(), "the limited user skips kinds");
+}

@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod contexts;
 mod doctor;
 mod errors;
 #[path = "../support/fake_cluster.rs"]

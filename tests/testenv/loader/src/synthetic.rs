@@ -137,7 +137,11 @@ fn event(ns: &str, app: &str, p: usize) -> Value {
     let (kind, reason, message) = if p % 100 == 90 {
         ("Warning", "BackOff", "Back-off restarting failed container app".to_string())
     } else {
-        ("Normal", "Pulled", format!("Container image \"registry.example.com/bench/{app}:1.0.0\" already present on machine"))
+        (
+            "Normal",
+            "Pulled",
+            format!("Container image \"registry.example.com/bench/{app}:1.0.0\" already present on machine"),
+        )
     };
     json!({"apiVersion": "v1", "kind": "Event",
         "metadata": {"name": format!("{}.18f3a0b1c2d3e4f5", pod_name(app, p)), "namespace": ns},
@@ -154,8 +158,10 @@ fn service(ns: &str, app: &str, pods: std::ops::Range<usize>) -> Vec<Value> {
         .collect();
     let endpoints: Vec<Value> = ready
         .iter()
-        .map(|p| json!({"addresses": [pod_ip(*p)], "conditions": {"ready": true},
-                        "targetRef": {"kind": "Pod", "name": pod_name(app, *p), "namespace": ns}}))
+        .map(|p| {
+            json!({"addresses": [pod_ip(*p)], "conditions": {"ready": true},
+                        "targetRef": {"kind": "Pod", "name": pod_name(app, *p), "namespace": ns}})
+        })
         .collect();
     vec![
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns, "labels": {"app": app}},

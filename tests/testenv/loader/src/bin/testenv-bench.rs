@@ -77,7 +77,9 @@ fn findings(path: &Path) -> Result<Vec<(String, String)>> {
         .as_array()
         .context("findings")?
         .iter()
-        .map(|f| (f["code"].as_str().unwrap_or_default().into(), f["object"]["name"].as_str().unwrap_or_default().into()))
+        .map(|f| {
+            (f["code"].as_str().unwrap_or_default().into(), f["object"]["name"].as_str().unwrap_or_default().into())
+        })
         .collect();
     keys.sort();
     Ok(keys)
@@ -107,7 +109,8 @@ async fn run(pods: usize, runs: usize, bin: &Path) -> Result<()> {
     }
 
     // Requests of one run, from the audit log (the API server writes an event just after the response).
-    let complete = |events: &[mekhanikube_testenv::AuditEvent]| events.iter().filter(|e| e.stage == "ResponseComplete").count();
+    let complete =
+        |events: &[mekhanikube_testenv::AuditEvent]| events.iter().filter(|e| e.stage == "ResponseComplete").count();
     let before = complete(&env.audit_events("reader")?);
     timed(bin, &analyze, &live_json, &[0, 1])?;
     tokio::time::sleep(Duration::from_secs(2)).await;
