@@ -49,6 +49,7 @@ BENCH_RUNS ?= 5
 bench-live:
 	$(CARGO) build --locked --release --bin mekhanikube
 	$(CARGO) build --locked -p mekhanikube-testenv --bin testenv-bench
+	target/debug/testenv-bench --offline 100000 $(BENCH_RUNS) target/release/mekhanikube
 	for n in $(BENCH_SIZES); do \
 		MEKHANIKUBE_TESTENV_DIR=.testenv/bench-$$n $(TESTENV)/with-testenv.sh \
 			target/debug/testenv-bench $$n $(BENCH_RUNS) target/release/mekhanikube || exit 1; \

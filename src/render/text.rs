@@ -46,14 +46,27 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
             counts.join(", "),
             score_colored(s.health_score)
         ));
+        // A big cluster's findings would run to thousands of lines: the problems view then stands alone.
+        let table = flat || doc.findings.len() <= TABLE_UP_TO;
         if !flat && !doc.problems.is_empty() {
-            out.push_str(&problems_view(&doc.problems, &doc.findings));
+            out.push_str(&problems_view(&doc.problems, &doc.findings, table));
             out.push('\n');
         }
-        out.push_str(&findings_table(&doc.findings, width));
-        for (i, finding) in doc.findings.iter().enumerate() {
-            out.push('\n');
-            out.push_str(&details(i + 1, finding));
+        if table {
+            out.push_str(&findings_table(&doc.findings, width));
+            for (i, finding) in doc.findings.iter().enumerate() {
+                out.push('\n');
+                out.push_str(&details(i + 1, finding));
+            }
+        } else {
+            out.push_str(&format!(
+                "{}\n",
+                format!(
+                    "The {} and their evidence: --flat, or -o json for everything.",
+                    super::count(doc.findings.len(), "finding")
+                )
+                .dimmed()
+            ));
         }
     }
     for skipped in &doc.skipped {
@@ -70,10 +83,32 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
     out
 }
 
-/// One entry per problem: the root cause in words, what it takes down, and its findings by table number.
-fn problems_view(problems: &[Problem], findings: &[Finding]) -> String {
+/// Problems whose roots share a code and a message pattern (100 Deployments crash-looping the same way) are
+/// listed this many times; the rest of them on one line.
+const ALIKE_SHOWN: usize = 3;
+/// Above this many findings, the table and the details are left to `--flat` and `-o json`.
+const TABLE_UP_TO: usize = 100;
+/// How many of the folded problems' roots the fold line names.
+const FOLDED_NAMED: usize = 5;
+
+/// One entry per problem: the root cause in words, what it takes down, and (with the table) its findings by table
+/// number. Problems alike beyond [`ALIKE_SHOWN`] fold into one line naming their roots.
+fn problems_view(problems: &[Problem], findings: &[Finding], numbers: bool) -> String {
+    let root = |p: &Problem| findings.iter().find(|f| f.id == p.root);
+    let pattern = |p: &Problem| root(p).map(|f| (f.code.clone(), mekhanikube_analyzers::normalize_message(f)));
+    let mut groups: std::collections::HashMap<(String, String), Vec<usize>> = std::collections::HashMap::new();
+    for (i, p) in problems.iter().enumerate() {
+        if let Some(key) = pattern(p) {
+            groups.entry(key).or_default().push(i);
+        }
+    }
     let mut out = format!("{}\n", "Problems, by what they take down:".bold());
     for (i, p) in problems.iter().enumerate() {
+        let group = pattern(p).and_then(|key| groups.get(&key)).map(Vec::as_slice).unwrap_or_default();
+        let place = group.iter().position(|&g| g == i).unwrap_or(0);
+        if place >= ALIKE_SHOWN {
+            continue;
+        }
         let alike = p.alike(findings).len();
         let more = if alike > 1 { format!(" (and {} more like it)", alike - 1) } else { String::new() };
         out.push_str(&format!(
@@ -86,13 +121,31 @@ fn problems_view(problems: &[Problem], findings: &[Finding]) -> String {
             let hit: Vec<String> = p.blast_radius.iter().map(|b| format!("{} {}", b.object.label(), b.state)).collect();
             out.push_str(&format!("     → {}\n", sanitize_for_terminal(&hit.join(", "))));
         }
-        let numbers: Vec<String> = p
-            .members
-            .iter()
-            .filter_map(|id| findings.iter().position(|f| &f.id == id))
-            .map(|n| format!("#{}", n + 1))
-            .collect();
-        out.push_str(&format!("     {}\n", format!("findings {}", numbers.join(" ")).dimmed()));
+        if numbers {
+            let numbers: Vec<String> = p
+                .members
+                .iter()
+                .filter_map(|id| findings.iter().position(|f| &f.id == id))
+                .map(|n| format!("#{}", n + 1))
+                .collect();
+            out.push_str(&format!("     {}\n", format!("findings {}", numbers.join(" ")).dimmed()));
+        }
+        if place + 1 == ALIKE_SHOWN && group.len() > ALIKE_SHOWN {
+            let folded = &group[ALIKE_SHOWN..];
+            let named: Vec<String> = folded
+                .iter()
+                .take(FOLDED_NAMED)
+                .filter_map(|&g| root(&problems[g]))
+                .map(|f| f.parent.as_ref().unwrap_or(&f.object).label())
+                .collect();
+            let rest = folded.len().saturating_sub(FOLDED_NAMED);
+            let rest = if rest > 0 { format!(" and {rest} more") } else { String::new() };
+            out.push_str(&format!(
+                "     … {} like it: {}{rest}\n",
+                super::count(folded.len(), "more problem"),
+                sanitize_for_terminal(&named.join(", "))
+            ));
+        }
     }
     out
 }
@@ -189,5 +242,82 @@ pub fn evidence_line(e: &Evidence) -> String {
         Evidence::Cause { object, link, message } => {
             format!("caused by {} ({}): {message}", object.label(), link.as_str())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mekhanikube_analyzers::{ObjectRef, Snapshot};
+
+    use crate::document::{AnalysisDocument, ScopeInfo, Source};
+
+    /// `n` crash-looping pods, each of its own Deployment: `n` problems alike.
+    fn alike(n: usize) -> AnalysisDocument {
+        let findings = (0..n)
+            .map(|i| {
+                let mut f = crate::test_support::pod_finding(
+                    Some("shop"),
+                    &format!("app-{i}-5d8f7-x{i}"),
+                    "container app is crash-looping: last exit code 1, 7 restarts",
+                );
+                f.id = format!("{i:012}");
+                f.parent = Some(ObjectRef {
+                    api_version: "apps/v1".into(),
+                    kind: "Deployment".into(),
+                    namespace: Some("shop".into()),
+                    name: format!("app-{i}"),
+                    uid: None,
+                });
+                f
+            })
+            .collect();
+        let mut doc = AnalysisDocument::new(Source::default(), ScopeInfo::default(), findings, Vec::new());
+        doc.link(&Snapshot::default());
+        doc
+    }
+
+    /// The text without colour, so tests read what a person reads.
+    fn plain(text: &str) -> String {
+        crate::sanitize::sanitize_for_terminal(text)
+    }
+
+    /// The numbered problem entries of the problems view.
+    fn entries(text: &str) -> usize {
+        let section = text.split("Problems, by what they take down:").nth(1).unwrap_or_default();
+        let section = section.split("\n\n").next().unwrap_or_default();
+        section
+            .lines()
+            .filter(|l| l.trim_start().split_once(". ").is_some_and(|(n, _)| n.parse::<usize>().is_ok()))
+            .count()
+    }
+
+    #[test]
+    fn problems_alike_fold_after_three_and_name_their_owners() {
+        let doc = alike(8);
+        assert_eq!(doc.problems.len(), 8);
+        let text = plain(&super::text(&doc, Some(120), false));
+        assert_eq!(entries(&text), 3, "{text}");
+        let fold = text.lines().find(|l| l.contains("… 5 more problems like it:")).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(fold.matches("Deployment shop/app-").count(), 5, "{fold}");
+        assert!(!fold.contains("more\n") && !fold.contains(" and "), "all five named: {fold}");
+        assert!(text.contains("findings #"), "the table is there, so the numbers are: {text}");
+
+        let three = plain(&super::text(&alike(3), Some(120), false));
+        assert_eq!(entries(&three), 3);
+        assert!(!three.contains("like it:"), "{three}");
+    }
+
+    #[test]
+    fn a_big_cluster_keeps_the_problems_and_leaves_the_table_to_flat() {
+        let doc = alike(150);
+        let text = plain(&super::text(&doc, Some(120), false));
+        assert!(text.lines().count() < 20, "{text}");
+        assert!(text.contains("… 147 more problems like it:") && text.contains("and 142 more"), "{text}");
+        assert!(text.contains("The 150 findings and their evidence: --flat, or -o json for everything."), "{text}");
+        assert!(!text.contains("findings #"), "no numbers without the table: {text}");
+
+        let flat = plain(&super::text(&doc, Some(120), true));
+        assert!(!flat.contains("Problems, by what they take down"));
+        assert_eq!(flat.matches("app-149-5d8f7-x149").count(), 2, "a table row and its details: {flat}");
     }
 }

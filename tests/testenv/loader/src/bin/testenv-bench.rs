@@ -1,4 +1,8 @@
-//! `testenv-bench PODS RUNS BIN`: the live benchmark behind `make bench-live`. Loads a synthetic cluster of PODS
+//! `testenv-bench PODS RUNS BIN`: the live benchmark behind `make bench-live`. `testenv-bench --offline PODS RUNS
+//! BIN` needs no test bed: it writes the synthetic cluster as a JSON `kind: List` and times `analyze --snapshot`.
+//! `testenv-bench --write PODS FILE` only writes that file, for a look at a big cluster's output.
+//!
+//! The live benchmark: Loads a synthetic cluster of PODS
 //! pods into the running test bed, then times `BIN analyze` against one `kubectl get` of the same kinds with
 //! `-o json` (the yardstick, measured in the same run, interleaved A B A B), RUNS times each, and prints medians
 //! of wall time and peak RSS (GNU time's accounting), the ratio, the API requests of one run (from the audit log),
@@ -159,9 +163,52 @@ async fn run(pods: usize, runs: usize, bin: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The offline path alone: a file of the synthetic cluster, read by `analyze --snapshot`.
+fn run_offline(pods: usize, runs: usize, bin: &Path) -> Result<()> {
+    let file = tempfile_path("offline.json");
+    std::fs::write(&file, serde_json::to_vec(&synthetic::cluster(pods))?)?;
+    let size = std::fs::metadata(&file)?.len();
+    let args = ["analyze", "--snapshot", file.to_str().context("path")?, "-o", "json"];
+    let out = tempfile_path("offline-out.json");
+    timed(bin, &args, Path::new("/dev/null"), &[0, 1])?;
+    let samples: Vec<Sample> = (0..runs).map(|_| timed(bin, &args, &out, &[0, 1])).collect::<Result<_>>()?;
+    let found = findings(&out)?.len();
+    let wall = median(samples.iter().map(|s| s.wall).collect());
+    let rss = median(samples.iter().map(|s| s.rss_kib as f64).collect());
+    println!("## offline, {pods} pods ({:.0} MB JSON), medians of {runs} runs", size as f64 / 1e6);
+    println!(
+        "analyze --snapshot: {wall:.2} s, {} peak RSS ({:.1} KB per pod), {found} findings",
+        mib(rss),
+        rss / pods as f64
+    );
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&out);
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, pods, file] = args.as_slice()
+        && flag == "--write"
+    {
+        let Ok(pods) = pods.parse::<usize>() else {
+            eprintln!("error: PODS is a number");
+            return ExitCode::from(2);
+        };
+        let list = serde_json::to_vec(&synthetic::cluster(pods)).expect("a JSON value serializes");
+        return match std::fs::write(file, list) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing {file}: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let offline = args.first().is_some_and(|a| a == "--offline");
+    if offline {
+        args.remove(0);
+    }
     let [pods, runs, bin] = args.as_slice() else {
         eprintln!("usage: testenv-bench PODS RUNS MEKHANIKUBE_BINARY (inside tests/testenv/with-testenv.sh)");
         return ExitCode::from(2);
@@ -170,7 +217,12 @@ async fn main() -> ExitCode {
         eprintln!("error: PODS and RUNS are numbers");
         return ExitCode::from(2);
     };
-    match run(pods, runs.max(1), Path::new(bin)).await {
+    let result = if offline {
+        run_offline(pods, runs.max(1), Path::new(bin))
+    } else {
+        run(pods, runs.max(1), Path::new(bin)).await
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
