@@ -206,27 +206,58 @@ pub struct Summary {
     pub medium: usize,
     pub low: usize,
     pub info: usize,
-    /// 100 means no findings above info; each finding costs by severity (critical 20, high 8, medium 3, low 1).
+    /// 0 to 100: the share of workloads and nodes free of problems, each weighted by its worst finding (the
+    /// formula is in docs/health.md). Runs recorded before this formula used a count of findings instead.
     pub health_score: u8,
+    /// A from 90, B from 80, C from 70, D from 60, F below; empty in documents of earlier releases.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grade: String,
+    /// The workloads and nodes scored, and how many of them have a finding.
+    #[serde(default)]
+    pub units: usize,
+    #[serde(default)]
+    pub affected: usize,
+    /// The same score per namespace ("" for Nodes and other cluster-scoped objects), worst first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<crate::health::NamespaceHealth>,
 }
 
 impl Summary {
-    pub fn of(findings: &[Finding]) -> Summary {
-        let mut s = Summary { total: findings.len(), ..Summary::default() };
-        let mut penalty: u64 = 0;
-        for f in findings {
-            let (count, cost) = match f.severity {
-                Severity::Critical => (&mut s.critical, 20),
-                Severity::High => (&mut s.high, 8),
-                Severity::Medium => (&mut s.medium, 3),
-                Severity::Low => (&mut s.low, 1),
-                Severity::Info => (&mut s.info, 0),
-            };
-            *count += 1;
-            penalty += cost;
-        }
-        s.health_score = 100u64.saturating_sub(penalty) as u8;
+    /// The counts of `findings`, with the health of `snapshot` as they leave it.
+    pub fn of(findings: &[Finding], snapshot: &crate::snapshot::Snapshot) -> Summary {
+        let mut s = Summary::counts(findings);
+        s.set_health(crate::health::health(snapshot, findings));
         s
+    }
+
+    /// The counts only; the health fields say nothing is known to be wrong until [`Summary::set_health`].
+    pub fn counts(findings: &[Finding]) -> Summary {
+        let mut s = Summary { total: findings.len(), health_score: 100, ..Summary::default() };
+        for f in findings {
+            *match f.severity {
+                Severity::Critical => &mut s.critical,
+                Severity::High => &mut s.high,
+                Severity::Medium => &mut s.medium,
+                Severity::Low => &mut s.low,
+                Severity::Info => &mut s.info,
+            } += 1;
+        }
+        s
+    }
+
+    /// New counts for `findings`, the health kept: hiding findings from a view does not change the cluster.
+    pub fn recount(&mut self, findings: &[Finding]) {
+        let counts = Summary::counts(findings);
+        (self.total, self.critical, self.high, self.medium, self.low, self.info) =
+            (counts.total, counts.critical, counts.high, counts.medium, counts.low, counts.info);
+    }
+
+    pub fn set_health(&mut self, health: crate::health::Health) {
+        self.health_score = health.score;
+        self.grade = health.grade;
+        self.units = health.units;
+        self.affected = health.affected;
+        self.namespaces = health.namespaces;
     }
 
     pub fn count(&self, severity: Severity) -> usize {

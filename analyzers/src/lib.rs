@@ -5,6 +5,7 @@ mod analyzer;
 mod cron;
 mod evidence;
 mod finding;
+mod health;
 pub mod hygiene;
 mod kind;
 mod kinds;
@@ -19,6 +20,7 @@ pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds
 pub use cron::check_schedule;
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
+pub use health::{Health, NamespaceHealth, grade, health};
 pub use hygiene::ValuePolicy;
 pub use kind::{Kind, KindObject, Objects};
 pub use links::{Link, LinkFamily, LinkKind, derive as derive_links};

@@ -134,7 +134,7 @@ impl AnalysisDocument {
             generated_at: jiff::Timestamp::now().to_string(),
             source,
             scope,
-            summary: Summary::of(&findings),
+            summary: Summary::counts(&findings),
             findings,
             problems: Vec::new(),
             skipped,
@@ -146,13 +146,15 @@ impl AnalysisDocument {
     /// cause is hidden becomes a root of its own.
     pub fn retain_at_least(&mut self, min: mekhanikube_analyzers::Severity, snapshot: &Snapshot) {
         self.findings.retain(|f| f.severity.at_least(min));
-        self.summary = Summary::of(&self.findings);
-        self.link(snapshot);
+        self.summary.recount(&self.findings);
+        self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
     }
 
-    /// Links the findings into problems (and adds the cause evidence of each consequence).
+    /// Links the findings into problems (and adds the cause evidence of each consequence), and scores the
+    /// health of what the snapshot holds.
     pub fn link(&mut self, snapshot: &Snapshot) {
         self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
+        self.summary.set_health(mekhanikube_analyzers::health(snapshot, &self.findings));
     }
 }
 

@@ -76,6 +76,16 @@ pub fn metrics(doc: &AnalysisDocument, run: &RunTimes) -> Result<String, RenderE
     score.set(i64::from(doc.summary.health_score));
     registry.register("health_score", "Health score of this run, 0 to 100", score);
 
+    let by_namespace = Family::<Labels, Gauge>::default();
+    for n in &doc.summary.namespaces {
+        by_namespace.get_or_create(&vec![("namespace", n.namespace.clone())]).set(i64::from(n.score));
+    }
+    registry.register(
+        "namespace_health_score",
+        "Health score per namespace (\"\" for cluster-scoped objects)",
+        by_namespace,
+    );
+
     let duration = Gauge::<f64, AtomicU64>::default();
     duration.set(run.duration_seconds);
     registry.register("run_duration_seconds", "How long the run took", duration);

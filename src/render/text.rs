@@ -31,7 +31,7 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
     };
     out.push_str(&format!("{} {}\n", "mekhanikube analysis of".bold(), sanitize_for_terminal(&where_)));
     if s.total == 0 {
-        out.push_str(&format!("{} no findings — health score {}/100\n", "✓".green().bold(), s.health_score));
+        out.push_str(&format!("{} no findings — health score {}\n", "✓".green().bold(), score_text(s)));
     } else {
         let counts: Vec<String> = Severity::ALL
             .iter()
@@ -41,11 +41,13 @@ pub fn text(doc: &AnalysisDocument, width: Option<u16>, flat: bool) -> String {
         let problems =
             if flat { String::new() } else { format!(" in {}", super::count(doc.problems.len(), "problem")) };
         out.push_str(&format!(
-            "{}{problems}: {} — health score {}/100\n\n",
+            "{}{problems}: {} — health score {}\n",
             super::count(s.total, "finding"),
             counts.join(", "),
-            score_colored(s.health_score)
+            score_text(s)
         ));
+        out.push_str(&namespaces_line(s));
+        out.push('\n');
         // A big cluster's findings would run to thousands of lines: the problems view then stands alone.
         let table = flat || doc.findings.len() <= TABLE_UP_TO;
         if !flat && !doc.problems.is_empty() {
@@ -161,12 +163,37 @@ fn severity_label(severity: Severity) -> String {
     }
 }
 
-fn score_colored(score: u8) -> String {
-    match score {
+/// `72/100 (C), 5 of 40 workloads and nodes affected`, coloured by grade.
+fn score_text(s: &mekhanikube_analyzers::Summary) -> String {
+    let score = format!("{}/100", s.health_score);
+    let score = match s.health_score {
         80..=100 => score.green().to_string(),
-        50..=79 => score.yellow().to_string(),
+        60..=79 => score.yellow().to_string(),
         _ => score.red().bold().to_string(),
+    };
+    if s.grade.is_empty() {
+        return score;
     }
+    format!("{score} ({}), {} of {} workloads and nodes affected", s.grade, s.affected, s.units)
+}
+
+/// The namespaces below an A, worst first (at most five), when there is more than one namespace.
+fn namespaces_line(s: &mekhanikube_analyzers::Summary) -> String {
+    const SHOWN: usize = 5;
+    if s.namespaces.len() < 2 {
+        return String::new();
+    }
+    let low: Vec<String> = s
+        .namespaces
+        .iter()
+        .filter(|n| n.grade != "A")
+        .take(SHOWN)
+        .map(|n| {
+            let name = if n.namespace.is_empty() { "cluster-scoped" } else { n.namespace.as_str() };
+            format!("{} {} ({})", sanitize_for_terminal(name), n.score, n.grade)
+        })
+        .collect();
+    if low.is_empty() { String::new() } else { format!("{}\n", format!("by namespace: {}", low.join(", ")).dimmed()) }
 }
 
 fn findings_table(findings: &[Finding], width: Option<u16>) -> String {

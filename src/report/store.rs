@@ -240,6 +240,7 @@ fn run_from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<RunSummar
             medium: n(6)?,
             low: n(7)?,
             info: n(8)?,
+            ..Summary::default()
         },
     })
 }
@@ -257,7 +258,7 @@ mod tests {
         RunSummary {
             report: report.into(),
             generated_at: "2026-11-23T14:05:01Z".into(),
-            summary: Summary::of(findings),
+            summary: Summary::counts(findings),
         }
     }
 
@@ -305,7 +306,7 @@ mod tests {
         let (prev, findings) = h.previous("k1").unwrap().unwrap();
         assert_eq!(prev.report, "r2");
         assert_eq!(findings, second);
-        assert_eq!(prev.summary, Summary::of(&second));
+        assert_eq!(prev.summary, Summary::counts(&second));
         let trend: Vec<String> = h.trend("k1", 10).unwrap().into_iter().map(|r| r.report).collect();
         assert_eq!(trend, ["r1", "r2"]);
         assert_eq!(h.trend("k1", 1).unwrap()[0].report, "r2", "the limit keeps the newest runs");

@@ -6,6 +6,7 @@ mod common;
 mod cronjob;
 mod daemonset;
 mod deployment;
+mod health;
 mod hpa;
 mod hygiene;
 mod ingress;

@@ -109,7 +109,7 @@ fn cards(out: &mut String, doc: &ReportDocument) {
     let d = &doc.diff;
     let grade = match s.health_score {
         80..=100 => "good",
-        50..=79 => "fair",
+        60..=79 => "fair",
         _ => "poor",
     };
     let change = d
@@ -124,7 +124,7 @@ fn cards(out: &mut String, doc: &ReportDocument) {
     let _ = write!(
         out,
         r#"<div class="cards">
-<div class="card health {grade}"><div class="label">Health score</div><div class="value">{score}<small>/100</small>{change}</div></div>
+<div class="card health {grade}"><div class="label">Health score</div><div class="value">{score}<small>/100 {letter}</small>{change}</div></div>
 <div class="card"><div class="label">Findings</div><div class="value">{total}</div><div class="chips">{chips}</div></div>
 <div class="card new"><div class="label">New</div><div class="value">{new}</div></div>
 <div class="card resolved"><div class="label">Resolved</div><div class="value">{resolved}</div></div>
@@ -132,6 +132,7 @@ fn cards(out: &mut String, doc: &ReportDocument) {
 </div>
 "#,
         score = s.health_score,
+        letter = esc(&s.grade),
         total = s.total,
         new = d.new.len(),
         resolved = d.resolved.len(),

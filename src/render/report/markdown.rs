@@ -37,8 +37,9 @@ pub fn render(doc: &ReportDocument) -> String {
     let _ = writeln!(out, "|---|---|---:|---:|---:|");
     let _ = writeln!(
         out,
-        "| **{}**/100{change} | {} | {} | {} | {} |\n",
+        "| **{}**/100{}{change} | {} | {} | {} | {} |\n",
         a.summary.health_score,
+        grade_suffix(&a.summary),
         inline(&text::counts(&a.summary)),
         d.new.len(),
         d.resolved.len(),
@@ -128,7 +129,13 @@ pub fn analysis(a: &AnalysisDocument) -> String {
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(out, "| Health score | Findings |");
     let _ = writeln!(out, "|---|---|");
-    let _ = writeln!(out, "| **{}**/100 | {} |\n", a.summary.health_score, inline(&text::counts(&a.summary)));
+    let _ = writeln!(
+        out,
+        "| **{}**/100{} | {} |\n",
+        a.summary.health_score,
+        grade_suffix(&a.summary),
+        inline(&text::counts(&a.summary))
+    );
     problems_section(&mut out, &super::problems::analysis_rows(a), false);
     let _ = writeln!(out, "## Findings ({})\n", a.findings.len());
     if a.findings.is_empty() {
@@ -155,6 +162,11 @@ pub fn analysis(a: &AnalysisDocument) -> String {
     explanations_section(&mut out, a);
     not_read_section(&mut out, a);
     out
+}
+
+/// ` (C)`, or nothing for documents of earlier releases.
+fn grade_suffix(s: &mekhanikube_analyzers::Summary) -> String {
+    if s.grade.is_empty() { String::new() } else { format!(" ({})", s.grade) }
 }
 
 /// The problems first: root cause, what it takes down, and (in a report) whether its root is new.
