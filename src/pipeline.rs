@@ -105,7 +105,9 @@ pub async fn read_cluster(
     let kinds = needed_kinds(&scope.analyzers);
     let bar = printer.progress(kinds.len() as u64, "reading the cluster");
     let progress = BarProgress { bar: bar.clone(), started: std::time::Instant::now() };
-    let builder = SnapshotBuilder::new().with_values(values);
+    let mut builder = SnapshotBuilder::new().with_values(values);
+    // The analysis clock: ages are measured from when the read started, and a saved snapshot keeps this time.
+    builder.set_read_at(jiff::Timestamp::now());
     let namespace = scope.scope.namespace.as_deref();
     let result = cluster::read(&client, &info, &kinds, namespace, options.read_timeout, &progress, builder).await;
     bar.finish_and_clear();
@@ -119,7 +121,7 @@ fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow:
     let mut builder = SnapshotBuilder::new();
     let files = crate::snapshot_io::load(path, &mut builder)?;
     // Before narrowing: a file whose objects are all in other namespaces is a wrong `-n`, said by the scope check.
-    if builder.objects().count() == 0 {
+    if builder.object_count() == 0 {
         anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
     }
     if let Some(ns) = &scope.scope.namespace {

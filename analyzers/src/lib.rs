@@ -1,8 +1,11 @@
 //! The pure core of mekhanikube: a typed snapshot of cluster objects, coded findings, and the analyzers that turn
-//! one into the other. No network, no async, no clock: everything an analyzer needs is in the [`Snapshot`].
+//! one into the other. No network, no async, no wall clock: everything an analyzer needs, the time it was read
+//! included, is in the [`Snapshot`].
 
 mod analyzer;
+pub mod clock;
 mod cron;
+pub mod custom;
 mod evidence;
 mod finding;
 pub mod hygiene;
@@ -14,6 +17,7 @@ mod scope;
 mod selector;
 mod snapshot;
 
+pub use custom::{CustomKind, CustomObject, CustomObjects};
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
 #[doc(hidden)]
 pub use cron::check_schedule;

@@ -4,6 +4,7 @@
 mod common;
 
 mod cronjob;
+mod custom_objects;
 mod daemonset;
 mod deployment;
 mod hpa;
