@@ -92,6 +92,10 @@ pub struct ScopeArgs {
     /// Run only these analyzers (comma-separated; see `mekhanikube analyzers`).
     #[arg(long, value_name = "NAME,...", value_delimiter = ',', help_heading = "Scope")]
     pub filter: Vec<String>,
+    /// Custom resources to read: all (the groups not built into Kubernetes), none, or API groups
+    /// (comma-separated, e.g. cert-manager.io,argoproj.io). Applies to saved snapshots too.
+    #[arg(long, value_name = "none|all|GROUP,...", default_value = "all", help_heading = "Scope")]
+    pub crds: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

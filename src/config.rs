@@ -25,6 +25,7 @@ pub struct ConfigFile {
     prompts: Option<PathBuf>,
     anonymize: Option<bool>,
     flat: Option<bool>,
+    crds: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,9 @@ fn parse(path: &Path) -> Result<ConfigFile, ConfigError> {
             v.parse::<Severity>().map_err(|e| invalid(format!("{key}: {e}")))?;
         }
     }
+    if let Some(crds) = &config.crds {
+        crate::cluster::CrdSelection::parse(crds).map_err(|e| invalid(format!("crds: {e}")))?;
+    }
     for (key, value) in [("kubeconfig", &config.kubeconfig), ("prompts", &config.prompts)] {
         if value.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
             return Err(invalid(format!("{key}: the path is empty")));
@@ -92,6 +96,7 @@ impl ConfigFile {
             ("prompts", path(&self.prompts)),
             ("anonymize", self.anonymize.map(|b| b.to_string())),
             ("flat", self.flat.map(|b| b.to_string())),
+            ("crds", self.crds.clone()),
         ]
         .into_iter()
         .filter_map(|(id, value)| value.map(|v| (id, v)))

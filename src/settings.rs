@@ -10,7 +10,7 @@ use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
 use crate::cli::{AnalyzeArgs, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, ScopeArgs, SeverityArg, SnapshotArgs};
-use crate::cluster::ClusterOptions;
+use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
 use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
 use crate::pipeline::{Input, ScopeSettings};
@@ -26,6 +26,8 @@ pub enum SettingsError {
     Analyzer(#[from] mekhanikube_analyzers::AnalyzerError),
     #[error("--{flag} must be at least 1 second")]
     ZeroTimeout { flag: &'static str },
+    #[error("--crds: {0}")]
+    Crds(String),
     #[error("snapshot {0} does not exist")]
     MissingSnapshot(String),
 }
@@ -60,13 +62,14 @@ pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
     let selector = args.selector.as_deref().map(LabelQuery::parse).transpose()?;
     let resource = args.resource.as_deref().map(ResourceRef::parse).transpose()?;
     let namespace = if args.all_namespaces { None } else { args.namespace.clone() };
+    let crds = CrdSelection::parse(&args.crds).map_err(SettingsError::Crds)?;
     let info = ScopeInfo {
         namespace: namespace.clone(),
         selector: args.selector.clone(),
         resource: args.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
     };
-    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers })
+    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
 }
 
 /// The live cluster, or the saved snapshot when `--snapshot` names one (which must exist).

@@ -55,6 +55,10 @@ pub trait Analyzer: Sync {
     /// Every kind it reads; the cluster reader lists exactly the union of these for the enabled analyzers.
     fn kinds(&self) -> &'static [Kind];
     fn codes(&self) -> &'static [CodeInfo];
+    /// Whether it reads custom resources, which the cluster reader then discovers and lists (`--crds`).
+    fn reads_custom(&self) -> bool {
+        false
+    }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding>;
 }
 

@@ -60,17 +60,6 @@ pub(crate) fn age(clock: Option<Timestamp>, at: Option<&str>) -> Option<SignedDu
     Some(clock?.duration_since(at).max(SignedDuration::ZERO))
 }
 
-/// A duration as people say it: `45s`, `12m`, `3h`, `2d`.
-pub(crate) fn human(d: SignedDuration) -> String {
-    let s = d.as_secs().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86400),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,7 +86,5 @@ mod tests {
         assert_eq!(age(clock, Some("2026-01-01T02:00:00Z")), Some(SignedDuration::ZERO));
         assert_eq!(age(None, Some("2026-01-01T00:00:00Z")), None);
         assert_eq!(age(clock, Some("yesterday")), None);
-        assert_eq!(human(SignedDuration::from_secs(3)), "3s");
-        assert_eq!(human(SignedDuration::from_mins(90)), "1h");
     }
 }

@@ -1,14 +1,15 @@
 //! Custom resources (and any other kind outside the typed table whose group is not built into Kubernetes), kept
 //! unstructured: the typed metadata, and the rest of the object as JSON.
 //!
-//! What is kept: everything but `metadata.managedFields`, kubectl's last-applied annotation (unless values are
+//! What is kept: everything but the field sets of `metadata.managedFields` (who wrote the object and when stay: the
+//! newest spec write tells how long a controller has left a new generation unobserved), kubectl's last-applied annotation (unless values are
 //! kept) and the top-level `data`, `stringData` and `binaryData` fields, which is where Secret-like kinds
 //! (SealedSecrets aside, which are encrypted) carry payloads. The rest is kept as the server returned it: a
 //! custom resource's spec is the user's and no rule can know which of its fields hold credentials.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 
 use crate::finding::ObjectRef;
 use crate::hygiene::ValuePolicy;
@@ -46,6 +47,19 @@ pub const BUILTIN_GROUPS: &[&str] = &[
 /// Top-level fields dropped from every custom object: where Secret-like kinds keep their payload.
 const PAYLOAD_FIELDS: &[&str] = &["data", "stringData", "binaryData"];
 
+/// The metadata rules of every kind, except that managed-field entries keep their writer and time.
+fn scrub(mut metadata: ObjectMeta, policy: ValuePolicy) -> ObjectMeta {
+    let managed = metadata.managed_fields.take().map(|entries| {
+        entries
+            .into_iter()
+            .map(|e| ManagedFieldsEntry { fields_v1: None, fields_type: None, api_version: None, ..e })
+            .collect()
+    });
+    crate::hygiene::scrub_meta(&mut metadata, policy);
+    metadata.managed_fields = managed;
+    metadata
+}
+
 /// The group of an `apiVersion` (`cert-manager.io/v1` → `cert-manager.io`, `v1` → ``).
 pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
@@ -71,17 +85,39 @@ impl CustomObject {
         let serde_json::Value::Object(mut body) = value else {
             return Err(serde::de::Error::custom("not an object"));
         };
-        let mut metadata: ObjectMeta = match body.remove("metadata") {
+        let metadata: ObjectMeta = match body.remove("metadata") {
             Some(m) => serde_json::from_value(m)?,
             None => ObjectMeta::default(),
         };
-        crate::hygiene::scrub_meta(&mut metadata, policy);
+        let metadata = scrub(metadata, policy);
         for field in PAYLOAD_FIELDS {
             body.remove(*field);
         }
         let text = |key: &str| body.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let (api_version, kind) = (text("apiVersion"), text("kind"));
         Ok(CustomObject { metadata, api_version, kind, body })
+    }
+
+    /// Builds one from a live read's parts (typed metadata, the rest as JSON), with the same filter.
+    pub fn from_parts(
+        api_version: &str,
+        kind: &str,
+        metadata: ObjectMeta,
+        rest: serde_json::Value,
+        policy: ValuePolicy,
+    ) -> CustomObject {
+        let metadata = scrub(metadata, policy);
+        let mut body = match rest {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        body.remove("metadata");
+        for field in PAYLOAD_FIELDS {
+            body.remove(*field);
+        }
+        body.insert("apiVersion".into(), api_version.into());
+        body.insert("kind".into(), kind.into());
+        CustomObject { metadata, api_version: api_version.into(), kind: kind.into(), body }
     }
 
     pub fn group(&self) -> &str {
@@ -179,6 +215,10 @@ impl CustomObjects {
         }
     }
 
+    pub(crate) fn retain_groups(&mut self, keep: impl Fn(&str) -> bool) {
+        self.kinds.retain(|kind, _| keep(&kind.group));
+    }
+
     /// Keeps namespaced objects of one namespace, and every cluster-scoped one.
     pub(crate) fn retain_namespace(&mut self, namespace: &str) {
         for objects in self.kinds.values_mut() {
@@ -199,7 +239,7 @@ mod tests {
     fn payloads_managed_fields_and_last_applied_are_dropped() {
         let value = serde_json::json!({
             "apiVersion": "example.com/v1", "kind": "Vault",
-            "metadata": {"name": "v", "namespace": "ns", "managedFields": [{"manager": "kubectl"}],
+            "metadata": {"name": "v", "namespace": "ns", "managedFields": [{"manager": "kubectl", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}],
                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "keep": "yes"}},
             "data": {"password": "aHVudGVyMg=="}, "stringData": {"token": "x"}, "binaryData": {"k": "AA=="},
             "spec": {"replicas": 1}
@@ -207,7 +247,9 @@ mod tests {
         let object = CustomObject::from_value(value, ValuePolicy::Redact).unwrap();
         assert_eq!(object.group(), "example.com");
         assert_eq!((object.namespace(), object.name()), ("ns", "v"));
-        assert!(object.metadata.managed_fields.is_none());
+        let managed = object.metadata.managed_fields.clone().unwrap();
+        assert_eq!(managed[0].manager.as_deref(), Some("kubectl"));
+        assert!(managed[0].fields_v1.is_none());
         let annotations = object.metadata.annotations.clone().unwrap();
         assert_eq!(annotations.keys().collect::<Vec<_>>(), ["keep"]);
         let text = serde_json::to_string(&object.to_value()).unwrap();

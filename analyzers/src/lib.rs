@@ -17,10 +17,10 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use custom::{CustomKind, CustomObject, CustomObjects};
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
 #[doc(hidden)]
 pub use cron::check_schedule;
+pub use custom::{CustomKind, CustomObject, CustomObjects};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use hygiene::ValuePolicy;

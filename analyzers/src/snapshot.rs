@@ -150,6 +150,22 @@ impl SnapshotBuilder {
         Ok(())
     }
 
+    /// Adds one custom object as a live read decodes it.
+    pub fn insert_custom_parts(
+        &mut self,
+        api_version: &str,
+        kind: &str,
+        metadata: ObjectMeta,
+        rest: serde_json::Value,
+    ) {
+        self.custom.insert(CustomObject::from_parts(api_version, kind, metadata, rest, self.values));
+    }
+
+    /// Keeps the custom objects whose group `keep` accepts (`--crds` applied to a file as to a live read).
+    pub fn retain_custom_groups(&mut self, keep: impl Fn(&str) -> bool) {
+        self.custom.retain_groups(keep);
+    }
+
     /// Records that a custom kind was listed in full, even if the list was empty.
     pub fn mark_custom_read(&mut self, kind: CustomKind) {
         self.custom.mark_kind(kind);

@@ -13,6 +13,8 @@ use crate::render::Format;
 struct AnalyzerInfo {
     name: &'static str,
     kinds: Vec<&'static str>,
+    /// Whether it also reads custom resources (found by discovery, chosen with `--crds`).
+    custom_resources: bool,
     codes: Vec<CodeDoc>,
 }
 
@@ -52,6 +54,7 @@ pub fn run_analyzers(printer: &Printer, format: Format) -> anyhow::Result<ExitSt
         .map(|a| AnalyzerInfo {
             name: a.name(),
             kinds: a.kinds().iter().map(|k| k.name()).collect(),
+            custom_resources: a.reads_custom(),
             codes: a
                 .codes()
                 .iter()
@@ -70,7 +73,11 @@ pub fn run_analyzers(printer: &Printer, format: Format) -> anyhow::Result<ExitSt
             for info in &infos {
                 let codes: Vec<&str> = info.codes.iter().map(|c| c.code).collect();
                 let severities: Vec<String> = info.codes.iter().map(|c| c.severity.cell()).collect();
-                table.add_row([info.name.to_string(), info.kinds.join(", "), codes.join("\n"), severities.join("\n")]);
+                let mut reads = info.kinds.join(", ");
+                if info.custom_resources {
+                    reads.push_str(", custom resources");
+                }
+                table.add_row([info.name.to_string(), reads, codes.join("\n"), severities.join("\n")]);
             }
             // One line per code in both columns: only READS may wrap, or a code and its severity would drift apart.
             for column in [2, 3] {

@@ -5,7 +5,9 @@ mod common;
 
 mod cronjob;
 mod custom_objects;
+mod customresource;
 mod daemonset;
+mod deletion;
 mod deployment;
 mod hpa;
 mod hygiene;
