@@ -287,3 +287,33 @@ fn a_chain_across_families_is_one_problem_rooted_at_its_start() {
     let families: std::collections::BTreeSet<_> = problems[0].links.iter().map(|l| l.family).collect();
     assert_eq!(families.len(), 3, "serving, admission and owner links: {families:?}");
 }
+
+#[test]
+fn a_failing_certificate_or_external_secret_is_the_cause_of_pods_missing_its_secret() {
+    let (findings, problems) = linked("links/custom.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "custom-resource-not-ready web-tls | pod-volume-mount-failed web",
+            "custom-resource-not-ready db | pod-container-config-error orders",
+        ]
+    );
+    assert_eq!(causes(&problems), [None, None], "the roots are findings, not finding-less sources");
+    let produces = problems[1].links.iter().find(|l| l.kind == LinkKind::ProducesSecret).expect("produces link");
+    assert_eq!(produces.cause.label(), "ExternalSecret shop/db");
+    assert_eq!(produces.effect.label(), "Secret shop/db-credentials");
+    assert!(produces.evidence.contains("(spec.target.name), which does not exist"), "{}", produces.evidence);
+    assert!(link_kinds(&problems).contains(&LinkKind::SecretRef));
+}
+
+#[test]
+fn a_producer_whose_secret_exists_or_that_is_healthy_is_not_blamed() {
+    let (findings, problems) = linked("links/custom-traps.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["custom-resource-not-ready web-tls", "pod-container-config-error orders"]
+    );
+    let produced: Vec<_> =
+        all_links("links/custom-traps.yaml").into_iter().filter(|l| l.kind == LinkKind::ProducesSecret).collect();
+    assert!(produced.is_empty(), "{produced:?}");
+}
