@@ -2,8 +2,9 @@
 //! ExternalSecret that is failing, and the Secret it should write, when that Secret does not exist. A Pod that
 //! cannot start for want of the Secret (`secret-ref`) then folds under the custom resource's own finding.
 //!
-//! Drawn only when the producer carries a `customresource` finding and Secrets were read and the Secret is absent:
-//! a failing renewal while the old Secret is still there breaks nothing yet.
+//! Drawn only when the producer carries a `customresource` finding and the Secret is known absent (Secrets were
+//! read and it is not there, or the kubelet reported it not found for a pod of the namespace): a failing renewal
+//! while the old Secret is still there breaks nothing yet.
 
 use super::{Ctx, Link, LinkKind, object};
 use crate::custom::CustomObject;
@@ -38,7 +39,9 @@ fn secret_link(ctx: &Ctx, producer: &CustomObject, pointer: &str) -> Option<Link
     };
     let ns = producer.namespace();
     let cause = producer.object_ref();
-    if !ctx.has_finding(&cause, FAILING) || !ctx.absent(Kind::Secret, ns, secret) {
+    let missing =
+        ctx.absent(Kind::Secret, ns, secret) || super::config::kubelet_reports_secret_missing(ctx, ns, secret);
+    if !ctx.has_finding(&cause, FAILING) || !missing {
         return None;
     }
     let field = pointer.trim_start_matches('/').replace('/', ".");
