@@ -81,6 +81,13 @@ pub async fn read_custom(
             return builder;
         }
     };
+    // A group asked for by name that serves nothing listable is said, not silently ignored (a typo, say).
+    if let CrdSelection::Groups(groups) = selection {
+        for group in groups.iter().filter(|g| !resources.iter().any(|(r, _)| &r.group == *g)) {
+            let kind = CustomKind { group: String::new(), kind: format!("API group {group}") };
+            builder.skip_custom(&kind, "not served by this API server, or it serves nothing that can be listed");
+        }
+    }
     let results: Vec<(CustomKind, Outcome)> = futures::stream::iter(resources)
         .map(|(resource, caps)| {
             let fragment = builder.fragment();
@@ -192,7 +199,112 @@ async fn list_kind(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use http::{Request, Response, StatusCode};
+    use kube::client::Body;
+
     use super::*;
+    use crate::cluster::ReadOnlyLayer;
+
+    const DISCOVERY: &str = r#"{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+      "items": [
+        {"metadata": {"name": "cert-manager.io"}, "versions": [{"version": "v1", "freshness": "Current", "resources": [
+          {"resource": "certificates", "scope": "Namespaced", "singularResource": "certificate",
+           "responseKind": {"group": "cert-manager.io", "version": "v1", "kind": "Certificate"},
+           "verbs": ["get", "list", "watch"],
+           "subresources": [{"subresource": "status", "verbs": ["get", "patch"],
+             "responseKind": {"group": "cert-manager.io", "version": "v1", "kind": "Certificate"}}]},
+          {"resource": "certificaterequests", "scope": "Namespaced", "singularResource": "certificaterequest",
+           "responseKind": {"group": "cert-manager.io", "version": "v1", "kind": "CertificateRequest"},
+           "verbs": ["create"]}]}]},
+        {"metadata": {"name": "convert.example.com"}, "versions": [{"version": "v2", "resources": [
+          {"resource": "widgets", "scope": "Cluster", "singularResource": "widget",
+           "responseKind": {"group": "convert.example.com", "version": "v2", "kind": "Widget"},
+           "verbs": ["get", "list"]}]}]}
+      ]}"#;
+
+    /// A fake API server: aggregated discovery, one list of Certificates in two pages, and a kind whose
+    /// conversion webhook is down (500).
+    fn fake_client(seen: Arc<Mutex<Vec<String>>>) -> Client {
+        let service = tower::service_fn(move |req: Request<Body>| {
+            let seen = seen.clone();
+            async move {
+                let uri = req.uri().to_string();
+                seen.lock().unwrap().push(format!("{} {uri}", req.method()));
+                let path = req.uri().path();
+                let certificates = path.starts_with("/apis/cert-manager.io/v1/") && path.ends_with("/certificates");
+                let (status, body) = match path {
+                    "/apis" => (StatusCode::OK, DISCOVERY.to_string()),
+                    _ if certificates && uri.contains("continue=") => (
+                        StatusCode::OK,
+                        r#"{"apiVersion": "cert-manager.io/v1", "kind": "CertificateList", "metadata": {}, "items": [
+                          {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                           "metadata": {"name": "b", "namespace": "shop"}, "spec": {"secretName": "b"}}]}"#
+                            .to_string(),
+                    ),
+                    _ if certificates => (
+                        StatusCode::OK,
+                        r#"{"apiVersion": "cert-manager.io/v1", "kind": "CertificateList", "metadata": {"continue": "t1"},
+                          "items": [{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                           "metadata": {"name": "a", "namespace": "shop", "managedFields": [{"manager": "m",
+                             "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
+                           "spec": {"secretName": "a"}, "data": {"key": "c2VjcmV0"}}]}"#
+                            .to_string(),
+                    ),
+                    _ => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        r#"{"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 500,
+                          "message": "conversion webhook for convert.example.com/v1, Kind=Widget failed"}"#
+                            .to_string(),
+                    ),
+                };
+                let mut response = Response::new(Body::from(body.into_bytes()));
+                *response.status_mut() = status;
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let service = tower::ServiceBuilder::new().layer(ReadOnlyLayer).service(service);
+        Client::new(service, "default")
+    }
+
+    #[tokio::test]
+    async fn discovers_once_lists_each_listable_kind_and_skips_a_failing_one() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let builder = read_custom(&fake_client(seen.clone()), &CrdSelection::All, None, SnapshotBuilder::new()).await;
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.iter().filter(|r| r.ends_with(" /apis")).count(), 1, "one discovery request: {seen:#?}");
+        assert!(seen.iter().all(|r| r.starts_with("GET ")), "{seen:#?}");
+        assert!(!seen.iter().any(|r| r.contains("certificaterequests")), "not listable: {seen:#?}");
+        let lists: Vec<&String> = seen.iter().filter(|r| r.contains("/certificates")).collect();
+        assert_eq!(lists.len(), 2, "two pages: {lists:?}");
+        assert!(lists.iter().all(|r| r.contains("limit=500")), "{lists:?}");
+        let snapshot = builder.build();
+        assert_eq!(snapshot.custom.len(), 2);
+        let a = snapshot.custom.get("cert-manager.io", "Certificate", "shop", "a").expect("read");
+        assert_eq!(a.api_version, "cert-manager.io/v1");
+        assert!(a.pointer("/data").is_none(), "payload dropped");
+        assert!(a.metadata.managed_fields.as_ref().unwrap()[0].fields_v1.is_none(), "field sets dropped");
+        assert_eq!(snapshot.skipped.len(), 1, "{:?}", snapshot.skipped);
+        assert_eq!(snapshot.skipped[0].kind, "Widget.convert.example.com");
+        assert!(snapshot.skipped[0].reason.contains("conversion webhook"), "{:?}", snapshot.skipped[0]);
+    }
+
+    #[tokio::test]
+    async fn none_reads_nothing_and_a_named_group_reads_only_itself() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let client = fake_client(seen.clone());
+        let none = read_custom(&client, &CrdSelection::None, None, SnapshotBuilder::new()).await;
+        assert!(seen.lock().unwrap().is_empty() && none.custom().is_empty());
+        let groups = CrdSelection::parse("cert-manager.io,missing.example.com").unwrap();
+        let builder = read_custom(&client, &groups, Some("shop"), SnapshotBuilder::new()).await;
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.iter().any(|r| r.contains("widgets")), "{seen:#?}");
+        assert!(seen.iter().any(|r| r.contains("/apis/cert-manager.io/v1/namespaces/shop/certificates")), "{seen:#?}");
+        let snapshot = builder.build();
+        let skipped: Vec<&str> = snapshot.skipped.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(skipped, ["API group missing.example.com"]);
+    }
 
     #[test]
     fn selections_parse_and_builtin_groups_are_refused() {

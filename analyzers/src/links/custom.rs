@@ -38,7 +38,8 @@ fn secret_link(ctx: &Ctx, producer: &CustomObject, pointer: &str) -> Option<Link
         (None, _) => return None,
     };
     let ns = producer.namespace();
-    let cause = producer.object_ref();
+    // Without the uid, as every link names objects: a file loaded into a cluster links the same.
+    let cause = crate::finding::ObjectRef { uid: None, ..producer.object_ref() };
     let missing =
         ctx.absent(Kind::Secret, ns, secret) || super::config::kubelet_reports_secret_missing(ctx, ns, secret);
     if !ctx.has_finding(&cause, FAILING) || !missing {
