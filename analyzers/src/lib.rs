@@ -17,7 +17,7 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
+pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select, select_from};
 #[doc(hidden)]
 pub use cron::check_schedule;
 pub use custom::{CustomKind, CustomObject, CustomObjects};

@@ -380,3 +380,37 @@ fn demo_text_view_snapshot() {
 fn regex_escape(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
+
+/// Rule files are analyzers: listed with their source, selected by `--filter`, and a bad one stops the run with one
+/// line naming the file, the rule and the CEL error (exit 2).
+#[test]
+fn rule_files_are_analyzers_and_a_bad_rule_is_one_line() {
+    let rules = repo_path("examples/rules");
+    let listed = run(mekhanikube().args(["analyzers", "-o", "json", "--rules"]).arg(&rules));
+    let listed = json(&listed.stdout);
+    let cert = listed.as_array().unwrap().iter().find(|a| a["name"] == "cert-manager").expect("listed");
+    assert!(cert["source"].as_str().unwrap().ends_with("examples/rules/cert-manager.yaml"), "{cert}");
+    assert_eq!(cert["customResources"], true);
+
+    let out = run(mekhanikube()
+        .args(["analyze", "-o", "json", "--filter", "workload-policy", "--rules"])
+        .arg(&rules)
+        .arg("--snapshot")
+        .arg(demo()));
+    let doc = json(&out.stdout);
+    let codes: std::collections::BTreeSet<&str> =
+        doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["deployment-single-replica"].into_iter().collect());
+    assert_eq!(doc["scope"]["analyzers"], serde_json::json!(["workload-policy"]));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "name: bad\nrules:\n- {code: a-b, match: {apiVersion: v1, kind: Pod}, condition: \"object.metadata.name + 1 == 2\", severity: low, message: m}\n",
+    )
+    .unwrap();
+    let bad = run(mekhanikube().arg("analyze").arg("--rules").arg(dir.path()).arg("--snapshot").arg(demo()));
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.yaml: rule a-b: condition: Unsupported binary operator"), "{}", bad.stderr);
+}
