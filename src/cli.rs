@@ -153,6 +153,20 @@ pub struct ScopeArgs {
     /// Run only these analyzers (comma-separated; see `mekhanikube analyzers`).
     #[arg(long, value_name = "NAME,...", value_delimiter = ',', help_heading = "Scope")]
     pub filter: Vec<String>,
+    /// Custom resources to read: all (the groups not built into Kubernetes), none, or API groups
+    /// (comma-separated, e.g. cert-manager.io,argoproj.io). Applies to saved snapshots too.
+    #[arg(long, value_name = "none|all|GROUP,...", default_value = "all", help_heading = "Scope")]
+    pub crds: String,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    /// A directory of rule files (YAML with CEL conditions; docs/rules.md), each one more analyzer. Default:
+    /// <config dir>/mekhanikube/rules when it exists.
+    #[arg(long, value_name = "DIR", help_heading = "Scope")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -280,6 +294,8 @@ pub struct AnalyzersArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// `--help` prints the default and the environment value of each flag; for the Ollama URL (`OLLAMA_HOST`, or

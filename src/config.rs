@@ -25,6 +25,8 @@ pub struct ConfigFile {
     prompts: Option<PathBuf>,
     anonymize: Option<bool>,
     flat: Option<bool>,
+    crds: Option<String>,
+    rules: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +64,10 @@ fn parse(path: &Path) -> Result<ConfigFile, ConfigError> {
             v.parse::<Severity>().map_err(|e| invalid(format!("{key}: {e}")))?;
         }
     }
-    for (key, value) in [("kubeconfig", &config.kubeconfig), ("prompts", &config.prompts)] {
+    if let Some(crds) = &config.crds {
+        crate::cluster::CrdSelection::parse(crds).map_err(|e| invalid(format!("crds: {e}")))?;
+    }
+    for (key, value) in [("kubeconfig", &config.kubeconfig), ("prompts", &config.prompts), ("rules", &config.rules)] {
         if value.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
             return Err(invalid(format!("{key}: the path is empty")));
         }
@@ -92,6 +97,8 @@ impl ConfigFile {
             ("prompts", path(&self.prompts)),
             ("anonymize", self.anonymize.map(|b| b.to_string())),
             ("flat", self.flat.map(|b| b.to_string())),
+            ("crds", self.crds.clone()),
+            ("rules", path(&self.rules)),
         ]
         .into_iter()
         .filter_map(|(id, value)| value.map(|v| (id, v)))

@@ -11,6 +11,7 @@ mod printer;
 mod private_fs;
 mod render;
 mod report;
+mod rules;
 mod sanitize;
 mod settings;
 mod snapshot_io;
@@ -78,7 +79,10 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
         Command::Analyze(args) => commands::analyze::run_analyze(printer, settings::analyze(&args)?).await,
         Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, settings::snapshot(&args)?).await,
         Command::Report(args) => commands::report::run_report(printer, settings::report(&args)?).await,
-        Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, settings::format(args.output)),
+        Command::Analyzers(args) => {
+            let rules = settings::rule_analyzers(&args.rules)?;
+            commands::analyzers::run_analyzers(printer, settings::format(args.output), &rules)
+        }
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
         Command::Doctor(args) => commands::doctor::run_doctor(printer, settings::doctor(&args)?).await,
         Command::Completions(args) => commands::shell::run_completions(printer, args.shell),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mekhanikube_analyzers::{Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
 
-use crate::cluster::{self, ClusterInfo, ClusterOptions, ReadProgress};
+use crate::cluster::{self, ClusterInfo, ClusterOptions, CrdSelection, ReadProgress};
 use crate::document::{AnalysisDocument, Checked, ScopeInfo, Source};
 use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;
@@ -17,6 +17,15 @@ pub struct ScopeSettings {
     pub scope: Scope,
     pub info: ScopeInfo,
     pub analyzers: Vec<&'static dyn Analyzer>,
+    /// Which custom resources to read, when an analyzer reads any.
+    pub crds: CrdSelection,
+}
+
+impl ScopeSettings {
+    /// The custom resources to read: none unless a selected analyzer looks at them.
+    fn custom_selection(&self) -> CrdSelection {
+        if self.analyzers.iter().any(|a| a.reads_custom()) { self.crds.clone() } else { CrdSelection::None }
+    }
 }
 
 /// Where the objects come from.
@@ -105,12 +114,24 @@ pub async fn read_cluster(
     let kinds = needed_kinds(&scope.analyzers);
     let bar = printer.progress(kinds.len() as u64, "reading the cluster");
     let progress = BarProgress { bar: bar.clone(), started: std::time::Instant::now() };
-    let builder = SnapshotBuilder::new().with_values(values);
+    let mut builder = SnapshotBuilder::new().with_values(values);
+    // The analysis clock: ages are measured from when the read started, and a saved snapshot keeps this time.
+    builder.set_read_at(jiff::Timestamp::now());
     let namespace = scope.scope.namespace.as_deref();
     let result = cluster::read(&client, &info, &kinds, namespace, options.read_timeout, &progress, builder).await;
     bar.finish_and_clear();
     log_phase("read", progress.started, format_args!("{} kinds", kinds.len()));
-    Ok((result?, info))
+    let builder = result?;
+    let selection = scope.custom_selection();
+    if selection == CrdSelection::None {
+        return Ok((builder, info));
+    }
+    let spinner = printer.spinner("reading custom resources");
+    let started = std::time::Instant::now();
+    let builder = cluster::read_custom(&client, &selection, namespace, builder).await;
+    spinner.finish_and_clear();
+    log_phase("read custom resources", started, format_args!("{} objects", builder.custom().len()));
+    Ok((builder, info))
 }
 
 /// Loads a saved snapshot, narrowed to the namespace as a live read would be.
@@ -119,12 +140,15 @@ fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow:
     let mut builder = SnapshotBuilder::new();
     let files = crate::snapshot_io::load(path, &mut builder)?;
     // Before narrowing: a file whose objects are all in other namespaces is a wrong `-n`, said by the scope check.
-    if builder.objects().count() == 0 {
+    if builder.object_count() == 0 {
         anyhow::bail!("snapshot {} holds no Kubernetes objects: is it the right file?", path.display());
     }
     if let Some(ns) = &scope.scope.namespace {
         builder.retain_namespace(ns);
     }
+    // The same custom resources as a live read of the same selection would have.
+    let selection = scope.custom_selection();
+    builder.retain_custom_groups(|group| selection.includes(group));
     log_phase("load", started, format_args!("{files} file(s)"));
     Ok(builder.build())
 }

@@ -4,15 +4,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mekhanikube_analyzers::{LabelQuery, ResourceRef, Scope, Severity, select};
+use mekhanikube_analyzers::{Analyzer, LabelQuery, ResourceRef, Scope, Severity, registry, select_from};
 
 use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
 use crate::cli::{
-    AnalyzeArgs, AnalyzeFormat, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, ScopeArgs, SeverityArg, SnapshotArgs,
+    AnalyzeArgs, AnalyzeFormat, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, RulesArgs, ScopeArgs, SeverityArg,
+    SnapshotArgs,
 };
-use crate::cluster::ClusterOptions;
+use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
 use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
 use crate::pipeline::{Input, ScopeSettings};
@@ -28,6 +29,10 @@ pub enum SettingsError {
     Analyzer(#[from] mekhanikube_analyzers::AnalyzerError),
     #[error("--{flag} must be at least 1 second")]
     ZeroTimeout { flag: &'static str },
+    #[error("--crds: {0}")]
+    Crds(String),
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
     #[error("snapshot {0} does not exist")]
     MissingSnapshot(String),
     #[error("this command reads one cluster: pass one --context, not {0}")]
@@ -70,18 +75,41 @@ pub fn cluster_options(args: &ClusterArgs) -> Result<ClusterOptions, SettingsErr
     })
 }
 
+/// The rule-file analyzers: from `--rules` (or the config key), else `<config dir>/mekhanikube/rules` when it
+/// exists; each file checked now, so a bad rule fails the run before anything is read.
+pub fn rule_analyzers(args: &RulesArgs) -> Result<Vec<&'static crate::rules::RuleAnalyzer>, SettingsError> {
+    let dir = match &args.rules {
+        Some(dir) => dir.clone(),
+        None => match dirs::config_dir().map(|d| d.join("mekhanikube").join("rules")) {
+            Some(d) if d.is_dir() => d,
+            _ => return Ok(Vec::new()),
+        },
+    };
+    let taken: Vec<(&str, Vec<&str>)> =
+        registry().iter().map(|a| (a.name(), a.codes().iter().map(|c| c.code).collect())).collect();
+    Ok(crate::rules::load_dir(&dir, &taken)?)
+}
+
+/// Every analyzer: the built-in ones, then those of the rule files.
+pub fn all_analyzers(args: &RulesArgs) -> Result<Vec<&'static dyn Analyzer>, SettingsError> {
+    let mut all: Vec<&'static dyn Analyzer> = registry().to_vec();
+    all.extend(rule_analyzers(args)?.into_iter().map(|a| a as &'static dyn Analyzer));
+    Ok(all)
+}
+
 pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
-    let analyzers = select(&args.filter)?;
+    let analyzers = select_from(&all_analyzers(&args.rules)?, &args.filter)?;
     let selector = args.selector.as_deref().map(LabelQuery::parse).transpose()?;
     let resource = args.resource.as_deref().map(ResourceRef::parse).transpose()?;
     let namespace = if args.all_namespaces { None } else { args.namespace.clone() };
+    let crds = CrdSelection::parse(&args.crds).map_err(SettingsError::Crds)?;
     let info = ScopeInfo {
         namespace: namespace.clone(),
         selector: args.selector.clone(),
         resource: args.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
     };
-    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers })
+    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
 }
 
 /// The live cluster, or the saved snapshot when `--snapshot` names one (which must exist).

@@ -61,6 +61,10 @@ pub trait Analyzer: Sync {
         &kinds[..kinds.len().min(1)]
     }
     fn codes(&self) -> &'static [CodeInfo];
+    /// Whether it reads custom resources, which the cluster reader then discovers and lists (`--crds`).
+    fn reads_custom(&self) -> bool {
+        false
+    }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding>;
 }
 
@@ -75,17 +79,25 @@ pub enum AnalyzerError {
     Unknown { name: String, known: String },
 }
 
-/// Picks analyzers by name; an empty filter means all of them.
+/// Picks built-in analyzers by name; an empty filter means all of them.
 pub fn select(filter: &[String]) -> Result<Vec<&'static dyn Analyzer>, AnalyzerError> {
+    select_from(registry(), filter)
+}
+
+/// Picks analyzers by name among `all`: the built-in registry plus any made at run time (rule files).
+pub fn select_from(
+    all: &[&'static dyn Analyzer],
+    filter: &[String],
+) -> Result<Vec<&'static dyn Analyzer>, AnalyzerError> {
     if filter.is_empty() {
-        return Ok(registry().to_vec());
+        return Ok(all.to_vec());
     }
     let mut picked = Vec::new();
     for name in filter {
         let wanted = name.trim().to_ascii_lowercase();
-        let found = registry().iter().copied().find(|a| a.name() == wanted).ok_or_else(|| AnalyzerError::Unknown {
+        let found = all.iter().copied().find(|a| a.name() == wanted).ok_or_else(|| AnalyzerError::Unknown {
             name: name.clone(),
-            known: registry().iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+            known: all.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
         })?;
         if !picked.iter().any(|a: &&dyn Analyzer| a.name() == found.name()) {
             picked.push(found);

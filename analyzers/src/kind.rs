@@ -107,6 +107,12 @@ macro_rules! define_kinds {
                 $( all.extend(self.$field.iter().map(|o| (Kind::$variant, o.metadata()))); )*
                 all
             }
+            /// Every object of one kind as JSON, `apiVersion` and `kind` included (for rule files).
+            pub fn values_of(&self, kind: Kind) -> Vec<serde_json::Value> {
+                match kind {
+                    $(Kind::$variant => self.$field.iter().filter_map(|o| serde_json::to_value(o).ok()).collect()),*
+                }
+            }
             pub(crate) fn retain_namespace(&mut self, namespace: &str) {
                 $( if Kind::$variant.namespaced() { self.$field.retain_namespace(namespace); } )*
             }

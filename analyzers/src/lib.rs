@@ -1,8 +1,11 @@
 //! The pure core of mekhanikube: a typed snapshot of cluster objects, coded findings, and the analyzers that turn
-//! one into the other. No network, no async, no clock: everything an analyzer needs is in the [`Snapshot`].
+//! one into the other. No network, no async, no wall clock: everything an analyzer needs, the time it was read
+//! included, is in the [`Snapshot`].
 
 mod analyzer;
+pub mod clock;
 mod cron;
+pub mod custom;
 mod evidence;
 mod finding;
 mod health;
@@ -15,9 +18,10 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select};
+pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select, select_from};
 #[doc(hidden)]
 pub use cron::check_schedule;
+pub use custom::{CustomKind, CustomObject, CustomObjects};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use health::{Health, NamespaceHealth, grade, health};

@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 use serde::{Deserialize, Serialize};
 
+use crate::custom::{CustomKind, CustomObject, CustomObjects};
 use crate::finding::ObjectRef;
 use crate::hygiene::ValuePolicy;
 use crate::kind::{Kind, KindObject, Objects};
@@ -89,6 +90,11 @@ pub struct SnapshotBuilder {
     from_files: bool,
     saved_info: Option<SavedInfo>,
     values: ValuePolicy,
+    custom: CustomObjects,
+    /// When a live read started (see [`crate::clock`]).
+    read_at: Option<jiff::Timestamp>,
+    /// The newest past-event time seen in loaded items: the clock of a file that records none.
+    newest_observed: Option<jiff::Timestamp>,
 }
 
 /// Name of the item `mekhanikube snapshot` adds to a saved List to record which kinds were read and which were
@@ -96,11 +102,14 @@ pub struct SnapshotBuilder {
 pub const SNAPSHOT_INFO_NAME: &str = "mekhanikube-snapshot-info";
 const READ_ANNOTATION: &str = "mekhanikube.io/read-kinds";
 const SKIPPED_ANNOTATION: &str = "mekhanikube.io/skipped";
+const READ_AT_ANNOTATION: &str = "mekhanikube.io/read-at";
 
 #[derive(Debug, Default)]
 struct SavedInfo {
-    read: BTreeSet<Kind>,
+    /// None when the item does not say (a hand-written info item that only sets the clock): everything was read.
+    read: Option<BTreeSet<Kind>>,
     skipped: Vec<Skipped>,
+    read_at: Option<jiff::Timestamp>,
 }
 
 impl SnapshotBuilder {
@@ -123,6 +132,43 @@ impl SnapshotBuilder {
 
     pub fn skip(&mut self, kind: Kind, reason: impl Into<String>) {
         self.skipped.push(Skipped { kind: kind.name().to_string(), reason: reason.into() });
+    }
+
+    /// Records a custom kind that could not be read (`Certificate.cert-manager.io`, say).
+    pub fn skip_custom(&mut self, kind: &CustomKind, reason: impl Into<String>) {
+        self.skipped.push(Skipped { kind: kind.to_string(), reason: reason.into() });
+    }
+
+    /// Sets the analysis clock: when the live read started.
+    pub fn set_read_at(&mut self, at: jiff::Timestamp) {
+        self.read_at = Some(at);
+    }
+
+    /// Adds one custom object (see [`crate::custom`] for what is kept of it).
+    pub fn insert_custom(&mut self, value: serde_json::Value) -> Result<(), serde_json::Error> {
+        self.custom.insert(CustomObject::from_value(value, self.values)?);
+        Ok(())
+    }
+
+    /// Adds one custom object as a live read decodes it.
+    pub fn insert_custom_parts(
+        &mut self,
+        api_version: &str,
+        kind: &str,
+        metadata: ObjectMeta,
+        rest: serde_json::Value,
+    ) {
+        self.custom.insert(CustomObject::from_parts(api_version, kind, metadata, rest, self.values));
+    }
+
+    /// Keeps the custom objects whose group `keep` accepts (`--crds` applied to a file as to a live read).
+    pub fn retain_custom_groups(&mut self, keep: impl Fn(&str) -> bool) {
+        self.custom.retain_groups(keep);
+    }
+
+    /// Records that a custom kind was listed in full, even if the list was empty.
+    pub fn mark_custom_read(&mut self, kind: CustomKind) {
+        self.custom.mark_kind(kind);
     }
 
     /// Adds one typed object of a known kind.
@@ -149,10 +195,11 @@ impl SnapshotBuilder {
         self.objects.absorb(fragment.objects);
         self.read.extend(fragment.read);
         self.skipped.extend(fragment.skipped);
+        self.custom.absorb(fragment.custom);
     }
 
     /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.
-    /// Kinds no analyzer reads are counted and otherwise ignored.
+    /// Objects of custom groups go to the custom store; other kinds no analyzer reads are counted and ignored.
     pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
         // Items are moved out of the document, never copied: a big List is held once.
         let is_list = doc.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List"));
@@ -187,17 +234,23 @@ impl SnapshotBuilder {
             if api_version.is_empty() || kind_name.is_empty() {
                 return Err(LoadError::MissingType { source_name: source_name.into(), index, what: name });
             }
-            let Some(kind) = Kind::from_type(&api_version, &kind_name) else {
-                self.ignored_kinds.insert(format!("{api_version}/{kind_name}"));
-                continue;
-            };
-            self.insert_value(kind, item).map_err(|e| LoadError::Invalid {
+            self.newest_observed = crate::clock::newest_observed(&item, self.newest_observed);
+            let invalid = |e: serde_json::Error| LoadError::Invalid {
                 source_name: source_name.into(),
                 index,
                 kind: kind_name.clone(),
                 name: name.clone(),
                 message: e.to_string(),
-            })?;
+            };
+            match Kind::from_type(&api_version, &kind_name) {
+                Some(kind) => self.insert_value(kind, item).map_err(invalid)?,
+                None if !crate::custom::is_builtin_group(crate::custom::group_of(&api_version)) => {
+                    self.insert_custom(item).map_err(invalid)?
+                }
+                None => {
+                    self.ignored_kinds.insert(format!("{api_version}/{kind_name}"));
+                }
+            }
         }
         Ok(())
     }
@@ -229,27 +282,33 @@ impl SnapshotBuilder {
     /// Keeps namespaced objects of one namespace only, as a namespaced live read would.
     pub fn retain_namespace(&mut self, namespace: &str) {
         self.objects.retain_namespace(namespace);
+        self.custom.retain_namespace(namespace);
+    }
+
+    /// How many objects were added, built-in and custom.
+    pub fn object_count(&self) -> usize {
+        self.objects.count() + self.custom.len()
     }
 
     pub fn build(mut self) -> Snapshot {
         if self.from_files {
             // A file says nothing about kinds it does not contain unless it was saved by us: then trust what it
             // records, otherwise take it as the whole picture so that live and offline analysis agree.
-            match self.saved_info.take() {
-                Some(info) => {
-                    self.read = info.read;
-                    self.skipped.extend(info.skipped);
-                }
-                None => self.read = Kind::ALL.iter().copied().collect(),
-            }
+            let info = self.saved_info.take().unwrap_or_default();
+            self.read = info.read.unwrap_or_else(|| Kind::ALL.iter().copied().collect());
+            self.skipped.extend(info.skipped);
+            self.read_at = self.read_at.or(info.read_at).or(self.newest_observed);
         }
-        Snapshot::index(self.objects, self.read, self.skipped)
+        let mut snapshot = Snapshot::index(self.objects, self.read, self.skipped);
+        snapshot.custom = self.custom;
+        snapshot.read_at = self.read_at;
+        snapshot
     }
 
     /// The info item that records what this builder read and skipped, for a saved List.
     pub fn info_item(&self) -> serde_json::Value {
         let read: Vec<&str> = self.read.iter().map(|k| k.name()).collect();
-        serde_json::json!({
+        let mut info = serde_json::json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
@@ -259,11 +318,21 @@ impl SnapshotBuilder {
                     SKIPPED_ANNOTATION: serde_json::to_string(&self.skipped).unwrap_or_default(),
                 }
             }
-        })
+        });
+        if let (Some(at), Some(annotations)) =
+            (self.read_at, info.pointer_mut("/metadata/annotations").and_then(|a| a.as_object_mut()))
+        {
+            annotations.insert(READ_AT_ANNOTATION.into(), at.to_string().into());
+        }
+        info
     }
 
     pub fn objects(&self) -> &Objects {
         &self.objects
+    }
+
+    pub fn custom(&self) -> &CustomObjects {
+        &self.custom
     }
 }
 
@@ -284,9 +353,12 @@ fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {
     let annotation = |key: &str| {
         item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
     };
-    let read = annotation(READ_ANNOTATION).split(',').filter_map(Kind::from_name).collect();
+    let has = |key: &str| item.pointer("/metadata/annotations").and_then(|a| a.get(key)).is_some();
+    let read =
+        has(READ_ANNOTATION).then(|| annotation(READ_ANNOTATION).split(',').filter_map(Kind::from_name).collect());
     let skipped = serde_json::from_str(annotation(SKIPPED_ANNOTATION)).unwrap_or_default();
-    SavedInfo { read, skipped }
+    let read_at = annotation(READ_AT_ANNOTATION).parse().ok();
+    SavedInfo { read, skipped, read_at }
 }
 
 fn type_name(v: &serde_json::Value) -> &'static str {
@@ -318,6 +390,9 @@ pub struct Snapshot {
     read: BTreeSet<Kind>,
     pub skipped: Vec<Skipped>,
     events_by_object: HashMap<ObjectKey, Vec<Event>>,
+    /// Custom resources, unstructured (see [`crate::custom`]).
+    pub custom: CustomObjects,
+    read_at: Option<jiff::Timestamp>,
 }
 
 impl Snapshot {
@@ -349,7 +424,13 @@ impl Snapshot {
         }
         skipped.sort();
         skipped.dedup();
-        Snapshot { objects, read, skipped, events_by_object }
+        Snapshot { objects, read, skipped, events_by_object, custom: CustomObjects::default(), read_at: None }
+    }
+
+    /// The analysis clock (see [`crate::clock`]): every age is measured against it, never the wall clock. None
+    /// for a file with no time in it: age-dependent checks then stay silent.
+    pub fn read_at(&self) -> Option<jiff::Timestamp> {
+        self.read_at
     }
 
     /// Whether the kind was read in full, so an absent object of it really is absent.

@@ -1,6 +1,7 @@
 //! Read-only access to a live cluster: configuration, a client that can only GET, and one concurrent, paginated
 //! list per kind.
 
+mod custom;
 mod probe;
 mod reader;
 mod readonly;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+pub use custom::{CrdSelection, read_custom};
 pub use probe::{ListAccess, probe_list};
 pub use reader::{ReadProgress, read};
 pub use readonly::ReadOnlyLayer;

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use super::{ClusterError, ClusterInfo, classify};
 
 /// HTTP/1.1 only: more lists in flight than this just queue on connections.
-const MAX_IN_FLIGHT: usize = 8;
+pub(super) const MAX_IN_FLIGHT: usize = 8;
 const PAGE_SIZE: u32 = 500;
 /// A continue token expires after a few minutes (410 Gone); restart the list from the top this many times.
 const MAX_RESTARTS: usize = 3;
@@ -145,7 +145,7 @@ where
 
 /// Pages through a list, handing each page to `on_page` as it arrives; a 410 Gone (expired continue token)
 /// calls `on_restart`, which must forget what the abandoned pass delivered, and restarts the list from the top.
-async fn paginate<T, F, Fut>(
+pub(super) async fn paginate<T, F, Fut>(
     mut list_page: F,
     mut on_page: impl FnMut(Vec<T>),
     mut on_restart: impl FnMut(),

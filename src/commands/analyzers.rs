@@ -1,18 +1,23 @@
 //! `mekhanikube analyzers`: what each analyzer reads and which codes it can emit.
 
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
-use mekhanikube_analyzers::{Severity, SeverityRule, registry};
+use mekhanikube_analyzers::{Analyzer, Severity, SeverityRule, registry};
 use serde::Serialize;
 
 use super::ExitStatus;
 use crate::printer::Printer;
 use crate::render::ListFormat as Format;
+use crate::rules::RuleAnalyzer;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct AnalyzerInfo {
     name: &'static str,
+    /// `built-in`, or the rule file it was loaded from.
+    source: String,
     kinds: Vec<&'static str>,
+    /// Whether it also reads custom resources (found by discovery, chosen with `--crds`).
+    custom_resources: bool,
     codes: Vec<CodeDoc>,
 }
 
@@ -46,12 +51,16 @@ impl SeverityDoc {
     }
 }
 
-pub fn run_analyzers(printer: &Printer, format: Format) -> anyhow::Result<ExitStatus> {
-    let infos: Vec<AnalyzerInfo> = registry()
-        .iter()
-        .map(|a| AnalyzerInfo {
+pub fn run_analyzers(printer: &Printer, format: Format, rules: &[&'static RuleAnalyzer]) -> anyhow::Result<ExitStatus> {
+    let built_in = registry().iter().map(|a| (*a, "built-in".to_string()));
+    let from_files = rules.iter().map(|r| (*r as &'static dyn Analyzer, r.source().display().to_string()));
+    let infos: Vec<AnalyzerInfo> = built_in
+        .chain(from_files)
+        .map(|(a, source)| AnalyzerInfo {
             name: a.name(),
+            source,
             kinds: a.kinds().iter().map(|k| k.name()).collect(),
+            custom_resources: a.reads_custom(),
             codes: a
                 .codes()
                 .iter()
@@ -70,7 +79,16 @@ pub fn run_analyzers(printer: &Printer, format: Format) -> anyhow::Result<ExitSt
             for info in &infos {
                 let codes: Vec<&str> = info.codes.iter().map(|c| c.code).collect();
                 let severities: Vec<String> = info.codes.iter().map(|c| c.severity.cell()).collect();
-                table.add_row([info.name.to_string(), info.kinds.join(", "), codes.join("\n"), severities.join("\n")]);
+                let mut reads = info.kinds.join(", ");
+                if info.custom_resources {
+                    reads.push_str(", custom resources");
+                }
+                // A rule file's analyzer says where it came from, under its name.
+                let name = match info.source.as_str() {
+                    "built-in" => info.name.to_string(),
+                    file => format!("{}\n({file})", info.name),
+                };
+                table.add_row([name, reads, codes.join("\n"), severities.join("\n")]);
             }
             // One line per code in both columns: only READS may wrap, or a code and its severity would drift apart.
             for column in [2, 3] {

@@ -14,6 +14,7 @@ pub async fn run_snapshot(printer: &Printer, settings: SnapshotSettings) -> anyh
         .context("reading the cluster")?;
     let mut items = vec![builder.info_item()];
     items.extend(builder.objects().to_list_items());
+    items.extend(builder.custom().to_list_items());
     let count = items.len() - 1;
     let text = snapshot_io::encode_list(items, settings.json)?;
     match &settings.file {

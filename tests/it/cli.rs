@@ -307,7 +307,7 @@ fn findings_and_problems(doc: &serde_json::Value) -> (Vec<Finding>, Vec<Problem>
 fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
     let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(demo()));
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stdout.contains("24 findings in 13 problems"), "{}", out.stdout);
+    assert!(out.stdout.contains("26 findings in 14 problems"), "{}", out.stdout);
     let problems = out.stdout.find("Problems, by what they take down").expect("problems section");
     let table = out.stdout.find("SEVERITY").expect("table");
     assert!(problems < table, "problems come first");
@@ -325,7 +325,7 @@ fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
 
     let flat = run(mekhanikube().args(["analyze", "--flat", "--snapshot"]).arg(demo()));
     assert!(!flat.stdout.contains("Problems, by what they take down"), "{}", flat.stdout);
-    assert!(flat.stdout.contains("24 findings: ") && flat.stdout.contains("SEVERITY"));
+    assert!(flat.stdout.contains("26 findings: ") && flat.stdout.contains("SEVERITY"));
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
@@ -338,12 +338,12 @@ fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
 fn json_problems_hold_every_finding_once_by_stable_id() {
     let out = run(mekhanikube().args(["analyze", "-o", "json", "--snapshot"]).arg(demo()));
     let (findings, problems) = findings_and_problems(&json(&out.stdout));
-    assert_eq!((findings.len(), problems.len()), (24, 13));
+    assert_eq!((findings.len(), problems.len()), (26, 14));
     let mut ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     assert!(ids.iter().all(|id| id.len() == 12), "{ids:?}");
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 24, "ids are unique");
+    assert_eq!(ids.len(), 26, "ids are unique");
     let mut members: Vec<&str> = problems.iter().flat_map(|p| p.members.iter().map(String::as_str)).collect();
     members.sort();
     assert_eq!(members, ids, "every finding is a member of exactly one problem");
@@ -418,4 +418,38 @@ fn man_pages_cover_every_subcommand() {
     let analyze = std::fs::read_to_string(dir.path().join("mekhanikube-analyze.1")).unwrap();
     assert!(analyze.starts_with(".ie") || analyze.contains(".TH"), "roff: {}", &analyze[..80.min(analyze.len())]);
     assert!(analyze.contains("metrics\\-file"), "the page lists the flags");
+}
+
+/// Rule files are analyzers: listed with their source, selected by `--filter`, and a bad one stops the run with one
+/// line naming the file, the rule and the CEL error (exit 2).
+#[test]
+fn rule_files_are_analyzers_and_a_bad_rule_is_one_line() {
+    let rules = repo_path("examples/rules");
+    let listed = run(mekhanikube().args(["analyzers", "-o", "json", "--rules"]).arg(&rules));
+    let listed = json(&listed.stdout);
+    let cert = listed.as_array().unwrap().iter().find(|a| a["name"] == "cert-manager").expect("listed");
+    assert!(cert["source"].as_str().unwrap().ends_with("examples/rules/cert-manager.yaml"), "{cert}");
+    assert_eq!(cert["customResources"], true);
+
+    let out = run(mekhanikube()
+        .args(["analyze", "-o", "json", "--filter", "workload-policy", "--rules"])
+        .arg(&rules)
+        .arg("--snapshot")
+        .arg(demo()));
+    let doc = json(&out.stdout);
+    let codes: std::collections::BTreeSet<&str> =
+        doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["deployment-single-replica"].into_iter().collect());
+    assert_eq!(doc["scope"]["analyzers"], serde_json::json!(["workload-policy"]));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "name: bad\nrules:\n- {code: a-b, match: {apiVersion: v1, kind: Pod}, condition: \"object.metadata.name + 1 == 2\", severity: low, message: m}\n",
+    )
+    .unwrap();
+    let bad = run(mekhanikube().arg("analyze").arg("--rules").arg(dir.path()).arg("--snapshot").arg(demo()));
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.yaml: rule a-b: condition: Unsupported binary operator"), "{}", bad.stderr);
 }

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli", "config"],
     &["pipeline", "report", "llm"],
     &["render"],
-    &["cluster", "snapshot_io", "document"],
+    &["cluster", "snapshot_io", "document", "rules"],
     &["printer", "sanitize", "private_fs", "test_support"],
 ];
 

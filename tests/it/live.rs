@@ -78,8 +78,15 @@ fn live_offline_and_saved_snapshot_agree() {
     let demo_ids: BTreeSet<String> =
         comparable(&offline).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(problems_of(&live, &demo_ids), problems_of(&offline, &demo_ids), "live and offline problems differ");
-    assert_eq!(problems_of(&offline, &demo_ids).len(), 13, "the demo's distinct problems");
-    // The demo exercises every analyzer, so this parity covers all of them against a real API server.
+    assert_eq!(problems_of(&offline, &demo_ids).len(), 14, "the demo's distinct problems");
+    // The failing Certificate (a custom resource) is read live and is the root of the storefront pod's problem.
+    let certificate = comparable(&live)
+        .into_iter()
+        .find(|f| f["object"]["kind"] == "Certificate" && f["object"]["name"] == "storefront-tls")
+        .expect("the Certificate's finding, live");
+    assert_eq!(certificate["code"], "custom-resource-not-ready");
+    // The demo exercises every analyzer but `deletion`, so this parity covers them against a real API server. A
+    // live deletion is as old as the load that made it (seconds), never stuck: stuck ones are tested offline.
     let analyzers_out = run(mekhanikube().args(["analyzers", "-o", "json"]));
     let all: BTreeSet<String> = json(&analyzers_out.stdout)
         .as_array()
@@ -88,6 +95,7 @@ fn live_offline_and_saved_snapshot_agree() {
         .map(|a| a["name"].as_str().unwrap().to_string())
         .collect();
     let hit: BTreeSet<String> = comparable(&live).iter().map(|f| f["analyzer"].as_str().unwrap().to_string()).collect();
+    let all: BTreeSet<String> = all.into_iter().filter(|a| a != "deletion").collect();
     assert_eq!(hit, all, "every analyzer has a finding in the demo cluster");
     assert!(live["skipped"].as_array().unwrap().is_empty(), "the reader may read every kind: {}", live["skipped"]);
 
@@ -98,8 +106,11 @@ fn live_offline_and_saved_snapshot_agree() {
             run(mekhanikube().arg("snapshot").arg("--kubeconfig").arg(&env.reader_kubeconfig).arg("-o").arg(&saved));
         assert_eq!(out.code, 0, "{}", out.stderr);
         let text = std::fs::read_to_string(&saved).unwrap();
-        assert!(!text.contains("managedFields"), "managedFields must be stripped");
+        // Custom resources keep who wrote them and when (for custom-resource-not-observed), never the field sets.
+        assert!(!text.contains("fieldsV1"), "managed field sets must be stripped");
         assert!(!text.contains("ZGVtby1ub3QtYS1zZWNyZXQ"), "a Secret value reached the snapshot");
+        assert!(text.contains("storefront-tls") && text.contains("external-secrets.io/v1"), "custom resources saved");
+        assert!(text.contains("mekhanikube.io/read-at"), "the analysis clock is saved");
         let from_saved = analyze_offline(&saved, &[]);
         assert_eq!(comparable(&from_saved), comparable(&live), "{name}: saved snapshot analyzes differently");
         assert_eq!(in_demo(comparable(&from_saved)), comparable(&offline));
@@ -134,7 +145,14 @@ fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
     let (_, limited) = analyze_live(&env.limited_kubeconfig, &["-n", "shop"]);
     let skipped: Vec<&str> =
         limited["skipped"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
-    for kind in ["MutatingWebhookConfiguration", "Node", "Secret", "ValidatingWebhookConfiguration"] {
+    // ExternalSecrets are a custom kind the limited user may not list (tests/testenv/rbac.yaml).
+    for kind in [
+        "ExternalSecret.external-secrets.io",
+        "MutatingWebhookConfiguration",
+        "Node",
+        "Secret",
+        "ValidatingWebhookConfiguration",
+    ] {
         assert!(skipped.contains(&kind), "{kind} not in skipped: {skipped:?}");
     }
     assert!(limited["skipped"][0]["reason"].as_str().unwrap().starts_with("forbidden"), "{}", limited["skipped"]);

@@ -15,6 +15,8 @@ mod layers;
 #[cfg(feature = "live")]
 mod live;
 #[cfg(feature = "live")]
+mod live_crds;
+#[cfg(feature = "live")]
 mod live_explain;
 #[cfg(feature = "live")]
 mod live_values;

@@ -4,7 +4,9 @@
 use crate::analyzer::Analyzer;
 
 mod cronjob;
+mod customresource;
 mod daemonset;
+mod deletion;
 mod deployment;
 mod hpa;
 mod ingress;
@@ -31,6 +33,8 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &node::NodeAnalyzer,
     &webhook::WebhookAnalyzer,
     &hpa::HpaAnalyzer,
+    &customresource::CustomResourceAnalyzer,
+    &deletion::DeletionAnalyzer,
 ];
 
 /// Looks up a condition by type in any `conditions` list.

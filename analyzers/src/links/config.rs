@@ -15,7 +15,7 @@ use crate::kind::Kind;
 use crate::kinds::{name_of, namespace_of};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Source {
+pub(super) enum Source {
     ConfigMap,
     Secret,
 }
@@ -26,6 +26,20 @@ struct Reference {
     name: String,
     /// Where in the spec, in words.
     place: String,
+}
+
+/// Whether the kubelet reported Secret `name` missing for a pod of `namespace`, in a waiting state or a
+/// `FailedMount` event: proof of absence when Secrets could not be read.
+pub(super) fn kubelet_reports_secret_missing(ctx: &Ctx, namespace: &str, name: &str) -> bool {
+    ctx.snapshot.objects.pods.in_namespace(namespace).any(|pod| {
+        let mut messages: Vec<&str> = waiting(pod).into_iter().map(|(_, m)| m).collect();
+        let events = ctx.snapshot.warnings_for(Kind::Pod, namespace, name_of(&pod.metadata));
+        messages
+            .extend(events.filter(|e| e.reason.as_deref() == Some("FailedMount")).filter_map(|e| e.message.as_deref()));
+        messages
+            .into_iter()
+            .any(|m| matches!(parse_kubelet_message(m), Some((Source::Secret, missing, None)) if missing == name))
+    })
 }
 
 pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
@@ -87,7 +101,7 @@ fn message_links(ctx: &Ctx, pod: &Pod, references: &[Reference]) -> Vec<Link> {
 }
 
 /// `(source, name, key)` from the kubelet's fixed messages about missing configuration.
-fn parse_kubelet_message(message: &str) -> Option<(Source, &str, Option<&str>)> {
+pub(super) fn parse_kubelet_message(message: &str) -> Option<(Source, &str, Option<&str>)> {
     if let Some(name) = quoted_after(message, "configmap ").filter(|_| message.contains("\" not found")) {
         return Some((Source::ConfigMap, name, None));
     }

@@ -9,6 +9,7 @@
 
 mod admission;
 mod config;
+mod custom;
 mod owner;
 mod scheduling;
 mod serving;
@@ -71,6 +72,8 @@ pub enum LinkKind {
     ServiceAccountMissing,
     /// An admission webhook that denied, or could not be called for, a controller's pods.
     WebhookRefused,
+    /// A failing custom resource (a cert-manager Certificate, an ExternalSecret) and the missing Secret it writes.
+    ProducesSecret,
 }
 
 impl LinkKind {
@@ -93,6 +96,7 @@ impl LinkKind {
             QuotaExceeded => "quota-exceeded",
             ServiceAccountMissing => "service-account-missing",
             WebhookRefused => "webhook-refused",
+            ProducesSecret => "produces-secret",
         }
     }
 
@@ -102,7 +106,7 @@ impl LinkKind {
             ControlledBy => LinkFamily::Owner,
             RunsOn => LinkFamily::Scheduling,
             MountsClaim | UsesStorageClass | BoundVolume => LinkFamily::Storage,
-            ConfigMapRef | SecretRef | PullSecretRef => LinkFamily::Config,
+            ConfigMapRef | SecretRef | PullSecretRef | ProducesSecret => LinkFamily::Config,
             Selects | RoutesTo | CallsService | ScalesTarget => LinkFamily::Serving,
             QuotaExceeded | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
         }
@@ -136,6 +140,8 @@ impl LinkKind {
                 &["pvc-storage-class-missing", "pvc-provisioning-failed", "statefulset-storage-class-missing"]
             }
             BoundVolume => &["pvc-lost"],
+            // The effect is a Secret, which no analyzer reports on: the link only carries a failure along.
+            ProducesSecret => &[],
             ConfigMapRef | SecretRef => &["pod-container-config-error", "pod-volume-mount-failed"],
             PullSecretRef => &["pod-image-pull-failed", "daemonset-image-pull-secret-missing"],
             Selects => &["service-no-ready-endpoints"],
@@ -186,6 +192,7 @@ pub fn derive(snapshot: &Snapshot, findings: &[Finding]) -> Vec<Link> {
     links.extend(config::links(&ctx));
     links.extend(serving::links(&ctx));
     links.extend(admission::links(&ctx));
+    links.extend(custom::links(&ctx));
     let mut seen = std::collections::HashSet::new();
     links.retain(|l| seen.insert((l.kind, key(&l.cause), key(&l.effect))));
     links

@@ -249,11 +249,19 @@ fn unnamed_refusals_and_old_events_are_not_linked() {
     );
 }
 
-/// The demo cluster: 24 findings, 13 distinct problems, ranked by blast radius then severity.
+/// The demo cluster: 26 findings, 14 distinct problems, ranked by blast radius then severity.
 #[test]
 fn demo_cluster_problems() {
     let (findings, problems) = linked("../../../examples/demo-cluster.yaml");
-    assert_eq!((findings.len(), problems.len()), (24, 13));
+    assert_eq!((findings.len(), problems.len()), (26, 14));
+    // The failing Certificate is the root of the storefront pod's mount failure, and takes its Deployment down.
+    let certificate = problems
+        .iter()
+        .find(|p| p.findings(&findings)[0].object.name == "storefront-tls")
+        .expect("certificate problem");
+    let members: Vec<&str> = certificate.findings(&findings).iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(members, ["custom-resource-not-ready", "pod-volume-mount-failed"]);
+    assert_eq!(blast(certificate), ["Deployment shop/storefront 0/1 available"]);
     assert_eq!(
         blast(&problems[0]),
         [
@@ -286,4 +294,66 @@ fn a_chain_across_families_is_one_problem_rooted_at_its_start() {
     );
     let families: std::collections::BTreeSet<_> = problems[0].links.iter().map(|l| l.family).collect();
     assert_eq!(families.len(), 3, "serving, admission and owner links: {families:?}");
+}
+
+#[test]
+fn a_failing_certificate_or_external_secret_is_the_cause_of_pods_missing_its_secret() {
+    let (findings, problems) = linked("links/custom.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "custom-resource-not-ready web-tls | pod-volume-mount-failed web",
+            "custom-resource-not-ready db | pod-container-config-error orders",
+        ]
+    );
+    assert_eq!(causes(&problems), [None, None], "the roots are findings, not finding-less sources");
+    let produces = problems[1].links.iter().find(|l| l.kind == LinkKind::ProducesSecret).expect("produces link");
+    assert_eq!(produces.cause.label(), "ExternalSecret shop/db");
+    assert_eq!(produces.effect.label(), "Secret shop/db-credentials");
+    assert!(produces.evidence.contains("(spec.target.name), which does not exist"), "{}", produces.evidence);
+    assert!(link_kinds(&problems).contains(&LinkKind::SecretRef));
+}
+
+#[test]
+fn a_producer_whose_secret_exists_or_that_is_healthy_is_not_blamed() {
+    let (findings, problems) = linked("links/custom-traps.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["custom-resource-not-ready web-tls", "pod-container-config-error orders"]
+    );
+    let produced: Vec<_> =
+        all_links("links/custom-traps.yaml").into_iter().filter(|l| l.kind == LinkKind::ProducesSecret).collect();
+    assert!(produced.is_empty(), "{produced:?}");
+}
+
+/// Without Secrets (a reader that may not list them), the kubelet's `secret "NAME" not found` proves the absence.
+#[test]
+fn without_secrets_the_kubelets_message_proves_the_produced_secret_missing() {
+    let text = std::fs::read_to_string(crate::common::fixture_path("links/custom.yaml")).unwrap();
+    let snapshot_without_secrets = {
+        let mut value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        let items = value["items"].as_array_mut().unwrap();
+        items.retain(|i| i["kind"] != "Secret");
+        items.insert(
+            0,
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                "name": "mekhanikube-snapshot-info",
+                "annotations": {"mekhanikube.io/read-kinds": "Pod,Event", "mekhanikube.io/read-at": "2026-11-30T12:00:00Z"}}}),
+        );
+        let mut b = mekhanikube_analyzers::SnapshotBuilder::new();
+        b.add_document("no-secrets", value).unwrap();
+        b.build()
+    };
+    assert!(!snapshot_without_secrets.has_read(mekhanikube_analyzers::Kind::Secret));
+    let mut findings =
+        mekhanikube_analyzers::run(&mekhanikube_analyzers::select(&[]).unwrap(), &snapshot_without_secrets);
+    let problems = mekhanikube_analyzers::problems(&snapshot_without_secrets, &mut findings);
+    // Both pods' messages name their Secret: both chains still reach the producers.
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "custom-resource-not-ready web-tls | pod-volume-mount-failed web",
+            "custom-resource-not-ready db | pod-container-config-error orders",
+        ]
+    );
 }

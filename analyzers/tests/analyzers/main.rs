@@ -4,7 +4,10 @@
 mod common;
 
 mod cronjob;
+mod custom_objects;
+mod customresource;
 mod daemonset;
+mod deletion;
 mod deployment;
 mod health;
 mod hpa;

@@ -165,7 +165,56 @@ where
     Ok(ok)
 }
 
+/// CustomResourceDefinitions first, then (once discovery serves every kind they define) the rest, so a fixture can
+/// hold both a CRD and its objects.
 async fn load_items(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
+    let (crds, rest): (Vec<Value>, Vec<Value>) = items.into_iter().partition(is_crd);
+    if crds.is_empty() {
+        return load_resolved(client, rest).await;
+    }
+    let wanted: Vec<GroupVersionKind> = crds.iter().flat_map(served_kinds).collect();
+    let first = load_resolved(client, crds).await?;
+    wait_until_served(client, &wanted).await?;
+    let second = load_resolved(client, rest).await?;
+    Ok(LoadStats {
+        created: first.created + second.created,
+        status_patched: first.status_patched + second.status_patched,
+        existing: first.existing + second.existing,
+        deleted: first.deleted + second.deleted,
+    })
+}
+
+fn is_crd(v: &Value) -> bool {
+    str_at(v, "/apiVersion").is_some_and(|a| a.starts_with("apiextensions.k8s.io/"))
+        && str_at(v, "/kind") == Some("CustomResourceDefinition")
+}
+
+/// Every served version's kind a CRD defines.
+fn served_kinds(crd: &Value) -> Vec<GroupVersionKind> {
+    let group = str_at(crd, "/spec/group").unwrap_or_default();
+    let kind = str_at(crd, "/spec/names/kind").unwrap_or_default();
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    versions
+        .iter()
+        .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .map(|version| GroupVersionKind::gvk(group, version, kind))
+        .collect()
+}
+
+/// A new CRD is served once it is Established, a moment after it is created; polls discovery for up to 30 s.
+async fn wait_until_served(client: &Client, wanted: &[GroupVersionKind]) -> Result<()> {
+    for _ in 0..150 {
+        let discovery = discover(client).await?;
+        if wanted.iter().all(|gvk| discovery.resolve_gvk(gvk).is_some()) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    bail!("the API server did not serve {wanted:?} within 30 s of creating their CRDs")
+}
+
+async fn load_resolved(client: &Client, items: Vec<Value>) -> Result<LoadStats> {
     if items.is_empty() {
         return Ok(LoadStats::default());
     }
