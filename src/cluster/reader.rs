@@ -130,6 +130,15 @@ async fn list_kind(
         Kind::MutatingWebhookConfiguration => cluster!(MutatingWebhookConfiguration),
         Kind::Event => namespaced!(Event),
         Kind::Secret => list_secret_metadata(namespaced_api::<Secret>(client, namespace), fragment).await,
+        // Constraints and what pods reference (issue 12). A ConfigMap's values are emptied as each page is
+        // inserted (analyzers/src/hygiene.rs): only its key names enter the snapshot.
+        Kind::ResourceQuota => namespaced!(k8s_openapi::api::core::v1::ResourceQuota),
+        Kind::LimitRange => namespaced!(k8s_openapi::api::core::v1::LimitRange),
+        Kind::PodDisruptionBudget => namespaced!(k8s_openapi::api::policy::v1::PodDisruptionBudget),
+        Kind::NetworkPolicy => namespaced!(k8s_openapi::api::networking::v1::NetworkPolicy),
+        Kind::ConfigMap => namespaced!(k8s_openapi::api::core::v1::ConfigMap),
+        Kind::PersistentVolume => cluster!(k8s_openapi::api::core::v1::PersistentVolume),
+        Kind::PriorityClass => cluster!(k8s_openapi::api::scheduling::v1::PriorityClass),
     }
 }
 

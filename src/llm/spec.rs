@@ -58,6 +58,12 @@ pub fn spec_view(snapshot: &Snapshot, object: &ObjectRef, focus: &[String]) -> O
         Kind::Namespace | Kind::Endpoints | Kind::EndpointSlice | Kind::ServiceAccount | Kind::Secret | Kind::Event => {
             None
         }
+        Kind::ResourceQuota => to_json(o.resource_quotas.get(ns, &object.name)),
+        Kind::LimitRange => to_json(o.limit_ranges.get(ns, &object.name)),
+        Kind::PodDisruptionBudget => to_json(o.pod_disruption_budgets.get(ns, &object.name)),
+        Kind::NetworkPolicy => to_json(o.network_policies.get(ns, &object.name)),
+        // A ConfigMap holds key names only, which its findings name; the others' findings say what matters.
+        Kind::ConfigMap | Kind::PersistentVolume | Kind::PriorityClass => None,
     }?;
     let mut view = view_of_json(kind.name(), &json, focus);
     if view.data.to_yaml().len() > MAX_SPEC_CHARS {
@@ -318,6 +324,55 @@ fn build(view: &mut SpecView, kind: &str, json: &Value, focus: &[String], compac
         }
         "IngressClass" => {
             d.push("controller", s(&spec["controller"]));
+        }
+        "ResourceQuota" => {
+            d.push("hard", Data::from_json(&spec["hard"]))
+                .push("scopes", strings(&spec["scopes"]))
+                .push("used", Data::from_json(&json["status"]["used"]));
+        }
+        "LimitRange" => {
+            d.push("limits", Data::from_json(&spec["limits"]));
+        }
+        "PodDisruptionBudget" => {
+            d.push("minAvailable", scalar(&spec["minAvailable"]))
+                .push("maxUnavailable", scalar(&spec["maxUnavailable"]))
+                .push("selector", labels(view, &spec["selector"]["matchLabels"]));
+            let mut st = Data::map();
+            for key in ["currentHealthy", "desiredHealthy", "expectedPods", "disruptionsAllowed"] {
+                st.push(key, num(&json["status"][key]));
+            }
+            d.push("status", st);
+        }
+        "NetworkPolicy" => {
+            // Label values go through `labels` so the anonymizer sees them; peers are summarized by their kind.
+            d.push("podSelector", labels(view, &spec["podSelector"]["matchLabels"]))
+                .push("policyTypes", strings(&spec["policyTypes"]));
+            for direction in ["ingress", "egress"] {
+                let peers_key = if direction == "ingress" { "from" } else { "to" };
+                let rules: Vec<Data> = array(&spec[direction])
+                    .map(|rule| {
+                        let mut m = Data::map();
+                        let ports: Vec<Data> = array(&rule["ports"])
+                            .map(|p| {
+                                let proto = p["protocol"].as_str().unwrap_or("TCP");
+                                Data::Str(format!("{}/{proto}", scalar_string(&p["port"])))
+                            })
+                            .collect();
+                        let peers: Vec<Data> = array(&rule[peers_key])
+                            .map(|peer| {
+                                let mut pm = Data::map();
+                                pm.push("podSelector", labels(view, &peer["podSelector"]["matchLabels"]))
+                                    .push("namespaceSelector", labels(view, &peer["namespaceSelector"]["matchLabels"]))
+                                    .push("ipBlock", s(&peer["ipBlock"]["cidr"]));
+                                pm
+                            })
+                            .collect();
+                        m.push("ports", ports).push(peers_key, peers);
+                        m
+                    })
+                    .collect();
+                d.push(direction, rules);
+            }
         }
         _ => {}
     }
