@@ -10,6 +10,7 @@ mod kind;
 mod kinds;
 mod links;
 mod problems;
+mod quantity;
 mod scope;
 mod selector;
 mod snapshot;

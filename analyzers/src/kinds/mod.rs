@@ -10,9 +10,12 @@ mod hpa;
 mod ingress;
 mod job;
 mod node;
+mod pdb;
 mod pod;
 mod pvc;
+mod refusal;
 mod replicaset;
+mod resourcequota;
 mod service;
 mod statefulset;
 mod webhook;
@@ -31,6 +34,8 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &node::NodeAnalyzer,
     &webhook::WebhookAnalyzer,
     &hpa::HpaAnalyzer,
+    &resourcequota::ResourceQuotaAnalyzer,
+    &pdb::PdbAnalyzer,
 ];
 
 /// Looks up a condition by type in any `conditions` list.

@@ -13,7 +13,7 @@ use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{Ctx, Link, LinkKind, name_after, object, of, other, quoted_after};
+use super::{Ctx, Link, LinkKind, name_after, object, of, quoted_after};
 use crate::finding::ObjectRef;
 use crate::kind::Kind;
 use crate::kinds::{condition, name_of, namespace_of};
@@ -86,7 +86,7 @@ fn event_messages<'a>(ctx: &'a Ctx, kind: Kind, meta: &ObjectMeta) -> Vec<&'a st
 fn link(ctx: &Ctx, message: &str, kind: Kind, meta: &ObjectMeta) -> Option<Link> {
     let ns = namespace_of(meta);
     let (link_kind, cause) = match parse(message)? {
-        Refusal::Quota(name) => (LinkKind::QuotaExceeded, other("v1", "ResourceQuota", Some(ns), name)),
+        Refusal::Quota(name) => (LinkKind::QuotaExceeded, object(Kind::ResourceQuota, ns, name)),
         Refusal::ServiceAccount(sa_ns, name) => {
             (LinkKind::ServiceAccountMissing, object(Kind::ServiceAccount, sa_ns, name))
         }

@@ -287,3 +287,31 @@ fn a_chain_across_families_is_one_problem_rooted_at_its_start() {
     let families: std::collections::BTreeSet<_> = problems[0].links.iter().map(|l| l.family).collect();
     assert_eq!(families.len(), 3, "serving, admission and owner links: {families:?}");
 }
+
+#[test]
+fn a_refusing_quota_with_a_finding_is_the_root_of_what_it_refuses() {
+    let (findings, problems) = linked("links/admission-quota.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["resourcequota-refused-pods compute | deployment-unavailable search | statefulset-pods-not-ready queue | \
+          replicaset-create-failed search-6b7c8d9e0"]
+    );
+    assert_eq!(
+        cause_of(&findings, "replicaset-create-failed", "search-6b7c8d9e0"),
+        Some(("ResourceQuota shop/compute".into(), LinkKind::QuotaExceeded))
+    );
+    assert_eq!(
+        cause_of(&findings, "statefulset-pods-not-ready", "queue"),
+        Some(("ResourceQuota shop/compute".into(), LinkKind::QuotaExceeded))
+    );
+}
+
+#[test]
+fn a_used_up_quota_is_not_blamed_for_another_quotas_refusal() {
+    let (findings, problems) = linked("links/admission-quota-traps.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["replicaset-create-failed web-9f8e7d6c5", "resourcequota-exhausted compute"]
+    );
+    assert_eq!(causes(&problems), [Some("ResourceQuota shop/compute-gpu".into()), None]);
+}
