@@ -9,6 +9,7 @@ mod deployment;
 mod hpa;
 mod ingress;
 mod job;
+mod networkpolicy;
 mod node;
 mod pdb;
 mod pod;
@@ -36,6 +37,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &hpa::HpaAnalyzer,
     &resourcequota::ResourceQuotaAnalyzer,
     &pdb::PdbAnalyzer,
+    &networkpolicy::NetworkPolicyAnalyzer,
 ];
 
 /// Looks up a condition by type in any `conditions` list.

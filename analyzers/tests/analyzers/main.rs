@@ -11,6 +11,7 @@ mod hygiene;
 mod ingress;
 mod job;
 mod links;
+mod networkpolicy;
 mod loading;
 mod node;
 mod pdb;
