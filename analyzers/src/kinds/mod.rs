@@ -14,6 +14,7 @@ mod node;
 mod pdb;
 mod pod;
 mod pvc;
+pub(crate) mod references;
 mod refusal;
 mod replicaset;
 mod resourcequota;
@@ -38,6 +39,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &resourcequota::ResourceQuotaAnalyzer,
     &pdb::PdbAnalyzer,
     &networkpolicy::NetworkPolicyAnalyzer,
+    &references::ReferencesAnalyzer,
 ];
 
 /// Looks up a condition by type in any `conditions` list.

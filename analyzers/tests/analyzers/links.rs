@@ -134,7 +134,7 @@ fn missing_secrets_config_maps_and_pull_secrets_are_named_as_causes() {
             "pod-container-config-error api-7c9d5f6b8-aaaaa | deployment-unavailable api | \
              pod-container-config-error api-7c9d5f6b8-bbbbb",
             "pod-image-pull-failed puller",
-            "pod-container-config-error web-0",
+            "pod-container-config-error web-0 | reference-configmap-key-missing web-0",
         ]
     );
     assert_eq!(

@@ -17,6 +17,7 @@ mod node;
 mod pdb;
 mod pod;
 mod pvc;
+mod references;
 mod registry;
 mod replicaset;
 mod resourcequota;
