@@ -315,3 +315,25 @@ fn a_used_up_quota_is_not_blamed_for_another_quotas_refusal() {
     );
     assert_eq!(causes(&problems), [Some("ResourceQuota shop/compute-gpu".into()), None]);
 }
+
+#[test]
+fn a_template_referencing_a_missing_object_and_its_failing_pods_are_one_problem_rooted_at_the_template() {
+    let (findings, problems) = linked("links/config-template.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "reference-serviceaccount-missing builder | deployment-unavailable builder | \
+             replicaset-create-failed builder-5a4b3c2d1",
+            "reference-configmap-missing web | deployment-unavailable web | \
+             pod-container-config-error web-5d6e7f8a9-aaaaa",
+        ]
+    );
+    assert_eq!(
+        causes(&problems),
+        [Some("ServiceAccount shop/builder".into()), Some("ConfigMap shop/web-extra".into())]
+    );
+    assert_eq!(
+        cause_of(&findings, "reference-configmap-missing", "web"),
+        Some(("ConfigMap shop/web-extra".into(), LinkKind::ConfigMapRef))
+    );
+}
