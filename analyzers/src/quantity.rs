@@ -5,7 +5,6 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Quantity(i128);
 
-#[cfg(test)]
 const NANO: i128 = 1_000_000_000;
 
 impl Quantity {
@@ -73,6 +72,11 @@ impl Quantity {
         (other.0 != 0).then(|| self.0 as f64 / other.0 as f64)
     }
 
+    /// In base units, as a float (for ratios, which are plain numbers).
+    pub(crate) fn to_f64(self) -> f64 {
+        self.0 as f64 / NANO as f64
+    }
+
     /// Whole base units, for messages.
     #[cfg(test)]
     pub(crate) fn units(self) -> i128 {
@@ -120,5 +124,6 @@ mod tests {
         assert_eq!(q("4Gi").percent_of(q("4Gi")), Some(100));
         assert_eq!(q("1").percent_of(q("0")), None);
         assert_eq!(q("2").ratio_to(q("500m")), Some(4.0));
+        assert_eq!(q("1500m").to_f64(), 1.5);
     }
 }

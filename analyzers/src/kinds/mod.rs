@@ -9,6 +9,7 @@ mod deployment;
 mod hpa;
 mod ingress;
 mod job;
+mod limitrange;
 mod networkpolicy;
 mod node;
 mod pdb;
@@ -39,6 +40,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &resourcequota::ResourceQuotaAnalyzer,
     &pdb::PdbAnalyzer,
     &networkpolicy::NetworkPolicyAnalyzer,
+    &limitrange::LimitRangeAnalyzer,
     &references::ReferencesAnalyzer,
 ];
 

@@ -10,6 +10,7 @@ mod hpa;
 mod hygiene;
 mod ingress;
 mod job;
+mod limitrange;
 mod links;
 mod networkpolicy;
 mod loading;
