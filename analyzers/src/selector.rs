@@ -173,7 +173,8 @@ mod tests {
         assert!(label_selector_matches(&sel, Some(&web)));
         assert!(!label_selector_matches(&sel, Some(&labels(&[("app", "web"), ("tier", "back")]))));
         assert!(!label_selector_matches(&sel, None));
-        let not_in = LabelSelector { match_expressions: Some(vec![req("tier", "NotIn", &["back"])]), ..Default::default() };
+        let not_in =
+            LabelSelector { match_expressions: Some(vec![req("tier", "NotIn", &["back"])]), ..Default::default() };
         assert!(label_selector_matches(&not_in, Some(&web)) && label_selector_matches(&not_in, None));
         let odd = LabelSelector { match_expressions: Some(vec![req("tier", "Gt", &["1"])]), ..Default::default() };
         assert!(!label_selector_matches(&odd, Some(&web)));

@@ -67,8 +67,7 @@ impl Analyzer for LimitRangeAnalyzer {
 
 fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
     let ns = namespace_of(&range.metadata);
-    let items: Vec<&LimitRangeItem> =
-        range.spec.as_ref()?.limits.iter().filter(|i| i.type_ == "Container").collect();
+    let items: Vec<&LimitRangeItem> = range.spec.as_ref()?.limits.iter().filter(|i| i.type_ == "Container").collect();
     if items.is_empty() {
         return None;
     }
@@ -144,7 +143,11 @@ fn get<'a>(map: Option<&'a std::collections::BTreeMap<String, ApiQuantity>>, res
 /// The effective request and limit of one resource, as the API server and the LimitRanger would set them: a
 /// missing limit takes the range's `default` (itself `max` when unset); a missing request takes the limit the
 /// container sets, else the range's `defaultRequest` (itself `default` when unset).
-fn effective<'a>(container: &'a Container, item: &'a LimitRangeItem, resource: &str) -> (Option<&'a str>, Option<&'a str>) {
+fn effective<'a>(
+    container: &'a Container,
+    item: &'a LimitRangeItem,
+    resource: &str,
+) -> (Option<&'a str>, Option<&'a str>) {
     let resources = container.resources.as_ref();
     let own_limit = get(resources.and_then(|r| r.limits.as_ref()), resource);
     let own_request = get(resources.and_then(|r| r.requests.as_ref()), resource);
@@ -162,20 +165,28 @@ fn container_violations(container: &Container, item: &LimitRangeItem) -> Vec<Str
     for (resource, max) in item.max.iter().flatten() {
         let (_, limit) = effective(container, item, resource);
         match (parse(limit), Quantity::parse(&max.0)) {
-            (None, Some(_)) => out.push(format!("container {c} sets no {resource} limit, and the maximum is {}", max.0)),
-            (Some(l), Some(m)) if l > m => {
-                out.push(format!("container {c}'s {resource} limit {} is above the maximum {}", limit.unwrap_or_default(), max.0))
+            (None, Some(_)) => {
+                out.push(format!("container {c} sets no {resource} limit, and the maximum is {}", max.0))
             }
+            (Some(l), Some(m)) if l > m => out.push(format!(
+                "container {c}'s {resource} limit {} is above the maximum {}",
+                limit.unwrap_or_default(),
+                max.0
+            )),
             _ => {}
         }
     }
     for (resource, min) in item.min.iter().flatten() {
         let (request, _) = effective(container, item, resource);
         match (parse(request), Quantity::parse(&min.0)) {
-            (None, Some(_)) => out.push(format!("container {c} sets no {resource} request, and the minimum is {}", min.0)),
-            (Some(r), Some(m)) if r < m => {
-                out.push(format!("container {c}'s {resource} request {} is below the minimum {}", request.unwrap_or_default(), min.0))
+            (None, Some(_)) => {
+                out.push(format!("container {c} sets no {resource} request, and the minimum is {}", min.0))
             }
+            (Some(r), Some(m)) if r < m => out.push(format!(
+                "container {c}'s {resource} request {} is below the minimum {}",
+                request.unwrap_or_default(),
+                min.0
+            )),
             _ => {}
         }
     }

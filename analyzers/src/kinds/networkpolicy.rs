@@ -198,7 +198,12 @@ fn selects_everything(policy: &NetworkPolicy) -> bool {
 }
 
 /// Whether a rule's ports let through a port given by number or name (no ports: every port).
-fn ports_allow(ports: Option<&Vec<NetworkPolicyPort>>, number: Option<i32>, names: &[&str], protocols: &[&str]) -> bool {
+fn ports_allow(
+    ports: Option<&Vec<NetworkPolicyPort>>,
+    number: Option<i32>,
+    names: &[&str],
+    protocols: &[&str],
+) -> bool {
     let Some(ports) = ports.filter(|p| !p.is_empty()) else { return true };
     ports.iter().any(|p| {
         let protocol = p.protocol.as_deref().unwrap_or("TCP");
@@ -214,7 +219,11 @@ fn ports_allow(ports: Option<&Vec<NetworkPolicyPort>>, number: Option<i32>, name
 }
 
 fn no_pods(snapshot: &Snapshot, policy: &NetworkPolicy) -> Finding {
-    let selector = policy.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).map(|s| serde_json::to_string(s).unwrap_or_default());
+    let selector = policy
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_selector.as_ref())
+        .map(|s| serde_json::to_string(s).unwrap_or_default());
     snapshot
         .finding(
             NAME,
@@ -307,8 +316,14 @@ fn blocked_ingresses(net: &Net) -> Vec<Finding> {
         for service_name in services {
             let Some(service) = net.snapshot.objects.services.get(ns, service_name) else { continue };
             let Some(selector) = service.spec.as_ref().and_then(|s| s.selector.as_ref()) else { continue };
-            let ports: Vec<&IntOrString> =
-                service.spec.as_ref().and_then(|s| s.ports.as_ref()).into_iter().flatten().filter_map(|p| p.target_port.as_ref()).collect();
+            let ports: Vec<&IntOrString> = service
+                .spec
+                .as_ref()
+                .and_then(|s| s.ports.as_ref())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.target_port.as_ref())
+                .collect();
             let pods = net.snapshot.objects.pods.in_namespace(ns).filter(|p| {
                 !crate::links::finished(p) && !host_network(p) && map_selects(selector, p.metadata.labels.as_ref())
             });
@@ -332,7 +347,11 @@ fn blocked_ingresses(net: &Net) -> Vec<Finding> {
 fn target_ports(pod: &Pod, ports: &[&IntOrString]) -> Vec<(Option<i32>, Option<String>)> {
     let containers = pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
     let number_of = |name: &str| {
-        containers.iter().flat_map(|c| c.ports.iter().flatten()).find(|p| p.name.as_deref() == Some(name)).map(|p| p.container_port)
+        containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| p.container_port)
     };
     ports
         .iter()
@@ -344,7 +363,12 @@ fn target_ports(pod: &Pod, ports: &[&IntOrString]) -> Vec<(Option<i32>, Option<S
 }
 
 /// Whether any ingress rule of these policies admits one of the controller pods on one of the target ports.
-fn admits(net: &Net, policies: &[&NetworkPolicy], controllers: &[&Pod], ports: &[(Option<i32>, Option<String>)]) -> bool {
+fn admits(
+    net: &Net,
+    policies: &[&NetworkPolicy],
+    controllers: &[&Pod],
+    ports: &[(Option<i32>, Option<String>)],
+) -> bool {
     policies.iter().any(|policy| {
         let ns = namespace_of(&policy.metadata);
         policy.spec.as_ref().and_then(|s| s.ingress.as_ref()).into_iter().flatten().any(|rule| {
@@ -386,6 +410,13 @@ fn blocks_ingress(
     net.snapshot.finding(NAME, &BLOCKS_INGRESS, policy, Severity::High, message).with_evidence([
         Evidence::field("ingress", name_of(&ingress.metadata)),
         Evidence::field("service", service),
-        Evidence::field("controller pods", controllers.iter().map(|p| format!("{}/{}", namespace_of(&p.metadata), name_of(&p.metadata))).collect::<Vec<_>>().join(", ")),
+        Evidence::field(
+            "controller pods",
+            controllers
+                .iter()
+                .map(|p| format!("{}/{}", namespace_of(&p.metadata), name_of(&p.metadata)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     ])
 }

@@ -51,8 +51,12 @@ impl Analyzer for PdbAnalyzer {
         &[NEVER_ALLOWS, OVERLAPPING, NO_PODS]
     }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding> {
-        let budgets: Vec<&PodDisruptionBudget> =
-            snapshot.objects.pod_disruption_budgets.iter().filter(|b| b.metadata.deletion_timestamp.is_none()).collect();
+        let budgets: Vec<&PodDisruptionBudget> = snapshot
+            .objects
+            .pod_disruption_budgets
+            .iter()
+            .filter(|b| b.metadata.deletion_timestamp.is_none())
+            .collect();
         let selected: Vec<Vec<&Pod>> = budgets.iter().map(|b| selected_pods(snapshot, b)).collect();
         let mut findings = Vec::new();
         for (i, budget) in budgets.iter().enumerate() {
@@ -143,7 +147,9 @@ fn never_allows(snapshot: &Snapshot, budget: &PodDisruptionBudget, pods: &[&Pod]
             [
                 Some(Evidence::field(format!("spec.{field}"), value)),
                 Some(Evidence::field("expected pods", expected.to_string())),
-                status.and_then(|s| s.disruptions_allowed).map(|n| Evidence::field("status.disruptionsAllowed", n.to_string())),
+                status
+                    .and_then(|s| s.disruptions_allowed)
+                    .map(|n| Evidence::field("status.disruptionsAllowed", n.to_string())),
             ]
             .into_iter()
             .flatten(),
@@ -179,8 +185,7 @@ fn overlapping(
         if j == i || namespace_of(&other.metadata) != ns {
             continue;
         }
-        let both: Vec<&str> =
-            selected[j].iter().map(|p| name_of(&p.metadata)).filter(|n| mine.contains(n)).collect();
+        let both: Vec<&str> = selected[j].iter().map(|p| name_of(&p.metadata)).filter(|n| mine.contains(n)).collect();
         if !both.is_empty() {
             others.push(name_of(&other.metadata).to_string());
             shared.extend(both);

@@ -40,15 +40,15 @@ pub(crate) fn in_namespace<'a>(snapshot: &'a Snapshot, namespace: &'a str) -> Ve
     }
     for ds in objects.daemon_sets.in_namespace(namespace) {
         let status = ds.status.as_ref();
-        let (desired, scheduled) = status.map(|s| (s.desired_number_scheduled, s.current_number_scheduled)).unwrap_or((0, 0));
+        let (desired, scheduled) =
+            status.map(|s| (s.desired_number_scheduled, s.current_number_scheduled)).unwrap_or((0, 0));
         if scheduled < desired {
             out.extend(events(snapshot, Kind::DaemonSet, &ds.metadata));
         }
     }
     for job in objects.jobs.in_namespace(namespace) {
-        let finished = ["Complete", "Failed"]
-            .iter()
-            .any(|t| condition!(job.status, *t).is_some_and(|c| c.status == "True"));
+        let finished =
+            ["Complete", "Failed"].iter().any(|t| condition!(job.status, *t).is_some_and(|c| c.status == "True"));
         if !finished && job.spec.as_ref().and_then(|s| s.suspend) != Some(true) {
             out.extend(events(snapshot, Kind::Job, &job.metadata));
         }

@@ -90,9 +90,9 @@ fn analyze_quota(snapshot: &Snapshot, quota: &ResourceQuota) -> Option<Finding> 
     let (ns, name) = (namespace_of(&quota.metadata), name_of(&quota.metadata));
     let usage = usage(quota);
     let near: Vec<&Usage> = usage.iter().filter(|u| u.percent >= NEARLY_PERCENT).collect();
-    let fields = near
-        .iter()
-        .map(|u| Evidence::field(format!("status.used.{}", u.resource), format!("{} of {} ({}%)", u.used, u.hard, u.percent)));
+    let fields = near.iter().map(|u| {
+        Evidence::field(format!("status.used.{}", u.resource), format!("{} of {} ({}%)", u.used, u.hard, u.percent))
+    });
     let refusals: Vec<refusal::Refusal> =
         refusal::in_namespace(snapshot, ns).into_iter().filter(|r| names_quota(r.message, name)).collect();
 
@@ -115,7 +115,8 @@ fn analyze_quota(snapshot: &Snapshot, quota: &ResourceQuota) -> Option<Finding> 
         } else {
             (&NEARLY_EXHAUSTED, Severity::Low, "near its hard limit")
         };
-        let message = format!("{} is {what}: {} of {} used ({}%)", worst.resource, worst.used, worst.hard, worst.percent);
+        let message =
+            format!("{} is {what}: {} of {} used ({}%)", worst.resource, worst.used, worst.hard, worst.percent);
         snapshot.finding(NAME, code, quota, severity, message).with_evidence(fields)
     };
     Some(finding)

@@ -249,11 +249,11 @@ fn unnamed_refusals_and_old_events_are_not_linked() {
     );
 }
 
-/// The demo cluster: 24 findings, 13 distinct problems, ranked by blast radius then severity.
+/// The demo cluster: 30 findings, 18 distinct problems, ranked by blast radius then severity.
 #[test]
 fn demo_cluster_problems() {
     let (findings, problems) = linked("../../../examples/demo-cluster.yaml");
-    assert_eq!((findings.len(), problems.len()), (24, 13));
+    assert_eq!((findings.len(), problems.len()), (30, 18));
     assert_eq!(
         blast(&problems[0]),
         [

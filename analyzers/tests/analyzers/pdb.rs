@@ -24,7 +24,9 @@ fn expected_pods_come_from_the_controllers_replicas() {
     let findings = analyze("pdb", "pdb/broken.yaml");
     let api = find(&findings, "pdb-never-allows-disruption", "api");
     assert!(
-        api.message.starts_with("can never allow a disruption: minAvailable 100% with 2 expected pods (from Deployment shop/api)"),
+        api.message.starts_with(
+            "can never allow a disruption: minAvailable 100% with 2 expected pods (from Deployment shop/api)"
+        ),
         "{}",
         api.message
     );
@@ -32,7 +34,11 @@ fn expected_pods_come_from_the_controllers_replicas() {
     let db = find(&findings, "pdb-never-allows-disruption", "db");
     assert!(db.message.contains("maxUnavailable 0 with 3 expected pods (from StatefulSet shop/db)"), "{}", db.message);
     let web = find(&findings, "pdb-overlapping", "web");
-    assert!(web.message.starts_with("2 pod(s) (such as web-1) are also selected by PodDisruptionBudget frontend"), "{}", web.message);
+    assert!(
+        web.message.starts_with("2 pod(s) (such as web-1) are also selected by PodDisruptionBudget frontend"),
+        "{}",
+        web.message
+    );
 }
 
 #[test]

@@ -33,7 +33,11 @@ fn a_missing_key_is_told_from_a_missing_config_map() {
         "pod template: env URL of container web references key url of ConfigMap web-cfg, which has no such key: its pods cannot start"
     );
     let map = find(&findings, "reference-configmap-missing", "web");
-    assert!(map.message.contains("envFrom of container web references ConfigMap web-extra, which does not exist"), "{}", map.message);
+    assert!(
+        map.message.contains("envFrom of container web references ConfigMap web-extra, which does not exist"),
+        "{}",
+        map.message
+    );
     assert!(map.evidence.contains(&Evidence::field("missing", "ConfigMap shop/web-extra")));
     let sa = find(&findings, "reference-serviceaccount-missing", "report");
     assert!(sa.message.contains("ServiceAccount reporter"), "{}", sa.message);

@@ -15,7 +15,7 @@ fn refusing_used_up_and_nearly_used_up_quotas() {
             ("resourcequota-refused-pods", "strict"),
             ("resourcequota-refused-pods", "compute"),
             ("resourcequota-exhausted", "objects"),
-            ("resourcequota-nearly-exhausted", "storage"),
+            ("resourcequota-nearly-exhausted", "claims-quota"),
         ])
     );
     assert_severity(&findings[0], Severity::High);
@@ -27,7 +27,11 @@ fn refusing_used_up_and_nearly_used_up_quotas() {
 fn a_refusal_names_the_refused_controller_and_the_resources_at_the_limit() {
     let findings = analyze("resourcequota", "resourcequota/broken.yaml");
     let compute = find(&findings, "resourcequota-refused-pods", "compute");
-    assert!(compute.message.starts_with("refuses pods of ReplicaSet shop/search-6b7c8d9e0 (FailedCreate): "), "{}", compute.message);
+    assert!(
+        compute.message.starts_with("refuses pods of ReplicaSet shop/search-6b7c8d9e0 (FailedCreate): "),
+        "{}",
+        compute.message
+    );
     let fields: Vec<(&str, &str)> = compute
         .evidence
         .iter()
@@ -40,7 +44,11 @@ fn a_refusal_names_the_refused_controller_and_the_resources_at_the_limit() {
     assert_eq!(fields, [("status.used.pods", "4 of 4 (100%)")]);
     assert!(compute.evidence.iter().any(|e| matches!(e, Evidence::Event(ev) if ev.reason == "FailedCreate")));
     let strict = find(&findings, "resourcequota-refused-pods", "strict");
-    assert!(strict.message.contains("Job ci/build-42") && strict.message.contains("must specify limits.cpu"), "{}", strict.message);
+    assert!(
+        strict.message.contains("Job ci/build-42") && strict.message.contains("must specify limits.cpu"),
+        "{}",
+        strict.message
+    );
 }
 
 #[test]
@@ -48,7 +56,7 @@ fn an_old_refusal_of_a_controller_with_all_its_pods_is_not_a_refusal() {
     let findings = analyze("resourcequota", "resourcequota/broken.yaml");
     let objects = find(&findings, "resourcequota-exhausted", "objects");
     assert_eq!(objects.message, "services is at its hard limit: 10 of 10 used (100%)");
-    let storage = find(&findings, "resourcequota-nearly-exhausted", "storage");
+    let storage = find(&findings, "resourcequota-nearly-exhausted", "claims-quota");
     assert_eq!(storage.message, "requests.storage is near its hard limit: 95Gi of 100Gi used (95%)");
 }
 
