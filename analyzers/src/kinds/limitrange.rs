@@ -1,7 +1,7 @@
 //! LimitRanges that refuse pods: a container whose requests or limits, once the range's defaults are injected,
 //! fall outside its `min`/`max` or exceed its `maxLimitRequestRatio`. The LimitRanger's refusal names no
 //! LimitRange, so a refusal is pinned on a range only when the refused controller's template breaks that range
-//! by our own reckoning. Defaults that would be injected are not a fault: a container without resources in a
+//! by our own reckoning (here, and for the `limit-range-refused` link of links/admission.rs). Defaults that would be injected are not a fault: a container without resources in a
 //! namespace whose defaults fit is fine.
 //!
 //! Only items of type `Container` are checked (not `Pod` sums or `PersistentVolumeClaim` sizes).
@@ -74,7 +74,7 @@ fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
     // Refusals first: a controller short of pods, refused by the LimitRanger, whose template breaks this range.
     let mut refused = Vec::new();
     for r in refusal::in_namespace(snapshot, ns) {
-        if !LIMIT_RANGER_FORMS.iter().any(|f| r.message.contains(f)) {
+        if !is_limit_ranger_refusal(r.message) {
             continue;
         }
         let Some(spec) = controller_template(snapshot, ns, &r.controller.kind, &r.controller.name) else { continue };
@@ -112,10 +112,38 @@ fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
     )
 }
 
+/// Whether a refusal has the LimitRanger's fixed form (which names no LimitRange).
+pub(crate) fn is_limit_ranger_refusal(message: &str) -> bool {
+    LIMIT_RANGER_FORMS.iter().any(|f| message.contains(f))
+}
+
+/// The LimitRange of the namespace behind a LimitRanger refusal of a controller's pods: the first (by name) whose
+/// Container items the controller's template breaks, with the first broken bound in words. None when the message
+/// is not the LimitRanger's, or no range of the snapshot is broken by the template.
+pub(crate) fn refusing_range<'a>(
+    snapshot: &'a Snapshot,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    message: &str,
+) -> Option<(&'a LimitRange, String)> {
+    if !is_limit_ranger_refusal(message) {
+        return None;
+    }
+    let spec = controller_template(snapshot, ns, kind, name)?;
+    // The ranges of the namespace, by name (a filter, so that the result borrows from the snapshot only).
+    snapshot.objects.limit_ranges.iter().filter(|r| namespace_of(&r.metadata) == ns).find_map(|range| {
+        let items: Vec<&LimitRangeItem> =
+            range.spec.as_ref()?.limits.iter().filter(|i| i.type_ == "Container").collect();
+        violations(spec, &items).into_iter().next().map(|why| (range, why))
+    })
+}
+
 /// The pod template of a controller named in a refusal.
 fn controller_template<'a>(snapshot: &'a Snapshot, ns: &str, kind: &str, name: &str) -> Option<&'a PodSpec> {
     let o = &snapshot.objects;
     match kind {
+        "Deployment" => o.deployments.get(ns, name)?.spec.as_ref()?.template.spec.as_ref(),
         "ReplicaSet" => o.replica_sets.get(ns, name)?.spec.as_ref()?.template.as_ref()?.spec.as_ref(),
         "StatefulSet" => o.stateful_sets.get(ns, name)?.spec.as_ref()?.template.spec.as_ref(),
         "DaemonSet" => o.daemon_sets.get(ns, name)?.spec.as_ref()?.template.spec.as_ref(),

@@ -9,7 +9,7 @@ mod deployment;
 mod hpa;
 mod ingress;
 mod job;
-mod limitrange;
+pub(crate) mod limitrange;
 mod networkpolicy;
 mod node;
 mod pdb;

@@ -67,6 +67,8 @@ pub enum LinkKind {
     ScalesTarget,
     /// A ResourceQuota that refused a controller's pods (`exceeded quota: NAME`).
     QuotaExceeded,
+    /// A LimitRange whose bounds the controller's template breaks, and the LimitRanger refused its pods.
+    LimitRangeRefused,
     /// A ServiceAccount that does not exist, so the controller cannot create pods (or a template names it).
     ServiceAccountMissing,
     /// An admission webhook that denied, or could not be called for, a controller's pods.
@@ -91,6 +93,7 @@ impl LinkKind {
             CallsService => "calls-service",
             ScalesTarget => "scales-target",
             QuotaExceeded => "quota-exceeded",
+            LimitRangeRefused => "limit-range-refused",
             ServiceAccountMissing => "service-account-missing",
             WebhookRefused => "webhook-refused",
         }
@@ -104,7 +107,7 @@ impl LinkKind {
             MountsClaim | UsesStorageClass | BoundVolume => LinkFamily::Storage,
             ConfigMapRef | SecretRef | PullSecretRef => LinkFamily::Config,
             Selects | RoutesTo | CallsService | ScalesTarget => LinkFamily::Serving,
-            QuotaExceeded | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
         }
     }
 
@@ -149,7 +152,7 @@ impl LinkKind {
             CallsService => &["webhook-service-missing", "webhook-no-ready-endpoints"],
             ScalesTarget => &["hpa-target-missing", "hpa-scaling-inactive"],
             ServiceAccountMissing if code == "reference-serviceaccount-missing" => return true,
-            QuotaExceeded | ServiceAccountMissing | WebhookRefused => &[
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => &[
                 "replicaset-create-failed",
                 "deployment-unavailable",
                 "statefulset-pods-not-ready",

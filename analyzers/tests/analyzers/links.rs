@@ -337,3 +337,29 @@ fn a_template_referencing_a_missing_object_and_its_failing_pods_are_one_problem_
         Some(("ConfigMap shop/web-extra".into(), LinkKind::ConfigMapRef))
     );
 }
+
+#[test]
+fn a_limit_ranger_refusal_is_the_range_that_the_template_breaks() {
+    let (findings, problems) = linked("links/admission-limits.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["limitrange-refused-pods container-limits | deployment-unavailable search | \
+          replicaset-create-failed search-6b7c8d9e0"]
+    );
+    let (cause, kind) = cause_of(&findings, "replicaset-create-failed", "search-6b7c8d9e0").expect("a cause");
+    assert_eq!((cause.as_str(), kind), ("LimitRange shop/container-limits", LinkKind::LimitRangeRefused));
+    let link = problems[0].links.iter().find(|l| l.kind == LinkKind::LimitRangeRefused).expect("the link");
+    assert!(
+        link.evidence.contains("its template breaks LimitRange container-limits: container search's memory limit 2Gi"),
+        "{}",
+        link.evidence
+    );
+}
+
+#[test]
+fn a_limit_ranger_refusal_is_not_pinned_on_a_range_the_template_keeps() {
+    let (findings, problems) = linked("links/admission-limits-traps.yaml");
+    assert_eq!(outline(&findings, &problems), ["replicaset-create-failed search-6b7c8d9e0"]);
+    assert_eq!(causes(&problems), [None]);
+    assert!(all_links("links/admission-limits-traps.yaml").is_empty());
+}
