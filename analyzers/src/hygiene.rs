@@ -7,12 +7,16 @@
 //!   spec, env values included), and pod specs lose env `value`s (names and `valueFrom` references stay), header
 //!   values of probes whose names say they carry credentials, and credential-like arguments and URL passwords in
 //!   commands, args and exec probes.
+//! - ConfigMaps: the key names of `data` and `binaryData` only, whatever the policy: every value becomes empty,
+//!   and kubectl's last-applied annotation (which repeats them) goes too. Analyzers need to know which keys exist,
+//!   never what they hold, and a ConfigMap holds configuration that may well be secret in all but name.
 //! - Always: `managedFields`, which only adds bulk.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Pod, PodSpec, PodTemplateSpec, Probe, Secret,
+    ConfigMap, Container, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Pod, PodSpec, PodTemplateSpec,
+    Probe, Secret,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -69,6 +73,21 @@ impl Scrub for Secret {
     }
 }
 
+impl Scrub for ConfigMap {
+    fn scrub(&mut self, _policy: ValuePolicy) {
+        // Not even `--keep-values` keeps them: key names are all any analyzer needs.
+        for value in self.data.iter_mut().flat_map(|d| d.values_mut()) {
+            value.clear();
+        }
+        for value in self.binary_data.iter_mut().flat_map(|d| d.values_mut()) {
+            value.0.clear();
+        }
+        if let Some(annotations) = self.metadata.annotations.as_mut() {
+            annotations.remove(LAST_APPLIED);
+        }
+    }
+}
+
 impl Scrub for Pod {
     fn scrub(&mut self, policy: ValuePolicy) {
         scrub_pod_spec(self.spec.as_mut(), policy);
@@ -115,6 +134,12 @@ metadata_only!(
     k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
     k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
     k8s_openapi::api::core::v1::Event,
+    k8s_openapi::api::core::v1::ResourceQuota,
+    k8s_openapi::api::core::v1::LimitRange,
+    k8s_openapi::api::policy::v1::PodDisruptionBudget,
+    k8s_openapi::api::networking::v1::NetworkPolicy,
+    k8s_openapi::api::core::v1::PersistentVolume,
+    k8s_openapi::api::scheduling::v1::PriorityClass,
 );
 
 fn scrub_template(template: Option<&mut PodTemplateSpec>, policy: ValuePolicy) {

@@ -6,10 +6,13 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Endpoints, Event, Namespace, Node, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+    ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod,
+    ResourceQuota, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +152,14 @@ define_kinds! {
     ValidatingWebhookConfiguration => validating_webhook_configurations: ValidatingWebhookConfiguration, short [], token "webhookconfig";
     MutatingWebhookConfiguration => mutating_webhook_configurations: MutatingWebhookConfiguration, short [], token "webhookconfig";
     Event => events: Event, short ["ev"], token "event";
+    // Constraints on workloads, and what pods reference (issue 12). ConfigMaps keep key names only.
+    ResourceQuota => resource_quotas: ResourceQuota, short ["quota"], token "quota";
+    LimitRange => limit_ranges: LimitRange, short ["limits"], token "limitrange";
+    PodDisruptionBudget => pod_disruption_budgets: PodDisruptionBudget, short ["pdb"], token "pdb";
+    NetworkPolicy => network_policies: NetworkPolicy, short ["netpol"], token "netpol";
+    ConfigMap => config_maps: ConfigMap, short ["cm"], token "configmap";
+    PersistentVolume => persistent_volumes: PersistentVolume, short ["pv"], token "pv";
+    PriorityClass => priority_classes: PriorityClass, short ["pc"], token "priorityclass";
 }
 impl Objects {
     /// Keeps what [`crate::hygiene`] allows of one typed object, and stores it.

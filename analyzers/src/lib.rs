@@ -14,6 +14,7 @@ mod kind;
 mod kinds;
 mod links;
 mod problems;
+mod quantity;
 mod scope;
 mod selector;
 mod snapshot;

@@ -107,6 +107,30 @@ pub(crate) fn map_selects(selector: &BTreeMap<String, String>, labels: Option<&B
     !selector.is_empty() && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
 }
 
+/// Whether a `metav1.LabelSelector` (matchLabels and matchExpressions) selects these labels. An empty selector
+/// selects everything, as it does for PodDisruptionBudgets and NetworkPolicies; an expression with an unknown
+/// operator selects nothing.
+pub(crate) fn label_selector_matches(
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let empty = BTreeMap::new();
+    let labels = labels.unwrap_or(&empty);
+    let pairs = selector.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
+    pairs
+        && selector.match_expressions.iter().flatten().all(|e| {
+            let values = e.values.as_deref().unwrap_or_default();
+            let value = labels.get(&e.key);
+            match e.operator.as_str() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +153,31 @@ mod tests {
         assert!(LabelQuery::parse("app=web,,x=y").is_err());
         assert!(LabelQuery::parse("env in prod").is_err());
         assert!(LabelQuery::parse("bad key=1").is_err());
+    }
+
+    #[test]
+    fn label_selectors_match_labels_and_expressions_and_empty_selects_all() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+        let req = |key: &str, operator: &str, values: &[&str]| LabelSelectorRequirement {
+            key: key.into(),
+            operator: operator.into(),
+            values: Some(values.iter().map(|v| v.to_string()).collect()),
+        };
+        let web = labels(&[("app", "web"), ("tier", "front")]);
+        assert!(label_selector_matches(&LabelSelector::default(), Some(&web)));
+        assert!(label_selector_matches(&LabelSelector::default(), None));
+        let sel = LabelSelector {
+            match_labels: Some(labels(&[("app", "web")])),
+            match_expressions: Some(vec![req("tier", "In", &["front", "edge"]), req("legacy", "DoesNotExist", &[])]),
+        };
+        assert!(label_selector_matches(&sel, Some(&web)));
+        assert!(!label_selector_matches(&sel, Some(&labels(&[("app", "web"), ("tier", "back")]))));
+        assert!(!label_selector_matches(&sel, None));
+        let not_in =
+            LabelSelector { match_expressions: Some(vec![req("tier", "NotIn", &["back"])]), ..Default::default() };
+        assert!(label_selector_matches(&not_in, Some(&web)) && label_selector_matches(&not_in, None));
+        let odd = LabelSelector { match_expressions: Some(vec![req("tier", "Gt", &["1"])]), ..Default::default() };
+        assert!(!label_selector_matches(&odd, Some(&web)));
     }
 
     #[test]

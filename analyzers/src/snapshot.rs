@@ -222,9 +222,7 @@ impl SnapshotBuilder {
         };
         self.from_files = true;
         for (index, item) in items.into_iter().enumerate() {
-            if item.get("kind").and_then(|k| k.as_str()) == Some("ConfigMap")
-                && item.pointer("/metadata/name").and_then(|n| n.as_str()) == Some(SNAPSHOT_INFO_NAME)
-            {
+            if is_info_item(&item) {
                 self.saved_info = Some(parse_saved_info(&item));
                 continue;
             }
@@ -347,6 +345,13 @@ fn yaml_options(bytes: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options
+}
+
+/// Our info item has no namespace; a cluster's ConfigMap of the same name always has one and is read as what it is.
+fn is_info_item(item: &serde_json::Value) -> bool {
+    item.get("kind").and_then(|k| k.as_str()) == Some("ConfigMap")
+        && item.pointer("/metadata/name").and_then(|n| n.as_str()) == Some(SNAPSHOT_INFO_NAME)
+        && item.pointer("/metadata/namespace").and_then(|n| n.as_str()).is_none_or(str::is_empty)
 }
 
 fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {

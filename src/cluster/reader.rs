@@ -130,6 +130,15 @@ async fn list_kind(
         Kind::MutatingWebhookConfiguration => cluster!(MutatingWebhookConfiguration),
         Kind::Event => namespaced!(Event),
         Kind::Secret => list_secret_metadata(namespaced_api::<Secret>(client, namespace), fragment).await,
+        // Constraints and what pods reference (issue 12). A ConfigMap's values are emptied as each page is
+        // inserted (analyzers/src/hygiene.rs): only its key names enter the snapshot.
+        Kind::ResourceQuota => namespaced!(k8s_openapi::api::core::v1::ResourceQuota),
+        Kind::LimitRange => namespaced!(k8s_openapi::api::core::v1::LimitRange),
+        Kind::PodDisruptionBudget => namespaced!(k8s_openapi::api::policy::v1::PodDisruptionBudget),
+        Kind::NetworkPolicy => namespaced!(k8s_openapi::api::networking::v1::NetworkPolicy),
+        Kind::ConfigMap => namespaced!(k8s_openapi::api::core::v1::ConfigMap),
+        Kind::PersistentVolume => cluster!(k8s_openapi::api::core::v1::PersistentVolume),
+        Kind::PriorityClass => cluster!(k8s_openapi::api::scheduling::v1::PriorityClass),
     }
 }
 
@@ -326,6 +335,31 @@ mod tests {
         let snapshot = builder.build();
         let secret = snapshot.objects.secrets.get("shop", "db-password").expect("secret metadata kept");
         assert!(secret.data.is_none() && secret.string_data.is_none());
+    }
+
+    /// A ConfigMap list as the API server sends it, values and kubectl's annotation included: its values are
+    /// dropped as the page is inserted, whatever the value policy, and only the key names stay.
+    #[tokio::test]
+    async fn config_map_values_are_dropped_as_they_are_read() {
+        let service = tower::service_fn(|req: Request<Body>| async move {
+            let body = if req.uri().path().ends_with("/configmaps") {
+                r#"{"apiVersion":"v1","kind":"ConfigMapList","metadata":{},"items":[{"metadata":{"name":"app","namespace":"shop","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"url\":\"cm-live-Vv19\"}}"}},"data":{"url":"cm-live-Vv19"},"binaryData":{"blob":"Y20tbGl2ZS1WdjE5"}}]}"#
+            } else {
+                r#"{"apiVersion":"v1","kind":"List","metadata":{},"items":[]}"#
+            };
+            Ok::<_, std::convert::Infallible>(Response::new(Body::from(body.as_bytes().to_vec())))
+        });
+        let client = Client::new(tower::ServiceBuilder::new().layer(ReadOnlyLayer).service(service), "default");
+        let info = ClusterInfo { context: None, server: "https://fake".into() };
+        let kinds: BTreeSet<Kind> = [Kind::ConfigMap].into_iter().collect();
+        for policy in [mekhanikube_analyzers::ValuePolicy::Redact, mekhanikube_analyzers::ValuePolicy::Keep] {
+            let builder = SnapshotBuilder::new().with_values(policy);
+            let builder =
+                read(&client, &info, &kinds, None, Duration::from_secs(5), &Quiet, builder).await.expect("reads");
+            let saved = serde_json::to_string(&builder.objects().to_list_items()).unwrap();
+            assert!(!saved.contains("cm-live-Vv19") && !saved.contains("Y20tbGl2ZS1WdjE5"), "{policy:?}: {saved}");
+            assert!(saved.contains(r#""data":{"url":""}"#) && saved.contains(r#""binaryData":{"blob":""}"#), "{saved}");
+        }
     }
 
     #[tokio::test]

@@ -13,10 +13,13 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod, PodSpec, Probe, Service,
-    Toleration, Volume,
+    Container, EnvVar, LimitRange, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod, PodSpec, Probe,
+    ResourceQuota, Service, Toleration, Volume,
 };
-use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressClass};
+use k8s_openapi::api::networking::v1::{
+    Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort,
+};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -78,8 +81,21 @@ fn build(o: &Objects, kind: Kind, ns: &str, name: &str, focus: &[String], compac
         Kind::MutatingWebhookConfiguration => v.mutating(o.mutating_webhook_configurations.get("", name)?),
         Kind::StorageClass => v.storage_class(o.storage_classes.get("", name)?),
         Kind::IngressClass => v.ingress_class(o.ingress_classes.get("", name)?),
-        // No spec worth a prompt: the finding's evidence says it all (and a Secret has nothing to show).
-        Kind::Namespace | Kind::Endpoints | Kind::EndpointSlice | Kind::ServiceAccount | Kind::Secret | Kind::Event => {
+        Kind::ResourceQuota => v.resource_quota(o.resource_quotas.get(ns, name)?),
+        Kind::LimitRange => v.limit_range(o.limit_ranges.get(ns, name)?),
+        Kind::PodDisruptionBudget => v.pdb(o.pod_disruption_budgets.get(ns, name)?),
+        Kind::NetworkPolicy => v.network_policy(o.network_policies.get(ns, name)?),
+        // No spec worth a prompt: the finding's evidence says it all (and a Secret has nothing to show; a ConfigMap
+        // holds key names only, which its findings name).
+        Kind::Namespace
+        | Kind::Endpoints
+        | Kind::EndpointSlice
+        | Kind::ServiceAccount
+        | Kind::Secret
+        | Kind::Event
+        | Kind::ConfigMap
+        | Kind::PersistentVolume
+        | Kind::PriorityClass => {
             return None;
         }
     };
@@ -482,6 +498,100 @@ impl Viewer<'_> {
         let mut d = Data::map();
         d.push("controller", o.spec.as_ref().and_then(|s| s.controller.clone()));
         d
+    }
+
+    fn resource_quota(&mut self, o: &ResourceQuota) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("hard", spec.and_then(|s| s.hard.as_ref()).map(json))
+            .push("scopes", spec.and_then(|s| s.scopes.clone()))
+            .push("used", o.status.as_ref().and_then(|s| s.used.as_ref()).map(json));
+        d
+    }
+
+    fn limit_range(&mut self, o: &LimitRange) -> Data {
+        self.labels_of(&o.metadata);
+        let mut d = Data::map();
+        d.push("limits", o.spec.as_ref().map(|s| json(&s.limits)));
+        d
+    }
+
+    fn pdb(&mut self, o: &PodDisruptionBudget) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        d.push("minAvailable", spec.and_then(|s| s.min_available.as_ref()).map(int_or_string))
+            .push("maxUnavailable", spec.and_then(|s| s.max_unavailable.as_ref()).map(int_or_string));
+        let selector = spec.and_then(|s| s.selector.as_ref()).and_then(|s| s.match_labels.as_ref());
+        d.push("selector", self.labels(selector));
+        let st = o.status.as_ref();
+        d.push(
+            "status",
+            counts(&[
+                ("currentHealthy", st.and_then(|s| s.current_healthy)),
+                ("desiredHealthy", st.and_then(|s| s.desired_healthy)),
+                ("expectedPods", st.and_then(|s| s.expected_pods)),
+                ("disruptionsAllowed", st.and_then(|s| s.disruptions_allowed)),
+            ]),
+        );
+        d
+    }
+
+    /// Label values go through `labels` so the anonymizer sees them; peers are summarized by their selectors.
+    fn network_policy(&mut self, o: &NetworkPolicy) -> Data {
+        self.labels_of(&o.metadata);
+        let spec = o.spec.as_ref();
+        let mut d = Data::map();
+        let selected = spec.and_then(|s| s.pod_selector.as_ref()).and_then(|s| s.match_labels.as_ref());
+        d.push("podSelector", self.labels(selected)).push("policyTypes", spec.and_then(|s| s.policy_types.clone()));
+        let ingress: Vec<Data> = spec
+            .and_then(|s| s.ingress.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| self.policy_rule("from", r.ports.as_deref(), r.from.as_deref()))
+            .collect();
+        d.push("ingress", ingress);
+        let egress: Vec<Data> = spec
+            .and_then(|s| s.egress.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| self.policy_rule("to", r.ports.as_deref(), r.to.as_deref()))
+            .collect();
+        d.push("egress", egress);
+        d
+    }
+
+    fn policy_rule(
+        &mut self,
+        peers_key: &str,
+        ports: Option<&[NetworkPolicyPort]>,
+        peers: Option<&[NetworkPolicyPeer]>,
+    ) -> Data {
+        let ports: Vec<String> = ports
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let port = p.port.as_ref().map(int_or_string_text).unwrap_or_default();
+                format!("{port}/{}", p.protocol.as_deref().unwrap_or("TCP"))
+            })
+            .collect();
+        let peers: Vec<Data> = peers
+            .into_iter()
+            .flatten()
+            .map(|peer| {
+                let mut pm = Data::map();
+                let pods = peer.pod_selector.as_ref().and_then(|s| s.match_labels.as_ref());
+                pm.push("podSelector", self.labels(pods));
+                let namespaces = peer.namespace_selector.as_ref().and_then(|s| s.match_labels.as_ref());
+                pm.push("namespaceSelector", self.labels(namespaces))
+                    .push("ipBlock", peer.ip_block.as_ref().map(|b| b.cidr.as_str()));
+                pm
+            })
+            .collect();
+        let mut m = Data::map();
+        m.push("ports", ports).push(peers_key, peers);
+        m
     }
 
     /// The pod spec of a Pod or a workload's template.

@@ -104,8 +104,8 @@ fn bad_rule_files_give_one_line_naming_file_and_rule() {
         ),
         (
             "unread.yaml",
-            "name: x\nrules:\n- {code: a-b, match: {apiVersion: v1, kind: ConfigMap}, condition: 'true', severity: low, message: m}\n",
-            "rule a-b: v1 ConfigMap is not a kind mekhanikube reads",
+            "name: x\nrules:\n- {code: a-b, match: {apiVersion: v1, kind: PodTemplate}, condition: 'true', severity: low, message: m}\n",
+            "rule a-b: v1 PodTemplate is not a kind mekhanikube reads",
         ),
         (
             "template.yaml",

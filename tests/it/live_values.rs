@@ -15,6 +15,8 @@ use crate::proxy::CountingProxy;
 const NAMESPACE: &str = "mk-values";
 const SECRET_VALUES: &[&str] = &["s3cr3t-Pa55word-7731", "czNjcjN0LVBhNTV3b3JkLTc3MzE="];
 const OTHER_VALUES: &[&str] = &["env-value-D8f2Qz", "arg-pass-Kq93", "url-pass-Zz81", "hdr-token-Pp02"];
+/// A ConfigMap applied with kubectl: its values, in data, binaryData and kubectl's annotation, are never kept.
+const CONFIG_MAP_VALUES: &[&str] = &["cm-value-Xq47", "cm-bin-Yb52", "Y20tYmluLVliNTI="];
 
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
@@ -136,6 +138,16 @@ fn no_value_reaches_any_snapshot_output_prompt_cache_or_report() {
     for kept in ["db-creds", "API_KEY", "DB_PASSWORD", "<redacted>"] {
         assert!(snapshot.contains(kept), "{kept} is what the analyzers need and must be kept: {snapshot}");
     }
+    // The ConfigMap was read, and keeps its key names with their values emptied.
+    let doc: Value = serde_json::from_str(&snapshot).unwrap();
+    let config_map = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "ConfigMap" && i["metadata"]["name"] == "api-config")
+        .unwrap_or_else(|| panic!("the ConfigMap was read: {snapshot}"));
+    assert_eq!(config_map["data"], json!({"feature-flags": ""}), "{config_map}");
+    assert_eq!(config_map["binaryData"], json!({"blob": ""}), "{config_map}");
     let mut places: Vec<(String, String)> = all_files(dir.path());
     places.push(("the bytes sent to the model".into(), proxy.sent_text()));
     for (i, out) in outputs.iter().enumerate() {
@@ -149,7 +161,7 @@ fn no_value_reaches_any_snapshot_output_prompt_cache_or_report() {
     );
     assert!(places.iter().any(|(p, _)| p.ends_with("latest.md")), "reports were written");
     for (place, text) in &places {
-        for value in SECRET_VALUES.iter().chain(OTHER_VALUES) {
+        for value in SECRET_VALUES.iter().chain(OTHER_VALUES).chain(CONFIG_MAP_VALUES) {
             assert!(!text.contains(value), "{value} reached {place}");
         }
     }
@@ -160,8 +172,8 @@ fn no_value_reaches_any_snapshot_output_prompt_cache_or_report() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let kept = std::fs::read_to_string(kept).unwrap();
     assert!(OTHER_VALUES.iter().all(|v| kept.contains(v)), "--keep-values keeps env values and arguments");
-    for value in SECRET_VALUES {
-        assert!(!kept.contains(value), "a Secret value reached a --keep-values snapshot");
+    for value in SECRET_VALUES.iter().chain(CONFIG_MAP_VALUES) {
+        assert!(!kept.contains(value), "a Secret or ConfigMap value reached a --keep-values snapshot: {value}");
     }
     let doc = json(&outputs[2].stdout);
     assert!(doc["skipped"].as_array().unwrap().is_empty(), "the reader holds the Secrets opt-in: {}", doc["skipped"]);

@@ -14,6 +14,9 @@ const VALUES: &[&str] = &[
     "arg-pass-Kq93",
     "url-pass-Zz81",
     "hdr-token-Pp02",
+    "cm-value-Xq47",
+    "cm-bin-Yb52",
+    "Y20tYmluLVliNTI=",
 ];
 
 /// The analyzers' value fixture with the pod crash-looping, so that there is a problem to explain.

@@ -11,10 +11,16 @@ mod deployment;
 mod hpa;
 mod ingress;
 mod job;
+pub(crate) mod limitrange;
+mod networkpolicy;
 mod node;
+mod pdb;
 mod pod;
 mod pvc;
+pub(crate) mod references;
+mod refusal;
 mod replicaset;
+mod resourcequota;
 mod service;
 mod statefulset;
 mod webhook;
@@ -33,6 +39,11 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &node::NodeAnalyzer,
     &webhook::WebhookAnalyzer,
     &hpa::HpaAnalyzer,
+    &resourcequota::ResourceQuotaAnalyzer,
+    &pdb::PdbAnalyzer,
+    &networkpolicy::NetworkPolicyAnalyzer,
+    &limitrange::LimitRangeAnalyzer,
+    &references::ReferencesAnalyzer,
     &customresource::CustomResourceAnalyzer,
     &deletion::DeletionAnalyzer,
 ];

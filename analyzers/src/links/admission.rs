@@ -6,16 +6,18 @@
 //! - `admission webhook "HOOK" denied the request` and `failed calling webhook "HOOK"` (the webhook
 //!   dispatcher), linked to the configuration that declares HOOK when it is in the snapshot.
 //!
-//! LimitRange refusals (`maximum memory usage per Container is ...`) do not name the LimitRange, so they are not
-//! linked.
+//! LimitRange refusals (`maximum memory usage per Container is ...`) do not name the LimitRange: they are linked
+//! to the range of the namespace that the controller's template breaks, when there is one (kinds/limitrange.rs).
 
 use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{Ctx, Link, LinkKind, name_after, object, of, other, quoted_after};
+use super::{Ctx, Link, LinkKind, name_after, object, of, quoted_after};
 use crate::finding::ObjectRef;
 use crate::kind::Kind;
+use crate::kinds::limitrange;
+use crate::kinds::references::{self, Missing};
 use crate::kinds::{condition, name_of, namespace_of};
 
 /// Who refused, as the message names it.
@@ -33,6 +35,23 @@ pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     links.extend(from_events(ctx, Kind::StatefulSet, objects.stateful_sets.iter()));
     links.extend(from_events(ctx, Kind::DaemonSet, objects.daemon_sets.iter()));
     links.extend(from_events(ctx, Kind::Job, objects.jobs.iter()));
+    links.extend(template_links(ctx));
+    links
+}
+
+/// A top-level pod template naming a ServiceAccount that the snapshot shows missing (ServiceAccounts were read):
+/// its pods will be refused, whether or not a refusal has been seen yet.
+fn template_links(ctx: &Ctx) -> Vec<Link> {
+    let mut links = Vec::new();
+    for template in references::templates(ctx.snapshot) {
+        let ns = namespace_of(template.meta);
+        for missing in references::missing(ctx.snapshot, template.meta, template.spec) {
+            if let Missing::ServiceAccount { .. } = missing {
+                let effect = of(template.kind, template.meta);
+                links.push(Link::new(LinkKind::ServiceAccountMissing, missing.object(ns), effect, missing.describe()));
+            }
+        }
+    }
     links
 }
 
@@ -85,14 +104,20 @@ fn event_messages<'a>(ctx: &'a Ctx, kind: Kind, meta: &ObjectMeta) -> Vec<&'a st
 
 fn link(ctx: &Ctx, message: &str, kind: Kind, meta: &ObjectMeta) -> Option<Link> {
     let ns = namespace_of(meta);
-    let (link_kind, cause) = match parse(message)? {
-        Refusal::Quota(name) => (LinkKind::QuotaExceeded, other("v1", "ResourceQuota", Some(ns), name)),
-        Refusal::ServiceAccount(sa_ns, name) => {
+    let mut evidence = format!("{} {} cannot create pods (FailedCreate): {message}", kind.name(), name_of(meta));
+    let (link_kind, cause) = match parse(message) {
+        Some(Refusal::Quota(name)) => (LinkKind::QuotaExceeded, object(Kind::ResourceQuota, ns, name)),
+        Some(Refusal::ServiceAccount(sa_ns, name)) => {
             (LinkKind::ServiceAccountMissing, object(Kind::ServiceAccount, sa_ns, name))
         }
-        Refusal::Webhook(hook) => (LinkKind::WebhookRefused, webhook_config(ctx, hook)?),
+        Some(Refusal::Webhook(hook)) => (LinkKind::WebhookRefused, webhook_config(ctx, hook)?),
+        // The LimitRanger names no range: the one the controller's template breaks, by the analyzer's reckoning.
+        None => {
+            let (range, why) = limitrange::refusing_range(ctx.snapshot, ns, kind.name(), name_of(meta), message)?;
+            evidence.push_str(&format!("; its template breaks LimitRange {}: {why}", name_of(&range.metadata)));
+            (LinkKind::LimitRangeRefused, of(Kind::LimitRange, &range.metadata))
+        }
     };
-    let evidence = format!("{} {} cannot create pods (FailedCreate): {message}", kind.name(), name_of(meta));
     Some(Link::new(link_kind, cause, of(kind, meta), evidence))
 }
 

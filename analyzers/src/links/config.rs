@@ -3,15 +3,18 @@
 //! the pull Secret it names; a DaemonSet template naming a missing pull Secret.
 //!
 //! Every link starts from a reference in the pod spec (env, envFrom, volumes, projected volumes; `optional`
-//! ones never block). A Secret is known missing when Secrets were read; ConfigMaps are not read, so a ConfigMap
-//! (and any missing key) is linked only when the kubelet's message names it in its fixed form
-//! (`configmap "NAME" not found`, `couldn't find key KEY in ConfigMap NS/NAME`) and the spec references it.
+//! ones never block). A Secret is known missing when Secrets were read; a ConfigMap, or a key of one, when
+//! ConfigMaps were read (their key names are kept), and otherwise when the kubelet's message names it in its
+//! fixed form (`configmap "NAME" not found`, `couldn't find key KEY in ConfigMap NS/NAME`) and the spec references
+//! it. A workload whose template references a missing ConfigMap or key is linked too, so that its
+//! `reference-configmap-*` finding and its pods' failures are one problem.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
-use super::{Ctx, Link, LinkKind, finished, name_after, object, of, other, quoted_after, waiting};
+use super::{Ctx, Link, LinkKind, finished, name_after, object, of, quoted_after, waiting};
 use crate::kind::Kind;
+use crate::kinds::references::{self, Missing};
 use crate::kinds::{name_of, namespace_of};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +49,34 @@ pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     let objects = &ctx.snapshot.objects;
     let mut links: Vec<Link> = objects.pods.iter().filter(|p| !finished(p)).flat_map(|p| pod_links(ctx, p)).collect();
     links.extend(objects.daemon_sets.iter().flat_map(|d| daemon_set_links(ctx, d)));
+    links.extend(template_links(ctx));
     links
+}
+
+/// A top-level pod template (a workload, or a Pod without a controller) referencing a ConfigMap, or a key of
+/// one, that the snapshot shows missing: ConfigMaps are read, so the spec and the snapshot say it all.
+fn template_links(ctx: &Ctx) -> Vec<Link> {
+    let mut links = Vec::new();
+    for template in references::templates(ctx.snapshot) {
+        let ns = namespace_of(template.meta);
+        for missing in references::missing(ctx.snapshot, template.meta, template.spec) {
+            if matches!(missing, Missing::ConfigMap { .. } | Missing::ConfigMapKey { .. }) {
+                let effect = of(template.kind, template.meta);
+                links.push(Link::new(LinkKind::ConfigMapRef, missing.object(ns), effect, missing.describe()));
+            }
+        }
+    }
+    links
+}
+
+/// A Pod that cannot start, and the ConfigMaps or keys its spec references that the snapshot shows missing.
+fn missing_config_map_links(ctx: &Ctx, pod: &Pod, spec: &PodSpec) -> Vec<Link> {
+    let ns = namespace_of(&pod.metadata);
+    references::missing(ctx.snapshot, &pod.metadata, spec)
+        .into_iter()
+        .filter(|m| matches!(m, Missing::ConfigMap { .. } | Missing::ConfigMapKey { .. }))
+        .map(|m| Link::new(LinkKind::ConfigMapRef, m.object(ns), of(Kind::Pod, &pod.metadata), m.describe()))
+        .collect()
 }
 
 fn pod_links(ctx: &Ctx, pod: &Pod) -> Vec<Link> {
@@ -56,6 +86,7 @@ fn pod_links(ctx: &Ctx, pod: &Pod) -> Vec<Link> {
     if reasons.iter().any(|r| matches!(*r, "CreateContainerConfigError" | "ContainerCreating")) {
         let references = references(spec);
         links.extend(missing_secret_links(ctx, pod, &references));
+        links.extend(missing_config_map_links(ctx, pod, spec));
         links.extend(message_links(ctx, pod, &references));
     }
     if reasons.iter().any(|r| matches!(*r, "ErrImagePull" | "ImagePullBackOff")) {
@@ -92,7 +123,7 @@ fn message_links(ctx: &Ctx, pod: &Pod, references: &[Reference]) -> Vec<Link> {
         };
         let evidence = format!("{} references {what}{source:?} {missing}; kubelet: {message}", reference.place);
         let (kind, cause) = match source {
-            Source::ConfigMap => (LinkKind::ConfigMapRef, other("v1", "ConfigMap", Some(ns), missing)),
+            Source::ConfigMap => (LinkKind::ConfigMapRef, object(Kind::ConfigMap, ns, missing)),
             Source::Secret => (LinkKind::SecretRef, object(Kind::Secret, ns, missing)),
         };
         links.push(Link::new(kind, cause, of(Kind::Pod, &pod.metadata), evidence));

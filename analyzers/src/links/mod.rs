@@ -52,7 +52,7 @@ pub enum LinkKind {
     UsesStorageClass,
     /// The PersistentVolume of a lost claim.
     BoundVolume,
-    /// A ConfigMap (or a key of it) that a Pod which cannot start references.
+    /// A ConfigMap (or a key of it) that a Pod which cannot start, or a workload's template, references.
     ConfigMapRef,
     /// A Secret that does not exist (or a key of it), referenced by a Pod which cannot start.
     SecretRef,
@@ -68,7 +68,9 @@ pub enum LinkKind {
     ScalesTarget,
     /// A ResourceQuota that refused a controller's pods (`exceeded quota: NAME`).
     QuotaExceeded,
-    /// A ServiceAccount that does not exist, so the controller cannot create pods.
+    /// A LimitRange whose bounds the controller's template breaks, and the LimitRanger refused its pods.
+    LimitRangeRefused,
+    /// A ServiceAccount that does not exist, so the controller cannot create pods (or a template names it).
     ServiceAccountMissing,
     /// An admission webhook that denied, or could not be called for, a controller's pods.
     WebhookRefused,
@@ -94,6 +96,7 @@ impl LinkKind {
             CallsService => "calls-service",
             ScalesTarget => "scales-target",
             QuotaExceeded => "quota-exceeded",
+            LimitRangeRefused => "limit-range-refused",
             ServiceAccountMissing => "service-account-missing",
             WebhookRefused => "webhook-refused",
             ProducesSecret => "produces-secret",
@@ -108,7 +111,7 @@ impl LinkKind {
             MountsClaim | UsesStorageClass | BoundVolume => LinkFamily::Storage,
             ConfigMapRef | SecretRef | PullSecretRef | ProducesSecret => LinkFamily::Config,
             Selects | RoutesTo | CallsService | ScalesTarget => LinkFamily::Serving,
-            QuotaExceeded | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
         }
     }
 
@@ -142,13 +145,20 @@ impl LinkKind {
             BoundVolume => &["pvc-lost"],
             // The effect is a Secret, which no analyzer reports on: the link only carries a failure along.
             ProducesSecret => &[],
-            ConfigMapRef | SecretRef => &["pod-container-config-error", "pod-volume-mount-failed"],
+            ConfigMapRef => &[
+                "pod-container-config-error",
+                "pod-volume-mount-failed",
+                "reference-configmap-missing",
+                "reference-configmap-key-missing",
+            ],
+            SecretRef => &["pod-container-config-error", "pod-volume-mount-failed"],
             PullSecretRef => &["pod-image-pull-failed", "daemonset-image-pull-secret-missing"],
             Selects => &["service-no-ready-endpoints"],
             RoutesTo => &["ingress-backend-service-missing"],
             CallsService => &["webhook-service-missing", "webhook-no-ready-endpoints"],
             ScalesTarget => &["hpa-target-missing", "hpa-scaling-inactive"],
-            QuotaExceeded | ServiceAccountMissing | WebhookRefused => &[
+            ServiceAccountMissing if code == "reference-serviceaccount-missing" => return true,
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => &[
                 "replicaset-create-failed",
                 "deployment-unavailable",
                 "statefulset-pods-not-ready",
@@ -234,7 +244,7 @@ pub(crate) fn object(kind: Kind, namespace: &str, name: &str) -> ObjectRef {
     }
 }
 
-/// A reference to an object of a kind the snapshot does not hold (ResourceQuota, ConfigMap, PersistentVolume).
+/// A reference to an object of a kind the snapshot does not hold (a PersistentVolume, an owner of another kind).
 pub(crate) fn other(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
     ObjectRef {
         api_version: api_version.into(),

@@ -1,13 +1,15 @@
 //! What a snapshot keeps of each object: no Secret value in any form, and no credential-like value unless values
 //! are kept on purpose. Checked on the serialized snapshot, the bytes a saved file, a prompt or a report start from.
 
-use mekhanikube_analyzers::{SnapshotBuilder, ValuePolicy};
+use mekhanikube_analyzers::{Kind, SnapshotBuilder, ValuePolicy};
 
 use crate::common::fixture_path;
 
 const SECRET_VALUE: &str = "s3cr3t-Pa55word-7731";
 const SECRET_VALUE_BASE64: &str = "czNjcjN0LVBhNTV3b3JkLTc3MzE=";
 const OTHER_VALUES: &[&str] = &["env-value-D8f2Qz", "arg-pass-Kq93", "url-pass-Zz81", "hdr-token-Pp02"];
+/// A ConfigMap's values, in data, binaryData (and as its base64) and kubectl's annotation: never kept.
+const CONFIG_MAP_VALUES: &[&str] = &["cm-value-Xq47", "cm-bin-Yb52", "Y20tYmluLVliNTI="];
 
 fn load(policy: ValuePolicy) -> String {
     let text = std::fs::read_to_string(fixture_path("hygiene/values.yaml")).unwrap();
@@ -19,7 +21,7 @@ fn load(policy: ValuePolicy) -> String {
 #[test]
 fn no_secret_value_and_no_credential_like_value_survives_loading() {
     let saved = load(ValuePolicy::Redact);
-    for value in [SECRET_VALUE, SECRET_VALUE_BASE64].iter().chain(OTHER_VALUES) {
+    for value in [SECRET_VALUE, SECRET_VALUE_BASE64].iter().chain(OTHER_VALUES).chain(CONFIG_MAP_VALUES) {
         assert!(!saved.contains(value), "{value} survived: {saved}");
     }
     assert!(!saved.contains("last-applied-configuration"), "{saved}");
@@ -40,6 +42,9 @@ fn what_analyzers_and_readers_need_is_kept() {
         r#""cert-manager.io/issuer-name":"letsencrypt""#,
         r#""deployment.kubernetes.io/revision":"3""#,
         r#""type":"Opaque""#,
+        r#""data":{"feature-flags":""}"#,
+        r#""binaryData":{"blob":""}"#,
+        r#""example.com/owner":"team-api""#,
     ] {
         assert!(saved.contains(kept), "{kept} missing: {saved}");
     }
@@ -55,4 +60,31 @@ fn keeping_values_never_keeps_secret_values() {
     for value in [SECRET_VALUE, SECRET_VALUE_BASE64] {
         assert!(!saved.contains(value), "a Secret value survived --keep-values: {saved}");
     }
+    for value in CONFIG_MAP_VALUES {
+        assert!(!saved.contains(value), "a ConfigMap value survived --keep-values: {saved}");
+    }
+    assert!(saved.contains(r#""data":{"feature-flags":""}"#), "its key names stay: {saved}");
+}
+
+/// Our info item is no cluster ConfigMap: a saved file's own is read as the record of what was read, and a
+/// cluster's ConfigMap of that name (it has a namespace) as a ConfigMap like any other.
+#[test]
+fn the_snapshot_info_item_is_not_a_config_map_but_a_namesake_is() {
+    let text = r#"{"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mekhanikube-snapshot-info",
+         "annotations": {"mekhanikube.io/read-kinds": "Pod,ConfigMap", "mekhanikube.io/skipped": "[]"}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mekhanikube-snapshot-info", "namespace": "shop"},
+         "data": {"k": "v"}}]}"#;
+    let mut builder = SnapshotBuilder::new();
+    builder.add_text("saved.json", text).unwrap();
+    let snapshot = builder.build();
+    let names: Vec<String> = snapshot
+        .objects
+        .config_maps
+        .iter()
+        .map(|c| format!("{}/{}", c.metadata.namespace.as_deref().unwrap_or(""), c.metadata.name.as_deref().unwrap()))
+        .collect();
+    assert_eq!(names, ["shop/mekhanikube-snapshot-info"]);
+    let read: Vec<Kind> = snapshot.read_kinds().collect();
+    assert_eq!(read, [Kind::Pod, Kind::ConfigMap], "the info item said what was read");
 }

@@ -134,7 +134,7 @@ fn missing_secrets_config_maps_and_pull_secrets_are_named_as_causes() {
             "pod-container-config-error api-7c9d5f6b8-aaaaa | deployment-unavailable api | \
              pod-container-config-error api-7c9d5f6b8-bbbbb",
             "pod-image-pull-failed puller",
-            "pod-container-config-error web-0",
+            "pod-container-config-error web-0 | reference-configmap-key-missing web-0",
         ]
     );
     assert_eq!(
@@ -249,11 +249,11 @@ fn unnamed_refusals_and_old_events_are_not_linked() {
     );
 }
 
-/// The demo cluster: 26 findings, 14 distinct problems, ranked by blast radius then severity.
+/// The demo cluster: 32 findings, 19 distinct problems, ranked by blast radius then severity.
 #[test]
 fn demo_cluster_problems() {
     let (findings, problems) = linked("../../../examples/demo-cluster.yaml");
-    assert_eq!((findings.len(), problems.len()), (26, 14));
+    assert_eq!((findings.len(), problems.len()), (32, 19));
     // The failing Certificate is the root of the storefront pod's mount failure, and takes its Deployment down.
     let certificate = problems
         .iter()
@@ -356,4 +356,80 @@ fn without_secrets_the_kubelets_message_proves_the_produced_secret_missing() {
             "custom-resource-not-ready db | pod-container-config-error orders",
         ]
     );
+}
+
+#[test]
+fn a_refusing_quota_with_a_finding_is_the_root_of_what_it_refuses() {
+    let (findings, problems) = linked("links/admission-quota.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["resourcequota-refused-pods compute | deployment-unavailable search | statefulset-pods-not-ready queue | \
+          replicaset-create-failed search-6b7c8d9e0"]
+    );
+    assert_eq!(
+        cause_of(&findings, "replicaset-create-failed", "search-6b7c8d9e0"),
+        Some(("ResourceQuota shop/compute".into(), LinkKind::QuotaExceeded))
+    );
+    assert_eq!(
+        cause_of(&findings, "statefulset-pods-not-ready", "queue"),
+        Some(("ResourceQuota shop/compute".into(), LinkKind::QuotaExceeded))
+    );
+}
+
+#[test]
+fn a_used_up_quota_is_not_blamed_for_another_quotas_refusal() {
+    let (findings, problems) = linked("links/admission-quota-traps.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["replicaset-create-failed web-9f8e7d6c5", "resourcequota-exhausted compute"]
+    );
+    assert_eq!(causes(&problems), [Some("ResourceQuota shop/compute-gpu".into()), None]);
+}
+
+#[test]
+fn a_template_referencing_a_missing_object_and_its_failing_pods_are_one_problem_rooted_at_the_template() {
+    let (findings, problems) = linked("links/config-template.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "reference-serviceaccount-missing builder | deployment-unavailable builder | \
+             replicaset-create-failed builder-5a4b3c2d1",
+            "reference-configmap-missing web | deployment-unavailable web | \
+             pod-container-config-error web-5d6e7f8a9-aaaaa",
+        ]
+    );
+    assert_eq!(
+        causes(&problems),
+        [Some("ServiceAccount shop/builder".into()), Some("ConfigMap shop/web-extra".into())]
+    );
+    assert_eq!(
+        cause_of(&findings, "reference-configmap-missing", "web"),
+        Some(("ConfigMap shop/web-extra".into(), LinkKind::ConfigMapRef))
+    );
+}
+
+#[test]
+fn a_limit_ranger_refusal_is_the_range_that_the_template_breaks() {
+    let (findings, problems) = linked("links/admission-limits.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        ["limitrange-refused-pods container-limits | deployment-unavailable search | \
+          replicaset-create-failed search-6b7c8d9e0"]
+    );
+    let (cause, kind) = cause_of(&findings, "replicaset-create-failed", "search-6b7c8d9e0").expect("a cause");
+    assert_eq!((cause.as_str(), kind), ("LimitRange shop/container-limits", LinkKind::LimitRangeRefused));
+    let link = problems[0].links.iter().find(|l| l.kind == LinkKind::LimitRangeRefused).expect("the link");
+    assert!(
+        link.evidence.contains("its template breaks LimitRange container-limits: container search's memory limit 2Gi"),
+        "{}",
+        link.evidence
+    );
+}
+
+#[test]
+fn a_limit_ranger_refusal_is_not_pinned_on_a_range_the_template_keeps() {
+    let (findings, problems) = linked("links/admission-limits-traps.yaml");
+    assert_eq!(outline(&findings, &problems), ["replicaset-create-failed search-6b7c8d9e0"]);
+    assert_eq!(causes(&problems), [None]);
+    assert!(all_links("links/admission-limits-traps.yaml").is_empty());
 }

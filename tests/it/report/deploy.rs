@@ -110,6 +110,13 @@ pub(super) const RBAC: &[(&str, &str, &str)] = &[
     ("HorizontalPodAutoscaler", "autoscaling", "horizontalpodautoscalers"),
     ("ValidatingWebhookConfiguration", "admissionregistration.k8s.io", "validatingwebhookconfigurations"),
     ("MutatingWebhookConfiguration", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+    ("ConfigMap", "", "configmaps"),
+    ("ResourceQuota", "", "resourcequotas"),
+    ("LimitRange", "", "limitranges"),
+    ("PersistentVolume", "", "persistentvolumes"),
+    ("PodDisruptionBudget", "policy", "poddisruptionbudgets"),
+    ("NetworkPolicy", "networking.k8s.io", "networkpolicies"),
+    ("PriorityClass", "scheduling.k8s.io", "priorityclasses"),
 ];
 
 fn deploy(file: &str) -> Value {
