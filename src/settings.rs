@@ -93,7 +93,7 @@ pub struct ExplainSettings {
     pub options: ExplainOptions,
 }
 
-pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
+pub fn explain(args: &LlmArgs) -> anyhow::Result<ExplainSettings> {
     let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
     let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
     let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
@@ -106,7 +106,8 @@ pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettin
     let options = ExplainOptions {
         model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
         language: args.language.clone(),
-        structured,
+        // Every view asks for the checked, structured answer (docs/prompts.md).
+        structured: true,
         concurrency: args.llm_concurrency.max(1),
         cache: if args.no_cache { None } else { Cache::at_default() },
         anonymize: args.anonymize || endpoint.force_anonymize,
@@ -131,7 +132,7 @@ pub struct AnalyzeSettings {
 /// The explain settings are resolved first, so a bad model URL fails before anything else is looked at.
 pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
     let format = format(args.output);
-    let explain = if args.llm.explain { Some(explain(&args.llm, format != Format::Text)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
     Ok(AnalyzeSettings {
         input: input(&args.cluster, &args.snapshot)?,
         scope: scope(&args.scope)?,
@@ -161,7 +162,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
         None => crate::report::default_history_path()
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
-    let explain = if args.llm.explain { Some(explain(&args.llm, true)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
     Ok(ReportSettings {
         input: input(&args.cluster, &args.snapshot)?,
         scope: scope(&args.scope)?,

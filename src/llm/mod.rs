@@ -12,12 +12,15 @@
 //! See docs/prompts.md.
 
 mod anonymize;
+mod answer;
 mod cache;
 mod client;
+mod commands;
 mod context;
 mod data;
 mod endpoint;
 mod explain;
+mod grounding;
 mod problem;
 mod prompt;
 mod spec;

@@ -3,7 +3,7 @@
 pub mod report;
 mod text;
 
-pub use text::{evidence_line, text};
+pub use text::{answer, evidence_line, text};
 
 use crate::document::AnalysisDocument;
 
