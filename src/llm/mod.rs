@@ -30,7 +30,7 @@ mod stream;
 mod tests;
 
 pub use cache::Cache;
-pub use client::{ChatOptions, DEFAULT_FIRST_TOKEN_SECS, OllamaClient, Timeouts};
+pub use client::{ChatOptions, DEFAULT_FIRST_TOKEN_SECS, DEFAULT_MAX_TOKENS, OllamaClient, Timeouts};
 pub use endpoint::{check_llm_url, display_url, has_credentials};
 pub use explain::{
     DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, ProblemOutcome, explain,

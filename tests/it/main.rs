@@ -5,6 +5,8 @@
 mod cli;
 mod common;
 mod errors;
+#[cfg(feature = "live")]
+mod eval_explain;
 #[path = "../support/fake_cluster.rs"]
 mod fake_cluster;
 mod hygiene;

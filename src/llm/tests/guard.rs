@@ -160,7 +160,7 @@ async fn an_answer_cut_at_the_token_cap_is_not_asked_again() {
     assert_eq!(chat_requests(&server.received_requests().await.unwrap()).len(), 1);
     let outcome = &report.outcomes[0];
     assert!(!outcome.explanation.as_ref().unwrap().parsed);
-    assert!(outcome.warnings.iter().any(|w| w.contains("cut at 800 tokens")), "{:?}", outcome.warnings);
+    assert!(outcome.warnings.iter().any(|w| w.contains("cut at 1024 tokens")), "{:?}", outcome.warnings);
 }
 
 #[tokio::test]
