@@ -20,15 +20,15 @@ pub fn explanation_schema() -> Value {
     serde_json::json!({
         "type": "object",
         "properties": {
-            "cause": {"type": "string", "maxLength": 400},
-            "impact": {"type": "string", "maxLength": 300},
+            "cause": {"type": "string", "minLength": 1, "maxLength": 400},
+            "impact": {"type": "string", "minLength": 1, "maxLength": 300},
             "steps": {
                 "type": "array",
                 "maxItems": MAX_STEPS,
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": {"type": "string", "maxLength": 200},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 200},
                         "command": {"type": "string", "maxLength": 200},
                         "changes_cluster": {"type": "boolean"}
                     },
