@@ -7,7 +7,6 @@
 //! drops the requests in flight, ends the current problem with what was already printed, and returns.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -15,16 +14,16 @@ use mekhanikube_analyzers::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::anonymize::Anonymizer;
-use super::answer::{checked_answer, explanation_schema, retry_prompt, scrub, validate};
+use super::answer::{checked_answer, explanation_schema, scrub};
 use super::cache::{CACHE_FORMAT, Cache, CacheKey, CachedAnswer, now_secs};
 use super::client::{
-    ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, ModelDetails, OllamaClient,
-    SMALL_MODEL_BILLIONS,
+    ChatFailure, ChatOptions, ChatOutcome, ChatStats, LlmError, ModelDetails, OllamaClient, SMALL_MODEL_BILLIONS,
 };
 use super::context::{PreparedProblem, prepare};
 use super::grounding::{ClusterNames, Grounding};
 use super::problem::Problem;
 use super::prompt::{PromptSet, RenderedPrompt};
+use super::request::{RequestFuture, start_request};
 use crate::sanitize::{complete_prefix_len, sanitize_for_terminal};
 
 /// The documented default model: small enough for a CPU-only host, good enough to explain Kubernetes errors.
@@ -229,9 +228,6 @@ enum Prepared {
         trimmed: Option<String>,
     },
 }
-
-/// A request's result: the problem, the answer (or failure) of the last attempt, and the schema retries made.
-type RequestFuture<'a> = Pin<Box<dyn Future<Output = (usize, Result<ChatOutcome, ChatFailure>, u32)> + 'a>>;
 
 /// Explains each problem, streaming through `sink` in problem order. `cancel` completes to stop (pass
 /// `std::future::pending()` for never). Never fails as a whole: see each outcome and
@@ -509,93 +505,6 @@ fn small_model_notice(model: &str, details: &ModelDetails) -> Option<String> {
     ))
 }
 
-/// One streaming request for problem `i`; its text goes to `tx` as it arrives, filtered and with names restored.
-/// In structured mode, an answer that does not follow the schema is asked for once more with the validation
-/// error appended, unless it was cut at the token cap (asking again would cut it again).
-fn start_request<'a>(
-    client: &'a OllamaClient,
-    options: &'a ExplainOptions,
-    schema: Option<&'a serde_json::Value>,
-    i: usize,
-    prompt: &'a RenderedPrompt,
-    anonymizer: &'a Anonymizer,
-    tx: tokio::sync::mpsc::UnboundedSender<(usize, String)>,
-) -> RequestFuture<'a> {
-    Box::pin(async move {
-        let first = stream_chat(client, options, schema, i, &prompt.system, &prompt.user, anonymizer, &tx).await;
-        let error = match (&first, schema) {
-            (Ok(answer), Some(_)) if answer.stats.done_reason.as_deref() != Some("length") => {
-                validate(&answer.content).err()
-            }
-            _ => None,
-        };
-        let (Some(error), Ok(first)) = (error, &first) else { return (i, first, 0) };
-        let user = retry_prompt(&prompt.user, &error);
-        let second = stream_chat(client, options, schema, i, &prompt.system, &user, anonymizer, &tx).await;
-        let note = format!("the answer did not follow the answer format ({error}); asked once more");
-        let merged = match second {
-            Ok(mut second) => {
-                second.stats = merged_stats(&first.stats, &second.stats);
-                second.warnings.insert(0, note);
-                Ok(second)
-            }
-            // The retry failing leaves the first answer, which is still checked and shown as free text.
-            Err(failure) => {
-                let mut first = first.clone();
-                first.warnings.push(note);
-                first.warnings.push(format!("the second answer failed: {}", one_line(&failure.error.to_string())));
-                Ok(first)
-            }
-        };
-        (i, merged, 1)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn stream_chat(
-    client: &OllamaClient,
-    options: &ExplainOptions,
-    schema: Option<&serde_json::Value>,
-    i: usize,
-    system: &str,
-    user: &str,
-    anonymizer: &Anonymizer,
-    tx: &tokio::sync::mpsc::UnboundedSender<(usize, String)>,
-) -> Result<ChatOutcome, ChatFailure> {
-    let request = ChatRequest { model: &options.model, system, user, options: &options.chat, format: schema };
-    let mut filter = StreamFilter::new(anonymizer);
-    let result = {
-        let mut on_token = |t: &str| {
-            let out = filter.push(t);
-            if !out.is_empty() {
-                let _ = tx.send((i, out));
-            }
-        };
-        client.chat(&request, &mut on_token).await
-    };
-    let tail = filter.finish();
-    if !tail.is_empty() {
-        let _ = tx.send((i, tail));
-    }
-    result
-}
-
-/// The counters of two attempts: the first token of the first, the time and tokens of both.
-fn merged_stats(first: &ChatStats, second: &ChatStats) -> ChatStats {
-    let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
-    };
-    ChatStats {
-        eval_count: sum(first.eval_count, second.eval_count),
-        eval_duration_ns: sum(first.eval_duration_ns, second.eval_duration_ns),
-        total_duration_ns: sum(first.total_duration_ns, second.total_duration_ns),
-        first_token_ms: first.first_token_ms,
-        wall_ms: first.wall_ms + second.wall_ms,
-        ..second.clone()
-    }
-}
-
 /// The outcome of each problem, as far as known, and what stops the requests not started yet.
 struct Requests {
     outcomes: Vec<Option<ProblemOutcome>>,
@@ -726,6 +635,6 @@ impl Show {
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     sanitize_for_terminal(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }

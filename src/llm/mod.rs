@@ -23,6 +23,7 @@ mod explain;
 mod grounding;
 mod problem;
 mod prompt;
+mod request;
 mod spec;
 mod stream;
 

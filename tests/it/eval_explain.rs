@@ -61,14 +61,44 @@ fn scenarios() -> Vec<Scenario> {
         .collect()
 }
 
-/// The model and URL to evaluate, and where they come from.
-fn target() -> (String, String) {
-    match (std::env::var("MEKHANIKUBE_EVAL_MODEL"), std::env::var("MEKHANIKUBE_EVAL_OLLAMA_URL")) {
-        (Ok(model), Ok(url)) if !model.is_empty() && !url.is_empty() => (model, url),
-        _ => {
-            let env = mekhanikube_testenv::TestEnv::from_env();
-            let ollama = env.ollama.as_ref().expect("the test bed has no Ollama: run through `make test`");
-            (ollama.model.clone(), ollama.url.clone())
+/// The model to evaluate: `MEKHANIKUBE_EVAL_MODEL` at `MEKHANIKUBE_EVAL_OLLAMA_URL`, or else the test bed's model on
+/// a private Ollama of its own (its queue is not shared with the other live tests, whose timings it would upset).
+struct Target {
+    model: String,
+    url: String,
+    /// `--llm-max-tokens`: `MEKHANIKUBE_EVAL_MAX_TOKENS`, else the default for a real model and 48 for the test
+    /// bed's (a test of the plumbing; its answers are cut and shown as labelled free text).
+    max_tokens: String,
+    private: Option<(tempfile::TempDir, PathBuf)>,
+}
+
+impl Target {
+    fn from_env() -> Target {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let max_tokens = var("MEKHANIKUBE_EVAL_MAX_TOKENS");
+        if let (Some(model), Some(url)) = (var("MEKHANIKUBE_EVAL_MODEL"), var("MEKHANIKUBE_EVAL_OLLAMA_URL")) {
+            let max_tokens = max_tokens.unwrap_or_else(|| "1024".into());
+            return Target { model, url, max_tokens, private: None };
+        }
+        let env = mekhanikube_testenv::TestEnv::from_env();
+        assert!(env.ollama.is_some(), "the test bed has no Ollama: run through `make test` or `make eval-explain`");
+        let dir = tempfile::Builder::new().prefix("mekhanikube-eval-ollama-").tempdir().unwrap();
+        let scripts = mekhanikube_testenv::scripts_dir();
+        let up = std::process::Command::new(scripts.join("ollama-up.sh")).arg(dir.path()).output().unwrap();
+        assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+        let ollama_env = std::fs::read_to_string(dir.path().join("ollama.env")).unwrap();
+        let field = |key: &str| {
+            ollama_env.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).unwrap_or_default().to_string()
+        };
+        let (url, model) = (field("OLLAMA_URL"), field("OLLAMA_MODEL"));
+        Target { model, url, max_tokens: max_tokens.unwrap_or_else(|| "48".into()), private: Some((dir, scripts)) }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some((dir, scripts)) = &self.private {
+            let _ = std::process::Command::new(scripts.join("ollama-down.sh")).arg(dir.path()).status();
         }
     }
 }
@@ -86,14 +116,14 @@ fn names_root_cause(text: &str, expect: &[Vec<String>]) -> bool {
     expect.iter().all(|group| group.iter().any(|k| text.contains(k.as_str())))
 }
 
-fn evaluate(scenario: &Scenario, model: &str, url: &str, cache: &Path) -> Score {
+fn evaluate(scenario: &Scenario, target: &Target, cache: &Path) -> Score {
     let started = std::time::Instant::now();
     let out = run(mekhanikube()
         .arg("analyze")
         .arg("--snapshot")
         .arg(&scenario.path)
         .args(["--explain", "-o", "json", "--no-cache", "--allow-remote-llm", "--llm-concurrency", "1"])
-        .args(["--model", model, "--ollama-url", url])
+        .args(["--model", &target.model, "--ollama-url", &target.url, "--llm-max-tokens", &target.max_tokens])
         .env("XDG_CACHE_HOME", cache));
     let mut score = Score { wall_ms: started.elapsed().as_millis() as u64, ..Score::default() };
     assert!(matches!(out.code, 0..=2), "{}: exit {}: {}", scenario.name, out.code, out.stderr);
@@ -122,8 +152,8 @@ fn secs(ms: u64) -> String {
     format!("{:.1}", ms as f64 / 1000.0)
 }
 
-fn report(model: &str, results: &[(&Scenario, Score)]) -> String {
-    let mut out = format!("# eval-explain: {model}\n\n");
+fn report(target: &Target, results: &[(&Scenario, Score)]) -> String {
+    let mut out = format!("# eval-explain: {} (at most {} tokens per answer)\n\n", target.model, target.max_tokens);
     out.push_str("| scenario | answers | root cause named | follow the schema | with names not in the cluster | unsafe commands removed | schema retries | first token s | model s |\n");
     out.push_str("|---|---:|:-:|---:|---:|---:|---:|---:|---:|\n");
     let mut first_tokens = Vec::new();
@@ -167,13 +197,12 @@ fn report(model: &str, results: &[(&Scenario, Score)]) -> String {
 
 #[test]
 fn eval_explain() {
-    let (model, url) = target();
+    let target = Target::from_env();
     let cache = tempfile::tempdir().unwrap();
     let scenarios = scenarios();
     assert!(scenarios.len() >= 5, "tests/eval holds the scenarios");
-    let results: Vec<(&Scenario, Score)> =
-        scenarios.iter().map(|s| (s, evaluate(s, &model, &url, cache.path()))).collect();
-    let table = report(&model, &results);
+    let results: Vec<(&Scenario, Score)> = scenarios.iter().map(|s| (s, evaluate(s, &target, cache.path()))).collect();
+    let table = report(&target, &results);
     let path = repo_path("target/eval-explain.md");
     std::fs::write(&path, &table).unwrap();
     #[allow(clippy::print_stderr)]

@@ -79,7 +79,7 @@ fn the_text_view_shows_the_checked_answer_not_its_json() {
     let env = env();
     let cache = tempfile::tempdir().unwrap();
     let url = env.ollama.as_ref().unwrap().url.clone();
-    let mut child = spawn_explain(env, &url, "400", cache.path(), Stdio::null());
+    let mut child = spawn_explain(env, &url, "48", cache.path(), Stdio::null());
     let (seen, _) = read_stream(&mut child, |_| {});
     child.wait().unwrap();
     let header = seen.find(" objects: ").expect("problem header printed");
