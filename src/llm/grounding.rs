@@ -145,7 +145,7 @@ impl<'a> Grounding<'a> {
     /// A name an answer gives (with the kind it says), known or not. Placeholders (`<pod>`, `$POD`, `POD_NAME`)
     /// are not names.
     fn check_name(&self, kind: Option<&str>, name: &str, location: &str, out: &mut Vec<UnknownName>) {
-        let name = name.trim_matches(|c: char| "\"'`,.;:()[]".contains(c));
+        let name = name.trim_matches(|c: char| "\"'`,.;:()[]\\".contains(c));
         if is_placeholder(name) || name.is_empty() {
             return;
         }
@@ -183,10 +183,17 @@ impl<'a> Grounding<'a> {
         }
         let verb: Vec<&str> = k.verb.iter().map(String::as_str).collect();
         // New objects (`create`, `run`, `expose`) and files (`apply -f`, `cp`) name nothing that must exist.
+        // Only subcommands whose arguments are objects: `auth can-i list pods`, `create`, `apply -f` and the like
+        // name verbs, new objects or files.
         let objects: &[String] = match verb.as_slice() {
-            ["create" | "run" | "expose" | "apply" | "replace" | "cp" | "explain" | "api-resources", ..] => &[],
             ["set", "image", ..] => k.positionals.get(..1).unwrap_or(&[]),
-            _ => &k.positionals,
+            [
+                "get" | "describe" | "delete" | "edit" | "patch" | "label" | "annotate" | "scale" | "rollout" | "set"
+                | "autoscale" | "wait" | "top" | "taint" | "logs" | "exec" | "port-forward" | "attach" | "debug"
+                | "cordon" | "uncordon" | "drain",
+                ..,
+            ] => &k.positionals,
+            _ => &[],
         };
         let by_type = matches!(
             verb.first().copied(),
@@ -250,8 +257,9 @@ impl<'a> Grounding<'a> {
         let words: Vec<(&str, bool)> = prose
             .split_whitespace()
             .map(|w| {
-                let quoted = w.starts_with(['`', '"', '\'']);
-                (w.trim_matches(|c: char| "\"'`,;:()[]!?".contains(c)).trim_end_matches('.'), quoted)
+                // `\"` too: a cut JSON answer shown as free text keeps its escapes.
+                let quoted = w.trim_start_matches('\\').starts_with(['`', '"', '\'']);
+                (w.trim_matches(|c: char| "\"'`,;:()[]!?\\".contains(c)).trim_end_matches('.'), quoted)
             })
             .collect();
         for (i, (word, _)) in words.iter().enumerate() {

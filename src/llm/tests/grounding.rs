@@ -33,6 +33,7 @@ fn names_of_the_cluster_and_of_the_prompt_are_known() {
         "The image registry.acme-corp.example/payments/checkout:2.4.1 starts and exits.",
         "payments-prod/checkout-api is down; see `checkout-api.payments-prod.svc`.",
         "`kubectl get pods -n kube-system`",
+        r#"{"cause": "Failed to pull image \"registry.acme-corp.example/payments/checkout:2.4.1\" (not found)"#,
     ] {
         assert_eq!(flagged(text), Vec::<String>::new(), "{text}");
     }
@@ -81,6 +82,7 @@ fn ordinary_english_and_placeholders_are_not_names() {
         "`kubectl logs <pod-name> -n <namespace>` and `kubectl describe pod $POD`",
         "Run `kubectl get pods -l app=checkout-api` and `kubectl explain pod.spec`.",
         "`kubectl create deployment fresh-app --image=nginx:1.27`",
+        "`kubectl auth can-i list pods -n payments-prod` and `kubectl api-resources --namespaced=true`",
         "`kubectl set image deploy/checkout-api payment-worker=registry.acme-corp.example/payments/checkout:2.4.2`",
         "The image tag does not exist; the Secret value is not shown; namespace quotas apply.",
         "A well-known issue: e.g. a long-running job or an up-to-date node.",
