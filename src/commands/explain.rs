@@ -140,6 +140,8 @@ impl ExplainSink for TerminalSink<'_> {
         match (&outcome.status, &outcome.error) {
             (OutcomeStatus::Explained, _) => {
                 let note = if outcome.cached { " (cached)".to_string() } else { stats_note(outcome) };
+                // After a checked answer the note is a line of its own; after streamed prose it ends the text.
+                let note = if outcome.explanation.is_some() { note.trim_start().to_string() } else { note };
                 let _ = self.printer.out(&format!("{}\n", note.dimmed()));
             }
             (_, Some(error)) => {

@@ -42,6 +42,10 @@ fn is_zero(n: &u32) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnswerStep {
+    /// Its number in the model's answer (1-based): kept when steps before it were removed, so the notes on
+    /// removed steps and the list agree.
+    #[serde(default)]
+    pub number: usize,
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
@@ -144,7 +148,8 @@ impl Answer {
 }
 
 fn step_text(i: usize, step: &AnswerStep) -> String {
-    let mut line = format!("{}. {}", i + 1, step.text);
+    let number = if step.number > 0 { step.number } else { i + 1 };
+    let mut line = format!("{number}. {}", step.text);
     if let Some(command) = &step.command {
         line.push_str(&format!("\n   $ {command}"));
     }

@@ -143,7 +143,7 @@ pub fn checked_answer(content: &str, anonymizer: &Anonymizer, grounding: &Ground
             grounding.check_text(&answer.impact, "impact", &mut answer.not_in_cluster);
             for (i, s) in valid.steps.iter().enumerate() {
                 let location = format!("step {}", i + 1);
-                if let Some(step) = checked_step(s, &clean, &location, grounding, &mut answer) {
+                if let Some(step) = checked_step(s, i + 1, &clean, &location, grounding, &mut answer) {
                     answer.steps.push(step_line(&step));
                     answer.step_details.push(step);
                 }
@@ -163,6 +163,7 @@ pub fn checked_answer(content: &str, anonymizer: &Anonymizer, grounding: &Ground
 /// text describes that action.
 fn checked_step(
     s: &ValidStep,
+    number: usize,
     clean: &dyn Fn(&str) -> String,
     location: &str,
     grounding: &Grounding<'_>,
@@ -189,7 +190,7 @@ fn checked_step(
         grounding.check_command(command, location, &mut answer.not_in_cluster);
     }
     let writes = class == Some(CommandClass::Write) || classes.contains(&CommandClass::Write);
-    Some(AnswerStep { text, command, command_class: class, changes_cluster: writes || s.changes_cluster })
+    Some(AnswerStep { number, text, command, command_class: class, changes_cluster: writes || s.changes_cluster })
 }
 
 fn step_line(step: &AnswerStep) -> String {

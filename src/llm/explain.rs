@@ -1,7 +1,9 @@
 //! Orchestration: one model call per problem, bounded concurrency, output in problem order.
 //!
-//! The head-of-line problem streams its tokens live through the sink; problems behind it generate at the same
-//! time (up to `concurrency` requests in flight) and buffer, and their text is flushed when their turn comes.
+//! Structured answers (what every command asks for) reach the sink only in their outcome, checked
+//! (src/llm/answer.rs); a prompt too long for the context window is trimmed first ([`render_to_fit`]). In prose
+//! mode the head-of-line problem streams its tokens live through the sink. Problems behind it generate at the
+//! same time (up to `concurrency` requests in flight) and are shown when their turn comes.
 //! Cache hits need no request. Failures are per problem and one line each; when Ollama is down or the model
 //! is missing, the remaining problems fail with that line without further requests. Cancellation (Ctrl-C)
 //! drops the requests in flight, ends the current problem with what was already printed, and returns.

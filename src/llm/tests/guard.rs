@@ -93,6 +93,10 @@ async fn the_issues_answer_is_checked_before_anyone_sees_it() {
         assert!(shown.contains("$ kubectl rollout restart deployment/checkout-api -n payments-prod\n   (changes the cluster — review first)"), "{shown}");
         assert!(shown.contains("- StorageClass ultra-fast-ssd (cause): not in this cluster"), "{shown}");
         assert!(shown.contains("- step 2: a command that uses sudo"), "{shown}");
+        assert!(
+            shown.contains("\n4. Restart the rollout.\n"),
+            "the model's numbers stay, as the notes use them: {shown}"
+        );
     }
     // Nothing of the raw answer reached the sink while it streamed.
     assert!(sink.text.iter().all(String::is_empty), "{:?}", sink.text);
