@@ -8,7 +8,7 @@ TEST_DIR := .testenv/test
 BIN := target/debug/mekhanikube
 LIVE_FEATURES := mekhanikube/live,mekhanikube-testenv/live
 
-.PHONY: all build test lint unit demo demo-down bench bench-live run report clean-testenv man install
+.PHONY: all build test lint unit demo demo-down bench bench-live run report clean-testenv man install eval-explain
 
 all: build
 
@@ -33,6 +33,17 @@ unit:
 ## loads a small broken shop, and analyzes it live with explanations.
 demo: build
 	$(TESTENV)/demo.sh $(DEMO_DIR)
+
+## Explanation quality over tests/eval/ (docs/prompts.md): `make eval-explain MODEL=qwen2.5:1.5b
+## OLLAMA_URL=http://127.0.0.1:11434`; without OLLAMA_URL, against the test bed's SmolLM2 (plumbing, not quality).
+## The table is printed and written to target/eval-explain.md.
+EVAL_TEST := $(CARGO) test --locked --features $(LIVE_FEATURES) --test it eval_explain -- --nocapture
+eval-explain:
+ifeq ($(OLLAMA_URL),)
+	MEKHANIKUBE_TESTENV_DIR=$(TEST_DIR) $(TESTENV)/with-testenv.sh $(EVAL_TEST)
+else
+	MEKHANIKUBE_EVAL_MODEL=$(or $(MODEL),qwen2.5:1.5b) MEKHANIKUBE_EVAL_OLLAMA_URL=$(OLLAMA_URL) $(EVAL_TEST)
+endif
 
 demo-down:
 	$(TESTENV)/down.sh $(DEMO_DIR)

@@ -267,7 +267,7 @@ pub struct LlmArgs {
     #[arg(long, value_name = "DIR", help_heading = "Explanations")]
     pub prompts: Option<PathBuf>,
     /// Most tokens per answer, so a rambling model cannot run for minutes.
-    #[arg(long, value_name = "N", default_value_t = 800, help_heading = "Explanations")]
+    #[arg(long, value_name = "N", default_value_t = crate::llm::DEFAULT_MAX_TOKENS, help_heading = "Explanations")]
     pub llm_max_tokens: u32,
     /// Seconds to wait for the model's first token.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::llm::DEFAULT_FIRST_TOKEN_SECS, help_heading = "Explanations")]

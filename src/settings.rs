@@ -159,7 +159,7 @@ pub struct ExplainSettings {
     pub options: ExplainOptions,
 }
 
-pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettings> {
+pub fn explain(args: &LlmArgs) -> anyhow::Result<ExplainSettings> {
     let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
     let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
     let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
@@ -172,7 +172,8 @@ pub fn explain(args: &LlmArgs, structured: bool) -> anyhow::Result<ExplainSettin
     let options = ExplainOptions {
         model: args.model.clone().unwrap_or_else(|| llm::DEFAULT_MODEL.to_string()),
         language: args.language.clone(),
-        structured,
+        // Every view asks for the checked, structured answer (docs/prompts.md).
+        structured: true,
         concurrency: args.llm_concurrency.max(1),
         cache: if args.no_cache { None } else { Cache::at_default() },
         anonymize: args.anonymize || endpoint.force_anonymize,
@@ -209,7 +210,7 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
     if inputs.len() > 1 && args.metrics_file.is_some() {
         return Err(SettingsError::MetricsForOneCluster.into());
     }
-    let explain = if args.llm.explain { Some(explain(&args.llm, format != Format::Text)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
     Ok(AnalyzeSettings {
         inputs,
         scope: scope(&args.scope)?,
@@ -242,7 +243,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
         None => crate::report::default_history_path()
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
-    let explain = if args.llm.explain { Some(explain(&args.llm, true)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
     let inputs = inputs(&args.cluster, &args.clusters, &args.snapshot)?;
     if inputs.len() > 1 && args.metrics_file.is_some() {
         return Err(SettingsError::MetricsForOneCluster.into());

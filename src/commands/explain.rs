@@ -4,7 +4,7 @@
 use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
-use crate::document::{AnalysisDocument, ExplanationEntry};
+use crate::document::{AnalysisDocument, ExplanationEntry, Timing};
 use crate::llm::{self, ExplainReport, ExplainSink, NullSink, OutcomeStatus, Problem, ProblemOutcome};
 use crate::printer::{OutputClosed, Printer};
 use crate::sanitize::sanitize_for_terminal;
@@ -87,10 +87,17 @@ fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> ExplanationEnt
         explanation: outcome.explanation.clone(),
         error: outcome.error.clone(),
         warnings: outcome.warnings.clone(),
+        timing: outcome.stats.as_ref().filter(|_| !outcome.cached).map(|s| Timing {
+            first_token_ms: s.first_token_ms,
+            total_ms: s.wall_ms,
+            tokens: s.eval_count,
+        }),
     }
 }
 
-/// Streams each answer under a heading naming the problem and the objects it covers.
+/// Shows each answer under a heading naming the problem and the objects it covers. A structured answer is
+/// shown once it is complete and checked (the explain loop never streams its raw text, where an unsafe command
+/// could reach the terminal before it is removed); prose streams.
 struct TerminalSink<'a> {
     printer: &'a Printer,
     total: usize,
@@ -127,9 +134,14 @@ impl ExplainSink for TerminalSink<'_> {
     }
 
     fn problem_end(&mut self, _index: usize, outcome: &ProblemOutcome) {
+        if let Some(answer) = &outcome.explanation {
+            let _ = self.printer.out(&crate::render::answer(Some(answer), &outcome.text));
+        }
         match (&outcome.status, &outcome.error) {
             (OutcomeStatus::Explained, _) => {
                 let note = if outcome.cached { " (cached)".to_string() } else { stats_note(outcome) };
+                // After a checked answer the note is a line of its own; after streamed prose it ends the text.
+                let note = if outcome.explanation.is_some() { note.trim_start().to_string() } else { note };
                 let _ = self.printer.out(&format!("{}\n", note.dimmed()));
             }
             (_, Some(error)) => {

@@ -5,7 +5,10 @@ use mekhanikube_analyzers::{Finding, Problem, Severity, Skipped, Snapshot, Summa
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod answer;
 mod report;
+
+pub use answer::{Answer, AnswerStep, CommandClass, RemovedCommand, UnknownName, WRITE_LABEL};
 
 pub use report::{Diff, HistoryInfo, Identity, ReportDocument, RunSummary};
 
@@ -67,7 +70,8 @@ pub struct ExplanationEntry {
     pub cached: bool,
     /// The answer as shown: names restored, terminal controls stripped. Partial when failed or cancelled.
     pub text: String,
-    /// The structured answer, with `-o json|yaml`.
+    /// The structured answer, checked against the snapshot (names) and for unsafe commands. Every view shows
+    /// this when it is present; earlier releases set it with `-o json|yaml` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Answer>,
     /// One line, when failed or cancelled.
@@ -75,6 +79,21 @@ pub struct ExplanationEntry {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// How long the model took, when it was asked (not for a cached answer). Additive in v1alpha1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+/// Time to the first token and in all (every request of the problem, a schema retry included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+    pub total_ms: u64,
+    /// Tokens the model generated, when Ollama said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -86,19 +105,6 @@ pub enum ExplanationStatus {
     Failed,
     /// Stopped by the user; `text` holds what was streamed.
     Cancelled,
-}
-
-/// A structured answer. When the model's JSON did not parse, `parsed` is false, the fields are empty and `raw`
-/// holds the text as it came.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Answer {
-    pub cause: String,
-    pub impact: String,
-    pub steps: Vec<String>,
-    pub parsed: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

@@ -126,9 +126,23 @@ pub struct ChatOptions {
     pub num_predict: Option<i32>,
 }
 
+/// Answer tokens at most, unless `--llm-max-tokens` says otherwise: the schema bounds a structured answer to
+/// about 2,700 characters of text (src/llm/answer.rs), 700–900 tokens with its JSON, so a 1.5B model's answer
+/// finishes with room to spare. The flag's default is this constant.
+pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+
+/// The context window sent with every request. A prompt is trimmed to fit it with room for the answer
+/// (docs/prompts.md); 4096 is what every supported model offers at least.
+pub const DEFAULT_NUM_CTX: u32 = 4096;
+
 impl Default for ChatOptions {
     fn default() -> Self {
-        ChatOptions { num_ctx: 4096, temperature: 0.2, seed: Some(42), num_predict: Some(800) }
+        ChatOptions {
+            num_ctx: DEFAULT_NUM_CTX,
+            temperature: 0.2,
+            seed: Some(42),
+            num_predict: Some(DEFAULT_MAX_TOKENS as i32),
+        }
     }
 }
 

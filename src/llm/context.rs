@@ -207,7 +207,47 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
     PreparedProblem { context, key_context, anonymizer }
 }
 
+/// Events a trimmed prompt keeps (the newest).
+pub const TRIMMED_EVENTS: usize = 2;
+
 impl PromptContext {
+    /// Step `step` of the rule that shortens a prompt too long for the context window (docs/prompts.md), least
+    /// useful part first: the consequences (with the links and blast radius), events beyond
+    /// [`TRIMMED_EVENTS`], the spec, the other evidence fields, then the owner chain and the affected objects'
+    /// names. None when there is no step left; `Some(None)` when this step had nothing to drop.
+    pub fn trim_step(&mut self, step: usize) -> Option<Option<String>> {
+        let dropped = match step {
+            0 if !(self.consequences.is_empty() && self.chain.is_empty() && self.blast_radius.is_empty()) => {
+                self.consequences.clear();
+                self.chain.clear();
+                self.blast_radius.clear();
+                "the consequences, links and blast radius"
+            }
+            1 if self.evidence.events.len() > TRIMMED_EVENTS => {
+                self.evidence.events.truncate(TRIMMED_EVENTS);
+                "events beyond the newest 2"
+            }
+            2 if self.spec.is_some() => {
+                self.spec = None;
+                self.spec_kind = None;
+                "the spec"
+            }
+            3 if !self.evidence.fields.is_empty() => {
+                self.evidence.fields = Data::map();
+                "the other evidence fields"
+            }
+            4 if !(self.owner_chain.is_empty() && self.affected.objects.is_empty()) => {
+                self.owner_chain.clear();
+                self.affected.objects.clear();
+                "the owner chain and the affected objects' names"
+            }
+            0..=4 => return Some(None),
+            _ => return None,
+        };
+        self.set_data_yaml(data_block(self).to_yaml());
+        Some(Some(dropped.to_string()))
+    }
+
     fn set_data_yaml(&mut self, yaml: String) {
         self.fence = "`".repeat(longest_backtick_run(&yaml).max(2) + 1);
         self.data_yaml = yaml;

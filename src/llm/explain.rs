@@ -1,13 +1,14 @@
 //! Orchestration: one model call per problem, bounded concurrency, output in problem order.
 //!
-//! The head-of-line problem streams its tokens live through the sink; problems behind it generate at the same
-//! time (up to `concurrency` requests in flight) and buffer, and their text is flushed when their turn comes.
+//! Structured answers (what every command asks for) reach the sink only in their outcome, checked
+//! (src/llm/answer.rs); a prompt too long for the context window is trimmed first ([`render_to_fit`]). In prose
+//! mode the head-of-line problem streams its tokens live through the sink. Problems behind it generate at the
+//! same time (up to `concurrency` requests in flight) and are shown when their turn comes.
 //! Cache hits need no request. Failures are per problem and one line each; when Ollama is down or the model
 //! is missing, the remaining problems fail with that line without further requests. Cancellation (Ctrl-C)
 //! drops the requests in flight, ends the current problem with what was already printed, and returns.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -15,14 +16,16 @@ use mekhanikube_analyzers::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use super::anonymize::Anonymizer;
+use super::answer::{checked_answer, explanation_schema, scrub};
 use super::cache::{CACHE_FORMAT, Cache, CacheKey, CachedAnswer, now_secs};
 use super::client::{
-    ChatFailure, ChatOptions, ChatOutcome, ChatRequest, ChatStats, LlmError, ModelDetails, OllamaClient,
-    SMALL_MODEL_BILLIONS,
+    ChatFailure, ChatOptions, ChatOutcome, ChatStats, LlmError, ModelDetails, OllamaClient, SMALL_MODEL_BILLIONS,
 };
-use super::context::prepare;
+use super::context::{PreparedProblem, prepare};
+use super::grounding::{ClusterNames, Grounding};
 use super::problem::Problem;
 use super::prompt::{PromptSet, RenderedPrompt};
+use super::request::{RequestFuture, start_request};
 use crate::sanitize::{complete_prefix_len, sanitize_for_terminal};
 
 /// The documented default model: small enough for a CPU-only host, good enough to explain Kubernetes errors.
@@ -37,7 +40,8 @@ pub struct ExplainOptions {
     pub model: String,
     /// The answer language, as words the model understands ("English", "French", "Deutsch").
     pub language: String,
-    /// Ask for JSON `{cause, impact, steps}` (for `-o json|yaml`) instead of prose.
+    /// Ask for a JSON answer `{cause, impact, steps}` checked before it is shown (every command does); prose is
+    /// streamed unchecked and is kept for tests of the stream.
     pub structured: bool,
     /// Requests in flight at most (`--llm-concurrency`); 0 counts as 1.
     pub concurrency: usize,
@@ -55,7 +59,7 @@ impl Default for ExplainOptions {
         ExplainOptions {
             model: DEFAULT_MODEL.into(),
             language: DEFAULT_LANGUAGE.into(),
-            structured: false,
+            structured: true,
             concurrency: DEFAULT_CONCURRENCY,
             cache: Cache::at_default(),
             anonymize: false,
@@ -89,68 +93,6 @@ impl ExplainSink for NullSink {
 /// The structured answer, as the analysis document carries it.
 pub type Explanation = crate::document::Answer;
 
-/// The JSON schema sent as Ollama's `format` in structured mode.
-pub fn explanation_schema() -> serde_json::Value {
-    serde_json::json!({
-        "type": "object",
-        "properties": {
-            "cause": {"type": "string"},
-            "impact": {"type": "string"},
-            "steps": {"type": "array", "items": {"type": "string"}}
-        },
-        "required": ["cause", "impact", "steps"]
-    })
-}
-
-/// Parses a structured answer, tolerating a Markdown fence or chatter around the JSON object and `steps`
-/// given as one string. Names are restored and terminal controls stripped in every field.
-pub fn parse_explanation(content: &str, anonymizer: &Anonymizer) -> Explanation {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Steps {
-        List(Vec<serde_json::Value>),
-        One(String),
-    }
-    #[derive(Deserialize)]
-    struct Wire {
-        #[serde(default)]
-        cause: String,
-        #[serde(default)]
-        impact: String,
-        #[serde(default)]
-        steps: Option<Steps>,
-    }
-    let clean = |s: &str| anonymizer.restore(&sanitize_for_terminal(s)).trim().to_string();
-    let trimmed = content.trim();
-    let candidate = match (trimmed.find('{'), trimmed.rfind('}')) {
-        (Some(a), Some(b)) if a < b => &trimmed[a..=b],
-        _ => trimmed,
-    };
-    match serde_json::from_str::<Wire>(candidate) {
-        Ok(w) if !(w.cause.trim().is_empty() && w.impact.trim().is_empty() && w.steps.is_none()) => {
-            let steps = match w.steps {
-                Some(Steps::List(items)) => items
-                    .into_iter()
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    })
-                    .collect(),
-                Some(Steps::One(s)) => s.lines().map(str::to_string).collect(),
-                None => vec![],
-            };
-            Explanation {
-                cause: clean(&w.cause),
-                impact: clean(&w.impact),
-                steps: steps.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect(),
-                parsed: true,
-                raw: None,
-            }
-        }
-        _ => Explanation { parsed: false, raw: Some(clean(content)), ..Explanation::default() },
-    }
-}
-
 /// How one problem's explanation ended, as the analysis document records it.
 pub type OutcomeStatus = crate::document::ExplanationStatus;
 
@@ -173,6 +115,9 @@ pub struct ProblemOutcome {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<ChatStats>,
+    /// Times the model was asked again because its answer did not follow the schema.
+    #[serde(default)]
+    pub schema_retries: u32,
 }
 
 impl ProblemOutcome {
@@ -185,6 +130,7 @@ impl ProblemOutcome {
             error: Some(error.into()),
             warnings: vec![],
             stats: None,
+            schema_retries: 0,
         }
     }
 
@@ -205,6 +151,9 @@ pub struct ExplainReport {
     /// Chat requests sent to the model (retries of one request count once).
     pub model_requests: usize,
     pub cache_hits: usize,
+    /// Answers asked again because they did not follow the schema (each counts in `model_requests` once).
+    #[serde(default)]
+    pub schema_retries: usize,
     pub failed: usize,
     pub cancelled: bool,
     /// The error that stopped all requests (Ollama down, model missing), if one did.
@@ -275,10 +224,12 @@ enum Prepared {
         prompt: RenderedPrompt,
         key: Option<String>,
         anonymizer: Anonymizer,
+        /// The prompt with names restored: what the model was told, for [`Grounding`].
+        told: String,
+        /// What was left out of the prompt to fit the context window.
+        trimmed: Option<String>,
     },
 }
-
-type RequestFuture<'a> = Pin<Box<dyn Future<Output = (usize, Result<ChatOutcome, ChatFailure>)> + 'a>>;
 
 /// Explains each problem, streaming through `sink` in problem order. `cancel` completes to stop (pass
 /// `std::future::pending()` for never). Never fails as a whole: see each outcome and
@@ -301,12 +252,14 @@ pub async fn explain(
         outcomes: vec![],
         model_requests: 0,
         cache_hits: 0,
+        schema_retries: 0,
         failed: 0,
         cancelled: false,
         fatal: None,
         notice: None,
     };
-    let prepared = prepare_all(problems, snapshot, options, schema.as_ref(), &mut report);
+    let names = ClusterNames::of(snapshot);
+    let prepared = prepare_all(problems, snapshot, &names, options, schema.as_ref(), &mut report);
     let mut cancel = std::pin::pin!(cancel);
     let mut requests = Requests {
         outcomes: prepared
@@ -328,7 +281,10 @@ pub async fn explain(
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
     let mut running: FuturesUnordered<RequestFuture<'_>> = FuturesUnordered::new();
-    let mut show = Show { texts: vec![String::new(); n], shown: vec![false; n], head: 0, head_started: false };
+    // A structured answer reaches the sink only checked, in its outcome: its raw text could hold an unsafe
+    // command that the checks remove.
+    let stream = !options.structured;
+    let mut show = Show { texts: vec![String::new(); n], shown: vec![false; n], head: 0, head_started: false, stream };
     let mut next_start = 0;
     let concurrency = options.concurrency.max(1);
 
@@ -357,11 +313,12 @@ pub async fn explain(
                 report.cancelled = true;
             }
             Some(msg) = rx.recv() => show.deliver(sink, msg),
-            Some((i, result)) = running.next(), if !running.is_empty() => {
+            Some((i, result, retries)) = running.next(), if !running.is_empty() => {
                 while let Ok(msg) = rx.try_recv() {
                     show.deliver(sink, msg);
                 }
-                requests.finish(i, result, &prepared[i], &show.texts[i], options);
+                report.schema_retries += retries as usize;
+                requests.finish(i, result, retries, &prepared[i], &show.texts[i], &names, options);
             }
         }
     }
@@ -392,6 +349,7 @@ pub async fn explain(
 fn prepare_all(
     problems: &[Problem],
     snapshot: &Snapshot,
+    names: &ClusterNames,
     options: &ExplainOptions,
     schema: Option<&serde_json::Value>,
     report: &mut ExplainReport,
@@ -399,9 +357,9 @@ fn prepare_all(
     let template_version = options.prompts.version();
     let mut prepared = Vec::with_capacity(problems.len());
     for problem in problems {
-        let p = prepare(problem, snapshot, options.anonymize);
-        let prompt = match options.prompts.render(&p, &options.language, options.structured) {
-            Ok(prompt) => prompt,
+        let mut p = prepare(problem, snapshot, options.anonymize);
+        let (prompt, trimmed) = match render_to_fit(&mut p, options) {
+            Ok(rendered) => rendered,
             Err(e) => {
                 prepared
                     .push(Prepared::Ready(Box::new(ProblemOutcome::failed(one_line(&e.to_string()), String::new()))));
@@ -429,26 +387,83 @@ fn prepare_all(
             (Some(cache), Some(key)) => cache.get(key),
             _ => None,
         };
+        let told = p.anonymizer.restore(&format!("{}\n{}", prompt.system, prompt.user));
         match hit {
             Some(answer) => {
                 report.cache_hits += 1;
-                prepared.push(Prepared::Ready(Box::new(cached_outcome(answer, &p.anonymizer, options))));
+                let grounding = Grounding::new(names, &told, options.anonymize);
+                let mut outcome = cached_outcome(answer, &p.anonymizer, &grounding, options);
+                outcome.warnings.extend(trimmed);
+                prepared.push(Prepared::Ready(Box::new(outcome)));
             }
-            None => prepared.push(Prepared::Request { prompt, key, anonymizer: p.anonymizer }),
+            None => {
+                let anonymizer = p.anonymizer;
+                prepared.push(Prepared::Request { prompt, key, anonymizer, told, trimmed });
+            }
         }
     }
     prepared
 }
 
-fn cached_outcome(answer: CachedAnswer, anonymizer: &Anonymizer, options: &ExplainOptions) -> ProblemOutcome {
+/// Renders a problem's prompts, trimming them by [`trim_prompt`]'s rule until they fit the context window with
+/// room for the answer. Returns the prompts and, when something was dropped, a note saying what.
+fn render_to_fit(
+    p: &mut PreparedProblem,
+    options: &ExplainOptions,
+) -> Result<(RenderedPrompt, Option<String>), super::prompt::PromptError> {
+    let budget = prompt_budget(&options.chat);
+    let mut prompt = options.prompts.render(p, &options.language, options.structured)?;
+    let mut dropped = Vec::new();
+    let mut step = 0;
+    while prompt_tokens(&prompt) > budget {
+        let Some(what) = p.context.trim_step(step) else { break };
+        step += 1;
+        if let Some(what) = what {
+            dropped.push(what);
+            prompt = options.prompts.render(p, &options.language, options.structured)?;
+        }
+    }
+    let note = (!dropped.is_empty()).then(|| {
+        format!(
+            "the prompt was trimmed to fit the context window (num_ctx {}): {} left out",
+            options.chat.num_ctx,
+            dropped.join(", ")
+        )
+    });
+    Ok((prompt, note))
+}
+
+/// Tokens a prompt may take: the context window less the answer's cap.
+pub fn prompt_budget(chat: &ChatOptions) -> u64 {
+    let answer = chat.num_predict.map_or(1024, |n| u64::try_from(n.max(0)).unwrap_or(0));
+    u64::from(chat.num_ctx).saturating_sub(answer)
+}
+
+/// A cautious token count: YAML full of names takes about one token per 3 bytes, more than English prose.
+pub fn prompt_tokens(prompt: &RenderedPrompt) -> u64 {
+    ((prompt.system.len() + prompt.user.len()) as u64).div_ceil(3)
+}
+
+fn cached_outcome(
+    answer: CachedAnswer,
+    anonymizer: &Anonymizer,
+    grounding: &Grounding<'_>,
+    options: &ExplainOptions,
+) -> ProblemOutcome {
+    let explanation = options.structured.then(|| checked_answer(&answer.content, anonymizer, grounding, 0));
+    let text = match &explanation {
+        Some(e) => e.to_text(),
+        None => anonymizer.restore(&sanitize_for_terminal(&answer.content)),
+    };
     ProblemOutcome {
         status: OutcomeStatus::Explained,
         cached: true,
-        text: anonymizer.restore(&sanitize_for_terminal(&answer.content)),
-        explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
+        text,
+        explanation,
         error: None,
         warnings: answer.warnings,
         stats: Some(answer.stats),
+        schema_retries: 0,
     }
 }
 
@@ -492,42 +507,6 @@ fn small_model_notice(model: &str, details: &ModelDetails) -> Option<String> {
     ))
 }
 
-/// One streaming request for problem `i`; its text goes to `tx` as it arrives, filtered and with names restored.
-fn start_request<'a>(
-    client: &'a OllamaClient,
-    options: &'a ExplainOptions,
-    schema: Option<&'a serde_json::Value>,
-    i: usize,
-    prompt: &'a RenderedPrompt,
-    anonymizer: &'a Anonymizer,
-    tx: tokio::sync::mpsc::UnboundedSender<(usize, String)>,
-) -> RequestFuture<'a> {
-    let request = ChatRequest {
-        model: &options.model,
-        system: &prompt.system,
-        user: &prompt.user,
-        options: &options.chat,
-        format: schema,
-    };
-    Box::pin(async move {
-        let mut filter = StreamFilter::new(anonymizer);
-        let result = {
-            let mut on_token = |t: &str| {
-                let out = filter.push(t);
-                if !out.is_empty() {
-                    let _ = tx.send((i, out));
-                }
-            };
-            client.chat(&request, &mut on_token).await
-        };
-        let tail = filter.finish();
-        if !tail.is_empty() {
-            let _ = tx.send((i, tail));
-        }
-        (i, result)
-    })
-}
-
 /// The outcome of each problem, as far as known, and what stops the requests not started yet.
 struct Requests {
     outcomes: Vec<Option<ProblemOutcome>>,
@@ -538,18 +517,23 @@ struct Requests {
 impl Requests {
     /// Records the result of problem `i`'s request: the answer (cached for next time) or the failure, which stops
     /// the rest when it is fatal or when the model has timed out too often.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &mut self,
         i: usize,
         result: Result<ChatOutcome, ChatFailure>,
+        retries: u32,
         prepared: &Prepared,
         streamed: &str,
+        names: &ClusterNames,
         options: &ExplainOptions,
     ) {
-        let Prepared::Request { key, anonymizer, .. } = prepared else { unreachable!("only requests run") };
+        let Prepared::Request { key, anonymizer, told, trimmed, .. } = prepared else {
+            unreachable!("only requests run")
+        };
         let outcome = match result {
             Ok(answer) => {
-                let mut warnings = answer.warnings.clone();
+                let mut warnings: Vec<String> = trimmed.iter().cloned().chain(answer.warnings.clone()).collect();
                 if let (Some(cache), Some(key)) = (&options.cache, key) {
                     let stored = CachedAnswer {
                         format: CACHE_FORMAT,
@@ -564,14 +548,18 @@ impl Requests {
                             .push(format!("could not write the explanation cache in {}: {e}", cache.dir().display()));
                     }
                 }
+                let grounding = Grounding::new(names, told, options.anonymize);
+                let explanation =
+                    options.structured.then(|| checked_answer(&answer.content, anonymizer, &grounding, retries));
                 ProblemOutcome {
                     status: OutcomeStatus::Explained,
                     cached: false,
-                    text: streamed.to_string(),
-                    explanation: options.structured.then(|| parse_explanation(&answer.content, anonymizer)),
+                    text: explanation.as_ref().map_or_else(|| streamed.to_string(), Explanation::to_text),
+                    explanation,
                     error: None,
                     warnings,
                     stats: Some(answer.stats),
+                    schema_retries: retries,
                 }
             }
             Err(failure) => {
@@ -588,9 +576,16 @@ impl Requests {
                         ));
                     }
                 }
+                // A partial answer is unchecked text: unsafe commands are taken out of it all the same.
+                let partial = if options.structured {
+                    scrub(streamed, "answer", &mut Vec::new()).0
+                } else {
+                    streamed.to_string()
+                };
                 ProblemOutcome {
                     stats: Some(failure.stats),
-                    ..ProblemOutcome::failed(one_line(&failure.error.to_string()), streamed.to_string())
+                    schema_retries: retries,
+                    ..ProblemOutcome::failed(one_line(&failure.error.to_string()), partial)
                 }
             }
         };
@@ -605,6 +600,8 @@ struct Show {
     shown: Vec<bool>,
     head: usize,
     head_started: bool,
+    /// Text goes to the sink as it comes (prose only).
+    stream: bool,
 }
 
 impl Show {
@@ -615,13 +612,13 @@ impl Show {
             if !self.head_started {
                 sink.problem_start(head, &problems[head]);
                 self.head_started = true;
-                if !self.texts[head].is_empty() {
+                if self.stream && !self.texts[head].is_empty() {
                     sink.token(head, &self.texts[head]);
                 }
                 self.shown[head] = true;
             }
             let Some(outcome) = &outcomes[head] else { break };
-            if outcome.cached && !outcome.text.is_empty() {
+            if self.stream && outcome.cached && !outcome.text.is_empty() {
                 sink.token(head, &outcome.text);
             }
             sink.problem_end(head, outcome);
@@ -633,13 +630,13 @@ impl Show {
 
     /// Records streamed text for problem `i`, and shows it now if the problem is the one being shown.
     fn deliver(&mut self, sink: &mut dyn ExplainSink, (i, text): (usize, String)) {
-        if self.shown[i] {
+        if self.stream && self.shown[i] {
             sink.token(i, &text);
         }
         self.texts[i].push_str(&text);
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     sanitize_for_terminal(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }

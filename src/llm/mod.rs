@@ -12,14 +12,18 @@
 //! See docs/prompts.md.
 
 mod anonymize;
+mod answer;
 mod cache;
 mod client;
+mod commands;
 mod context;
 mod data;
 mod endpoint;
 mod explain;
+mod grounding;
 mod problem;
 mod prompt;
+mod request;
 mod spec;
 mod stream;
 
@@ -27,7 +31,9 @@ mod stream;
 mod tests;
 
 pub use cache::Cache;
-pub use client::{ChatOptions, DEFAULT_FIRST_TOKEN_SECS, OllamaClient, SMALL_MODEL_BILLIONS, Timeouts};
+pub use client::{
+    ChatOptions, DEFAULT_FIRST_TOKEN_SECS, DEFAULT_MAX_TOKENS, OllamaClient, SMALL_MODEL_BILLIONS, Timeouts,
+};
 pub use endpoint::{check_llm_url, display_url, has_credentials};
 pub use explain::{
     DEFAULT_MODEL, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, ProblemOutcome, explain,

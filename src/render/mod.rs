@@ -9,7 +9,7 @@ mod text;
 pub use junit::junit;
 pub use metrics::{RunTimes, metrics};
 pub use sarif::sarif;
-pub use text::{evidence_line, text, unread_cluster};
+pub use text::{answer, evidence_line, text, unread_cluster};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot encode the analysis as {format}: {detail}")]

@@ -272,6 +272,33 @@ pub fn evidence_line(e: &Evidence) -> String {
     }
 }
 
+/// A checked answer for the terminal (its text when there is no structured answer): commands set apart, the
+/// label of a command that changes the cluster and the notes on removed commands and unknown names in colour.
+pub fn answer(answer: Option<&crate::document::Answer>, text: &str) -> String {
+    let body = match answer {
+        Some(a) if a.parsed || a.raw.is_some() => a.to_text(),
+        _ => sanitize_for_terminal(text),
+    };
+    let mut out = String::new();
+    for line in body.lines() {
+        let trimmed = line.trim_start();
+        let shown = if trimmed.starts_with('(') && trimmed.contains(crate::document::WRITE_LABEL) {
+            line.yellow().to_string()
+        } else if trimmed.starts_with("$ ") {
+            line.cyan().to_string()
+        } else if line.starts_with("Removed from the answer") || line.starts_with("Names the model used") {
+            line.yellow().bold().to_string()
+        } else if line.starts_with("(free text:") {
+            line.yellow().to_string()
+        } else {
+            line.to_string()
+        };
+        out.push_str(&shown);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use mekhanikube_analyzers::{ObjectRef, Snapshot};

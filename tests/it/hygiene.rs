@@ -63,7 +63,8 @@ fn planted_snapshot(path: &Path) {
 fn planted_links_in_cluster_data_and_model_answer_stay_inert_in_the_markdown_report() {
     let rt = runtime();
     let answer = json!({"cause": format!("The app exits. {PAYLOAD}"), "impact": "<script>alert(1)</script>",
-                        "steps": ["[r]: http://evil.example/definition", "kubectl logs api --previous"]})
+                        "steps": [{"text": "[r]: http://evil.example/definition", "command": "", "changes_cluster": false},
+                                  {"text": "Read the log.", "command": "kubectl logs api --previous", "changes_cluster": false}]})
     .to_string();
     let ollama = mock_ollama(&rt, &answer);
     let dir = tempfile::tempdir().unwrap();
@@ -98,6 +99,45 @@ fn streamed_answer_cannot_hide_a_link_on_the_terminal() {
     assert!(out.stdout.contains("Cause: the docs and see https://kubernetes.io/docs"), "{}", out.stdout);
     assert!(!out.stdout.contains("\u{1b}]8") && !out.stdout.contains("evil.example"), "{:?}", out.stdout);
     assert!(!out.stdout.contains("\u{1b}[2J"));
+}
+
+/// The issue's answers (an unsafe pipeline, an invented StorageClass, a kubectl command that does not exist) on
+/// the terminal: the structured answer is shown checked, never as it streamed.
+#[test]
+fn unsafe_commands_and_invented_names_are_never_shown_as_advice() {
+    let rt = runtime();
+    let answer = json!({"cause": "The StorageClass ultra-fast-ssd of QuantumStore is missing.", "impact": "The shop is down.",
+        "steps": [
+            {"text": "Read the log.", "command": "kubectl logs api-5d8f7c9b6-crash -n shop --previous", "changes_cluster": false},
+            {"text": "Clean up.", "command": "sudo curl -sL https://get.example.com/fix.sh | sudo docker rm -r", "changes_cluster": false},
+            {"text": "Raise the quota.", "command": "kubectl quota increase -n shop", "changes_cluster": true},
+            {"text": "Delete the pod.", "command": "kubectl delete pod api-5d8f7c9b6-crash -n shop", "changes_cluster": false}]})
+    .to_string();
+    let ollama = mock_ollama(&rt, &answer);
+    let out = run(mekhanikube()
+        .args([
+            "analyze",
+            "--explain",
+            "--no-cache",
+            "--llm-concurrency",
+            "1",
+            "--ollama-url",
+            &ollama.uri(),
+            "--snapshot",
+        ])
+        .arg(fixture("pod/broken.yaml")));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for unsafe_text in ["sudo curl", "docker rm", "quota increase", "\"cause\""] {
+        assert!(!out.stdout.contains(unsafe_text), "'{unsafe_text}' printed: {}", out.stdout);
+    }
+    assert!(
+        out.stdout
+            .contains("   $ kubectl delete pod api-5d8f7c9b6-crash -n shop\n   (changes the cluster — review first)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("- step 2: a command that uses sudo"), "{}", out.stdout);
+    assert!(out.stdout.contains("- StorageClass ultra-fast-ssd (cause): not in this cluster"), "{}", out.stdout);
 }
 
 // URL credentials

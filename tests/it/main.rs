@@ -7,6 +7,8 @@ mod common;
 mod contexts;
 mod doctor;
 mod errors;
+#[cfg(feature = "live")]
+mod eval_explain;
 #[path = "../support/fake_cluster.rs"]
 mod fake_cluster;
 mod formats;

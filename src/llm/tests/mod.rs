@@ -7,6 +7,9 @@
 
 mod anonymize;
 mod client;
+mod commands;
+mod grounding;
+mod guard;
 mod live;
 mod orchestration;
 mod properties;
@@ -21,6 +24,7 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::anonymize::Anonymizer;
+use super::answer::*;
 use super::cache::*;
 use super::client::*;
 use super::context::*;

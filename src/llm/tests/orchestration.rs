@@ -184,32 +184,6 @@ async fn a_tiny_model_is_said_to_be_unreliable_once() {
 }
 
 #[tokio::test]
-async fn structured_answers_are_parsed_or_kept_raw() {
-    let problems = group_findings(&[super::prompt::sample_finding("pod-crash-loop")]);
-    let server = ollama_mock(r#"{"cause": "bad config", "impact": "down", "steps": ["kubectl logs x", "kubectl rollout undo deploy/sample"]}"#).await;
-    let mut opts = options(None);
-    opts.structured = true;
-    let report =
-        explain(&client(&server.uri()), &Snapshot::default(), &problems, &opts, std::future::pending(), &mut NullSink)
-            .await;
-    let e = report.outcomes[0].explanation.clone().unwrap();
-    assert!(e.parsed);
-    assert_eq!(e.cause, "bad config");
-    assert_eq!(e.steps.len(), 2);
-    let body = &chat_requests(&server.received_requests().await.unwrap())[0];
-    assert_eq!(body["format"], explanation_schema());
-
-    let server = ollama_mock("I think the cause is { not json").await;
-    let report =
-        explain(&client(&server.uri()), &Snapshot::default(), &problems, &opts, std::future::pending(), &mut NullSink)
-            .await;
-    let e = report.outcomes[0].explanation.clone().unwrap();
-    assert!(!e.parsed);
-    assert_eq!(e.raw.as_deref(), Some("I think the cause is { not json"));
-    assert_eq!(report.outcomes[0].status, OutcomeStatus::Explained);
-}
-
-#[tokio::test]
 async fn escape_sequences_in_answers_never_reach_the_sink() {
     let problems = group_findings(&[super::prompt::sample_finding("pod-crash-loop")]);
     // ndjson() splits every 3 characters, so the escapes are cut across chunks.

@@ -3,7 +3,7 @@
 
 use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Severity, Summary};
 
-use crate::document::{AnalysisDocument, Answer, ExplanationEntry, ScopeInfo, Source};
+use crate::document::{AnalysisDocument, ExplanationEntry, ScopeInfo, Source};
 
 /// Drops control characters (escape sequences included) but keeps the text on one line.
 pub fn clean(text: &str) -> String {
@@ -122,12 +122,8 @@ fn explanation(entry: &ExplanationEntry, root_message: Option<&str>) -> Explanat
     let what = root_message.map(str::to_string).or_else(|| entry.objects.first().cloned()).unwrap_or_default();
     let heading = format!("{} \u{b7} {} \u{b7} {what}", entry.severity.as_str(), entry.code);
     let mut body = match &entry.explanation {
-        Some(answer) if !answer.parsed => format!(
-            "(the model did not answer in the requested shape; its text as it came:)\n{}",
-            answer.raw.as_deref().unwrap_or(&entry.text)
-        ),
-        Some(answer) => structured(answer).unwrap_or_else(|| entry.text.clone()),
-        None => entry.text.clone(),
+        Some(answer) if answer.parsed || answer.raw.is_some() => answer.to_text(),
+        _ => entry.text.clone(),
     };
     if let Some(error) = &entry.error {
         body.push_str(&format!("\n(not fully explained: {error})"));
@@ -143,30 +139,10 @@ fn explanation(entry: &ExplanationEntry, root_message: Option<&str>) -> Explanat
     Explanation { heading: clean(&heading), body, objects }
 }
 
-/// A structured answer (`cause`, `impact`, `steps`) as text; None when the model's JSON did not parse or said
-/// nothing, so that the raw text is shown instead.
-fn structured(answer: &Answer) -> Option<String> {
-    if !answer.parsed {
-        return None;
-    }
-    let mut parts = Vec::new();
-    if !answer.cause.trim().is_empty() {
-        parts.push(format!("Cause: {}", answer.cause));
-    }
-    if !answer.impact.trim().is_empty() {
-        parts.push(format!("Impact: {}", answer.impact));
-    }
-    if !answer.steps.is_empty() {
-        let list: Vec<String> = answer.steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
-        parts.push(format!("Steps:\n{}", list.join("\n")));
-    }
-    // Blank lines between the parts: separate paragraphs in Markdown, spaced lines in HTML.
-    (!parts.is_empty()).then(|| parts.join("\n\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::Answer;
 
     #[test]
     fn clean_strips_escapes_and_newlines() {
@@ -194,6 +170,7 @@ mod tests {
             explanation,
             error: error.map(str::to_string),
             warnings: Vec::new(),
+            timing: None,
         }
     }
 
@@ -204,7 +181,7 @@ mod tests {
             impact: "Restarts.".into(),
             steps: vec!["Raise the limit.".into()],
             parsed: true,
-            raw: None,
+            ..Answer::default()
         };
         let structured = explanation(&entry("{raw json}", Some(answer), Some("timed out")), None);
         assert_eq!(structured.heading, "high \u{b7} pod-oom-killed \u{b7} shop/Pod/w", "no placeholders");
@@ -217,7 +194,8 @@ mod tests {
         let shown = explanation(&entry("{\"cause\": \"cut", Some(unparsed), None), Some("container w was killed"));
         assert_eq!(shown.heading, "high \u{b7} pod-oom-killed \u{b7} container w was killed");
         assert_eq!(
-            shown.body, "(the model did not answer in the requested shape; its text as it came:)\n{\"cause\": \"cut",
+            shown.body,
+            "(free text: the model did not answer in the requested shape; its text, checked:)\n{\"cause\": \"cut",
             "an unparsed answer is labelled, not shown as if it were the explanation"
         );
         assert_eq!(explanation(&entry("It crashes.\nFix it.", None, None), None).body, "It crashes.\nFix it.");
