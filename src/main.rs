@@ -6,6 +6,8 @@ mod commands;
 mod config;
 mod document;
 mod llm;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod pipeline;
 mod printer;
 mod private_fs;
@@ -80,6 +82,8 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
         Command::Report(args) => commands::report::run_report(printer, settings::report(&args)?).await,
         Command::Analyzers(args) => commands::analyzers::run_analyzers(printer, settings::format(args.output)),
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => commands::mcp::run_mcp(printer, settings::mcp(&args)?).await,
     }
 }
 

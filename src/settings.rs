@@ -222,3 +222,15 @@ fn analyze_format(arg: AnalyzeFormat) -> Format {
         AnalyzeFormat::Junit => Format::Junit,
     }
 }
+
+/// `mcp`, resolved: the model is checked at startup (a remote one is refused unless allowed), so a bad
+/// configuration fails when the client starts the server rather than at the first `explain`.
+#[cfg(feature = "mcp")]
+pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfig> {
+    let ExplainSettings { client, options } = explain(&args.llm, true)?;
+    Ok(crate::mcp::ServerConfig {
+        input: input(&args.cluster, &args.snapshot)?,
+        explain: crate::mcp::ExplainConfig { client, options },
+        history: args.history.clone().or_else(crate::report::default_history_path),
+    })
+}

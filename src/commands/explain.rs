@@ -49,7 +49,7 @@ pub async fn explain(
         report
     };
     printer.check_open()?;
-    let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
+    let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| p.entry(o)).collect();
     let failed = match summary_line(&report) {
         Some(line) => {
             printer.error(&line);
@@ -71,23 +71,6 @@ fn summary_line(report: &ExplainReport) -> Option<String> {
     report
         .had_error()
         .then(|| format!("{} could not be explained (see above)", crate::render::count(report.failed, "problem")))
-}
-
-fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> ExplanationEntry {
-    ExplanationEntry {
-        problem: problem.core.root.clone(),
-        code: problem.code.clone(),
-        severity: problem.severity,
-        owner_kind: problem.owner_kind.clone(),
-        pattern: problem.pattern.clone(),
-        objects: problem.objects().iter().map(|o| o.display()).collect(),
-        status: outcome.status,
-        cached: outcome.cached,
-        text: outcome.text.clone(),
-        explanation: outcome.explanation.clone(),
-        error: outcome.error.clone(),
-        warnings: outcome.warnings.clone(),
-    }
 }
 
 /// Streams each answer under a heading naming the problem and the objects it covers.

@@ -4,6 +4,8 @@ pub mod analyze;
 pub mod analyzers;
 pub mod cache;
 pub mod explain;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod report;
 pub mod snapshot;
 

@@ -71,6 +71,24 @@ impl Problem {
         }
         out
     }
+
+    /// This problem's explanation as the analysis document records it (the CLI's `-o json` and the MCP server).
+    pub fn entry(&self, outcome: &super::ProblemOutcome) -> crate::document::ExplanationEntry {
+        crate::document::ExplanationEntry {
+            problem: self.core.root.clone(),
+            code: self.code.clone(),
+            severity: self.severity,
+            owner_kind: self.owner_kind.clone(),
+            pattern: self.pattern.clone(),
+            objects: self.objects().iter().map(|o| o.display()).collect(),
+            status: outcome.status,
+            cached: outcome.cached,
+            text: outcome.text.clone(),
+            explanation: outcome.explanation.clone(),
+            error: outcome.error.clone(),
+            warnings: outcome.warnings.clone(),
+        }
+    }
 }
 
 /// Links findings into problems as the analysis does, with no snapshot: identical symptoms only. For tests and

@@ -95,6 +95,26 @@ impl History {
         Ok(history)
     }
 
+    /// Opens an existing history for reading only (the MCP server's `diff`): nothing is created, migrated or
+    /// written. `None` when there is no history yet, or one that has never recorded a run.
+    pub fn open_read_only(path: &Path) -> Result<Option<History>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let sql = |source| StoreError::Sqlite { path: path.display().to_string(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+        match version {
+            0 => Ok(None),
+            SCHEMA_VERSION => {
+                Ok(Some(History { conn, path: path.to_path_buf(), keep_findings_runs: KEEP_FINDINGS_RUNS }))
+            }
+            found => Err(StoreError::Newer { path: path.display().to_string(), found }),
+        }
+    }
+
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         |source| StoreError::Sqlite { path: self.path.display().to_string(), source }
     }
