@@ -36,9 +36,12 @@ pub async fn describe(state: &ServerState, params: &DescribeParams) -> Result<Va
             && meta["name"] == params.name.as_str()
             && meta["namespace"].as_str().unwrap_or("") == namespace
     };
-    let mut object = snapshot.objects.to_list_items().into_iter().find(wanted).ok_or_else(|| {
-        ToolError::Failed(format!("{} {:?} could not be encoded", kind.name(), params.name))
-    })?;
+    let mut object = snapshot
+        .objects
+        .to_list_items()
+        .into_iter()
+        .find(wanted)
+        .ok_or_else(|| ToolError::Failed(format!("{} {:?} could not be encoded", kind.name(), params.name)))?;
     if kind == Kind::Secret
         && let Some(fields) = object.as_object_mut()
     {

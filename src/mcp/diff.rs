@@ -33,10 +33,5 @@ pub async fn diff(state: &ServerState, params: &DiffParams) -> Result<DiffResult
     };
     let mut diff = report::diff(previous, &doc.findings, doc.summary.health_score);
     diff.new_problems = report::new_problems(&doc.problems, &doc.findings, &diff.new);
-    Ok(DiffResult {
-        history_key: key.id,
-        history_label: key.label,
-        health_score: doc.summary.health_score,
-        diff,
-    })
+    Ok(DiffResult { history_key: key.id, history_label: key.label, health_score: doc.summary.health_score, diff })
 }

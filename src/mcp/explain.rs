@@ -37,7 +37,9 @@ pub async fn explain(
         let owner = doc.problems.iter().find(|p| p.members.contains(&params.problem));
         return Err(ToolError::NotFound(match owner {
             Some(p) => format!("{} is a consequence in problem {}: explain that one", params.problem, p.root),
-            None => format!("no problem with root finding {:?} in this scope: call analyze for the ids", params.problem),
+            None => {
+                format!("no problem with root finding {:?} in this scope: call analyze for the ids", params.problem)
+            }
         }));
     };
     let settings = &state.config.explain;

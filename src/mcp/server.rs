@@ -49,8 +49,7 @@ impl McpServer {
     ))]
     async fn analyze(&self, Parameters(params): Parameters<AnalyzeParams>) -> CallToolResult {
         let state = self.state.clone();
-        on_own_thread(async move || respond(analyze::analyze(&state, &params).await.map(|doc| json_result(&doc))))
-            .await
+        on_own_thread(async move || respond(analyze::analyze(&state, &params).await.map(|doc| json_result(&doc)))).await
     }
 
     /// Explain one problem with the local model: its cause, impact and the steps to fix it. `problem` is the
@@ -70,7 +69,8 @@ impl McpServer {
     ) -> CallToolResult {
         let state = self.state.clone();
         on_own_thread(async move || {
-            let progress = context.meta.get_progress_token().map(|token| ProgressSink::start(context.peer.clone(), token));
+            let progress =
+                context.meta.get_progress_token().map(|token| ProgressSink::start(context.peer.clone(), token));
             // A client's `notifications/cancelled` stops the model as Ctrl-C does in the CLI.
             let cancel = context.ct.cancelled();
             respond(explain::explain(&state, &params, progress, cancel).await.map(|r| json_result(&r)))
@@ -126,9 +126,7 @@ where
 impl ServerHandler for McpServer {
     fn get_info(&self) -> rmcp::model::ServerConfig {
         rmcp::model::ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("mekhanikube", env!("CARGO_PKG_VERSION")).with_title("mekhanikube"),
-            )
+            .with_server_info(Implementation::new("mekhanikube", env!("CARGO_PKG_VERSION")).with_title("mekhanikube"))
             .with_instructions(INSTRUCTIONS)
     }
 }

@@ -18,6 +18,8 @@ mod live_explain;
 mod live_values;
 #[path = "../support/markdown_inert.rs"]
 mod markdown_inert;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod pipe;
 #[cfg(feature = "live")]
 mod proxy;
