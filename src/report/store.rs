@@ -97,6 +97,7 @@ impl History {
 
     /// Opens an existing history for reading only (the MCP server's `diff`): nothing is created, migrated or
     /// written. `None` when there is no history yet, or one that has never recorded a run.
+    #[cfg(feature = "mcp")]
     pub fn open_read_only(path: &Path) -> Result<Option<History>, StoreError> {
         if !path.exists() {
             return Ok(None);
@@ -279,6 +280,27 @@ mod tests {
             generated_at: "2026-11-23T14:05:01Z".into(),
             summary: Summary::of(findings),
         }
+    }
+
+    /// What the MCP server's `diff` relies on: a missing history stays missing, a recorded run reads back, and
+    /// reading leaves the file as it was.
+    #[test]
+    #[cfg(feature = "mcp")]
+    fn read_only_opening_creates_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/history.sqlite");
+        assert!(History::open_read_only(&path).unwrap().is_none());
+        assert!(!dir.path().join("state").exists(), "nothing was created");
+        let key = HistoryKey { id: "k".into(), label: "l".into() };
+        let findings = [finding("a"), finding("b")];
+        History::open(&path).unwrap().record(&key, &run("r1", &findings), &findings).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let history = History::open_read_only(&path).unwrap().expect("a history with a run");
+        let (summary, read) = history.previous("k").unwrap().expect("the recorded run");
+        assert_eq!((summary.report.as_str(), read.as_slice()), ("r1", &findings[..]));
+        assert!(history.previous("other").unwrap().is_none());
+        drop(history);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     /// The history, its directory, and the rollback journal or WAL files SQLite makes beside it while writing

@@ -14,6 +14,8 @@ mod layers;
 mod live;
 #[cfg(feature = "live")]
 mod live_explain;
+#[cfg(all(feature = "live", feature = "mcp"))]
+mod live_mcp;
 #[cfg(feature = "live")]
 mod live_values;
 #[path = "../support/markdown_inert.rs"]
