@@ -285,6 +285,8 @@ pub struct ReportArgs {
 /// tools scope within them.
 #[cfg(feature = "mcp")]
 #[derive(Debug, Args)]
+// The `explain` tool is always offered: the flag that turns explanations on elsewhere means nothing here.
+#[command(mut_arg("explain", |a| a.hide(true)))]
 pub struct McpArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -294,7 +296,7 @@ pub struct McpArgs {
     /// The history the `diff` tool reads (never writes) [default: $XDG_STATE_HOME/mekhanikube/history.sqlite].
     #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY", help_heading = "Report")]
     pub history: Option<PathBuf>,
-    /// The model of the `explain` tool (its --explain flag is not needed: the tool is always offered).
+    /// The model of the `explain` tool.
     #[command(flatten)]
     pub llm: LlmArgs,
 }
