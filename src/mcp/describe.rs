@@ -23,8 +23,10 @@ pub async fn describe(state: &ServerState, params: &DescribeParams) -> Result<Va
         }
         (false, None) => "",
     };
-    // Every analyzer, all namespaces: the snapshot then holds every kind that mekhanikube reads.
-    let (_, snapshot, _) = analysis(state, &ScopeParams::default()).await?;
+    // Every analyzer: the snapshot then holds every kind that mekhanikube reads; a live read is narrowed to the
+    // object's namespace (an unknown one is said as such).
+    let scope = ScopeParams { namespace: Some(namespace.to_string()), ..ScopeParams::default() };
+    let (_, snapshot, _) = analysis(state, &scope).await?;
     if snapshot.objects.meta(kind, namespace, &params.name).is_none() {
         let place = if namespace.is_empty() { String::new() } else { format!(" in namespace {namespace}") };
         return Err(ToolError::NotFound(format!("no {} named {:?}{place}", kind.name(), params.name)));
