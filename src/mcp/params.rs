@@ -1,4 +1,5 @@
 //! The arguments of each tool, as clients see them in `tools/list` (JSON Schema derived from these structs).
+//! Unknown fields are refused where serde can do it, which is not beside a flattened struct (the scope).
 
 use schemars::JsonSchema;
 use serde::Deserialize;
