@@ -50,6 +50,9 @@ pub enum Command {
     /// Manage the explanation cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Serve read-only tools (analyze, explain, describe, diff) to AI assistants over MCP on stdio.
+    #[cfg(feature = "mcp")]
+    Mcp(McpArgs),
     /// Check the setup: kubeconfig, API server, which kinds may be listed, Ollama and the model, directories.
     Doctor(DoctorArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
@@ -355,6 +358,26 @@ pub struct ReportArgs {
     /// Also write Prometheus metrics of this run to PATH (atomically), for node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", help_heading = "Report")]
     pub metrics_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+/// `mcp`: the cluster or snapshot, the model and the history are fixed here, by the client's configuration; the
+/// tools scope within them.
+#[cfg(feature = "mcp")]
+#[derive(Debug, Args)]
+// The `explain` tool is always offered: the flag that turns explanations on elsewhere means nothing here.
+#[command(mut_arg("explain", |a| a.hide(true)))]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Serve a saved snapshot instead of a live cluster (see `analyze --snapshot`).
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    pub snapshot: Option<PathBuf>,
+    /// The history the `diff` tool reads (never writes) [default: $XDG_STATE_HOME/mekhanikube/history.sqlite].
+    #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY", help_heading = "Report")]
+    pub history: Option<PathBuf>,
+    /// The model of the `explain` tool.
     #[command(flatten)]
     pub llm: LlmArgs,
 }

@@ -6,6 +6,8 @@ mod commands;
 mod config;
 mod document;
 mod llm;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod pipeline;
 mod printer;
 mod private_fs;
@@ -84,6 +86,8 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
             commands::analyzers::run_analyzers(printer, settings::format(args.output), &rules)
         }
         Command::Cache(CacheCommand::Clear) => commands::cache::run_cache_clear(printer),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => commands::mcp::run_mcp(printer, settings::mcp(&args)?).await,
         Command::Doctor(args) => commands::doctor::run_doctor(printer, settings::doctor(&args)?).await,
         Command::Completions(args) => commands::shell::run_completions(printer, args.shell),
         Command::Man(args) => commands::shell::run_man(printer, &args.dir),

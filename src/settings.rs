@@ -322,3 +322,41 @@ fn analyze_format(arg: AnalyzeFormat) -> Format {
         AnalyzeFormat::Junit => Format::Junit,
     }
 }
+
+/// `mcp`, resolved: the model is checked at startup (a remote one is refused unless allowed), so a bad
+/// configuration fails when the client starts the server rather than at the first `explain`.
+#[cfg(feature = "mcp")]
+pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfig> {
+    let ExplainSettings { client, options } = explain(&args.llm)?;
+    Ok(crate::mcp::ServerConfig {
+        input: input(&args.cluster, &args.snapshot)?,
+        explain: crate::mcp::ExplainConfig { client, options },
+        history: args.history.clone().or_else(crate::report::default_history_path),
+    })
+}
+
+#[cfg(all(test, feature = "mcp"))]
+mod mcp_tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn resolve(extra: &[&str]) -> anyhow::Result<crate::mcp::ServerConfig> {
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-cluster.yaml");
+        let cli = Cli::try_parse_from(["mekhanikube", "mcp", "--snapshot", demo].iter().chain(extra)).unwrap();
+        let Command::Mcp(args) = cli.command else { panic!("parsed as another command") };
+        super::mcp(&args)
+    }
+
+    /// The server's model follows the CLI's rules: loopback by default, a remote one only when allowed, and then
+    /// with names anonymized whatever the flags say.
+    #[test]
+    fn a_remote_model_needs_the_opt_in_and_forces_anonymization() {
+        assert!(!resolve(&[]).unwrap().explain.options.anonymize);
+        let refused = resolve(&["--ollama-url", "http://192.0.2.10:11434"]).err().expect("refused");
+        assert!(refused.to_string().contains("--allow-remote-llm"), "{refused}");
+        let allowed = resolve(&["--ollama-url", "http://192.0.2.10:11434", "--allow-remote-llm"]).unwrap();
+        assert!(allowed.explain.options.anonymize, "a remote model gets anonymized prompts");
+        assert!(resolve(&["--anonymize"]).unwrap().explain.options.anonymize);
+    }
+}

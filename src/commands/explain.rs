@@ -4,7 +4,7 @@
 use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
-use crate::document::{AnalysisDocument, ExplanationEntry, Timing};
+use crate::document::{AnalysisDocument, ExplanationEntry};
 use crate::llm::{self, ExplainReport, ExplainSink, NullSink, OutcomeStatus, Problem, ProblemOutcome};
 use crate::printer::{OutputClosed, Printer};
 use crate::sanitize::sanitize_for_terminal;
@@ -49,7 +49,7 @@ pub async fn explain(
         report
     };
     printer.check_open()?;
-    let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| document_entry(p, o)).collect();
+    let entries = problems.iter().zip(&report.outcomes).map(|(p, o)| p.entry(o)).collect();
     let failed = match summary_line(&report) {
         Some(line) => {
             printer.error(&line);
@@ -71,28 +71,6 @@ fn summary_line(report: &ExplainReport) -> Option<String> {
     report
         .had_error()
         .then(|| format!("{} could not be explained (see above)", crate::render::count(report.failed, "problem")))
-}
-
-fn document_entry(problem: &Problem, outcome: &ProblemOutcome) -> ExplanationEntry {
-    ExplanationEntry {
-        problem: problem.core.root.clone(),
-        code: problem.code.clone(),
-        severity: problem.severity,
-        owner_kind: problem.owner_kind.clone(),
-        pattern: problem.pattern.clone(),
-        objects: problem.objects().iter().map(|o| o.display()).collect(),
-        status: outcome.status,
-        cached: outcome.cached,
-        text: outcome.text.clone(),
-        explanation: outcome.explanation.clone(),
-        error: outcome.error.clone(),
-        warnings: outcome.warnings.clone(),
-        timing: outcome.stats.as_ref().filter(|_| !outcome.cached).map(|s| Timing {
-            first_token_ms: s.first_token_ms,
-            total_ms: s.wall_ms,
-            tokens: s.eval_count,
-        }),
-    }
 }
 
 /// Shows each answer under a heading naming the problem and the objects it covers. A structured answer is

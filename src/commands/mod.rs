@@ -5,6 +5,8 @@ pub mod analyzers;
 pub mod cache;
 pub mod doctor;
 pub mod explain;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod report;
 pub mod shell;
 pub mod snapshot;

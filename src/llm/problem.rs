@@ -71,6 +71,30 @@ impl Problem {
         }
         out
     }
+
+    /// This problem's explanation as the analysis document records it (the CLI's `-o json` and the MCP server).
+    pub fn entry(&self, outcome: &super::ProblemOutcome) -> crate::document::ExplanationEntry {
+        crate::document::ExplanationEntry {
+            problem: self.core.root.clone(),
+            code: self.code.clone(),
+            severity: self.severity,
+            owner_kind: self.owner_kind.clone(),
+            pattern: self.pattern.clone(),
+            objects: self.objects().iter().map(|o| o.display()).collect(),
+            status: outcome.status,
+            cached: outcome.cached,
+            text: outcome.text.clone(),
+            explanation: outcome.explanation.clone(),
+            error: outcome.error.clone(),
+            warnings: outcome.warnings.clone(),
+            // What the model took, for a fresh answer; a cached one took nothing.
+            timing: outcome.stats.as_ref().filter(|_| !outcome.cached).map(|s| crate::document::Timing {
+                first_token_ms: s.first_token_ms,
+                total_ms: s.wall_ms,
+                tokens: s.eval_count,
+            }),
+        }
+    }
 }
 
 /// Links findings into problems as the analysis does, with no snapshot: identical symptoms only. For tests and

@@ -16,6 +16,8 @@ mod store;
 use crate::document::{API_VERSION, AnalysisDocument, Diff, HistoryInfo, ReportDocument, RunSummary};
 
 pub use diff::diff;
+#[cfg(feature = "mcp")]
+pub use diff::new_problems;
 pub use files::{checkpoint, pick_stem, write_latest, write_reports};
 pub use key::{HistoryKey, history_key};
 pub use lock::HistoryLock;

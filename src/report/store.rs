@@ -95,6 +95,27 @@ impl History {
         Ok(history)
     }
 
+    /// Opens an existing history for reading only (the MCP server's `diff`): nothing is created, migrated or
+    /// written. `None` when there is no history yet, or one that has never recorded a run.
+    #[cfg(feature = "mcp")]
+    pub fn open_read_only(path: &Path) -> Result<Option<History>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let sql = |source| StoreError::Sqlite { path: path.display().to_string(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+        match version {
+            0 => Ok(None),
+            SCHEMA_VERSION => {
+                Ok(Some(History { conn, path: path.to_path_buf(), keep_findings_runs: KEEP_FINDINGS_RUNS }))
+            }
+            found => Err(StoreError::Newer { path: path.display().to_string(), found }),
+        }
+    }
+
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         |source| StoreError::Sqlite { path: self.path.display().to_string(), source }
     }
@@ -260,6 +281,27 @@ mod tests {
             generated_at: "2026-11-23T14:05:01Z".into(),
             summary: Summary::counts(findings),
         }
+    }
+
+    /// What the MCP server's `diff` relies on: a missing history stays missing, a recorded run reads back, and
+    /// reading leaves the file as it was.
+    #[test]
+    #[cfg(feature = "mcp")]
+    fn read_only_opening_creates_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/history.sqlite");
+        assert!(History::open_read_only(&path).unwrap().is_none());
+        assert!(!dir.path().join("state").exists(), "nothing was created");
+        let key = HistoryKey { id: "k".into(), label: "l".into() };
+        let findings = [finding("a"), finding("b")];
+        History::open(&path).unwrap().record(&key, &run("r1", &findings), &findings).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let history = History::open_read_only(&path).unwrap().expect("a history with a run");
+        let (summary, read) = history.previous("k").unwrap().expect("the recorded run");
+        assert_eq!((summary.report.as_str(), read.as_slice()), ("r1", &findings[..]));
+        assert!(history.previous("other").unwrap().is_none());
+        drop(history);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     /// The history, its directory, and the rollback journal or WAL files SQLite makes beside it while writing

@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["commands"],
     &["settings"],
     &["cli", "config"],
+    &["mcp"],
     &["pipeline", "report", "llm"],
     &["render"],
     &["cluster", "snapshot_io", "document", "rules"],

@@ -13,10 +13,10 @@ use crate::common::{json, mekhanikube, run};
 use crate::proxy::CountingProxy;
 
 const PODS: usize = 12;
-const NAMESPACE: &str = "explain-crash";
+pub(crate) const NAMESPACE: &str = "explain-crash";
 
 /// The shared test bed with a Deployment whose pods all crash-loop the same way.
-fn env() -> &'static TestEnv {
+pub(crate) fn env() -> &'static TestEnv {
     static ENV: OnceLock<TestEnv> = OnceLock::new();
     ENV.get_or_init(|| {
         let env = TestEnv::from_env();
@@ -35,7 +35,7 @@ fn ollama_host(env: &TestEnv) -> String {
     env.ollama.as_ref().unwrap().url.trim_start_matches("http://").to_string()
 }
 
-fn model(env: &TestEnv) -> String {
+pub(crate) fn model(env: &TestEnv) -> String {
     env.ollama.as_ref().unwrap().model.clone()
 }
 

@@ -20,10 +20,14 @@ mod live;
 mod live_crds;
 #[cfg(feature = "live")]
 mod live_explain;
+#[cfg(all(feature = "live", feature = "mcp"))]
+mod live_mcp;
 #[cfg(feature = "live")]
 mod live_values;
 #[path = "../support/markdown_inert.rs"]
 mod markdown_inert;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod pipe;
 #[cfg(feature = "live")]
 mod proxy;
