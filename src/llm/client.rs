@@ -336,15 +336,11 @@ impl OllamaClient {
         LlmError::Unreachable { url, reason: error_chain(e) }
     }
 
-    /// The server version (`GET /api/version`).
-    pub async fn version(&self) -> Result<String, LlmError> {
-        #[derive(Deserialize)]
-        struct V {
-            version: String,
-        }
+    /// A small JSON document the server serves at `path` (`GET`), decoded.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, LlmError> {
         let resp = self
             .http
-            .get(self.endpoint("/api/version"))
+            .get(self.endpoint(path))
             .timeout(self.timeouts.connect + Duration::from_secs(10))
             .send()
             .await
@@ -354,9 +350,16 @@ impl OllamaClient {
         if !status.is_success() {
             return Err(http_error(status.as_u16(), &body, None));
         }
-        serde_json::from_str::<V>(&body)
-            .map(|v| v.version)
-            .map_err(|e| LlmError::Protocol(format!("/api/version: {e}")))
+        serde_json::from_str(&body).map_err(|e| LlmError::Protocol(format!("{path}: {e}")))
+    }
+
+    /// The server version (`GET /api/version`).
+    pub async fn version(&self) -> Result<String, LlmError> {
+        #[derive(Deserialize)]
+        struct V {
+            version: String,
+        }
+        self.get_json::<V>("/api/version").await.map(|v| v.version)
     }
 
     /// Whether the model is available locally (`POST /api/show`), without loading it.
@@ -403,19 +406,7 @@ impl OllamaClient {
             #[serde(default)]
             size: u64,
         }
-        let resp = self
-            .http
-            .get(self.endpoint("/api/tags"))
-            .timeout(self.timeouts.connect + Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| LlmError::Stream(error_chain(&e)))?;
-        if !status.is_success() {
-            return Err(http_error(status.as_u16(), &body, None));
-        }
-        let tags: Tags = serde_json::from_str(&body).map_err(|e| LlmError::Protocol(format!("/api/tags: {e}")))?;
+        let tags: Tags = self.get_json("/api/tags").await?;
         let wanted = if model.contains(':') { model.to_string() } else { format!("{model}:latest") };
         Ok(tags.models.into_iter().find(|t| t.name == wanted).map(|t| t.size))
     }

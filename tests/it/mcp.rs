@@ -1,4 +1,4 @@
-//! `mekhanikube mcp` driven by a real MCP client: the official Python SDK (tests/testenv/install-mcp-client.sh),
+//! `mekhanikube mcp` driven by a real MCP client: the official Python SDK (tests/testenv/install-pytools.sh),
 //! running tests/it/mcp_client.py, which spawns the server on stdio, makes the calls of a plan and prints the
 //! transcript. The model is a wiremock Ollama on 127.0.0.1; the cluster is the demo snapshot.
 
@@ -22,7 +22,7 @@ pub fn python() -> Option<PathBuf> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            let script = repo_path("tests/testenv/install-mcp-client.sh");
+            let script = repo_path("tests/testenv/install-pytools.sh");
             let out = std::process::Command::new("bash").arg(script).output().unwrap();
             let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
             if out.status.success() && path.exists() {

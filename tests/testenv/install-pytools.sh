@@ -5,8 +5,8 @@
 set -euo pipefail
 cache="${MEKHANIKUBE_TESTENV_CACHE:-$HOME/.cache/mekhanikube-testenv}"
 venv="$cache/pytools-1"
-pins=(junitparser==5.0.3 prometheus-client==0.26.0)
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import junitparser, prometheus_client' 2>/dev/null; then
+pins=(junitparser==5.0.3 prometheus-client==0.26.0 mcp==2.3.0)
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import junitparser, prometheus_client, mcp.client.stdio' 2>/dev/null; then
   mkdir -p "$cache"
   rm -rf "$venv.tmp"
   python3 -m venv "$venv.tmp" >&2

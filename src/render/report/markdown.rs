@@ -68,28 +68,7 @@ pub fn render(doc: &ReportDocument) -> String {
 
     let new_ids: HashSet<Identity> = d.new.iter().map(Identity::of).collect();
     let _ = writeln!(out, "## All findings ({})\n", a.findings.len());
-    if a.findings.is_empty() {
-        let _ = writeln!(out, "None.\n");
-    } else {
-        let _ = writeln!(out, "| # | Severity | Status | Code | Namespace | Object | Owner | Message |");
-        let _ = writeln!(out, "|---:|---|---|---|---|---|---|---|");
-        for (i, f) in a.findings.iter().enumerate() {
-            let status = if new_ids.contains(&Identity::of(f)) { "**new**" } else { "persisting" };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {status} | `{}` | {} | {} | {} | {} |",
-                i + 1,
-                f.severity,
-                f.code,
-                inline(&text::namespace(&f.object)),
-                inline(&text::object(&f.object)),
-                inline(&text::parent(f).unwrap_or_else(|| "-".into())),
-                inline(&text::clean(&f.message))
-            );
-        }
-        out.push('\n');
-        evidence(&mut out, &a.findings);
-    }
+    findings_section(&mut out, &a.findings, Some(&new_ids));
 
     explanations_section(&mut out, a);
 
@@ -138,27 +117,7 @@ pub fn analysis(a: &AnalysisDocument) -> String {
     );
     problems_section(&mut out, &super::problems::analysis_rows(a), false);
     let _ = writeln!(out, "## Findings ({})\n", a.findings.len());
-    if a.findings.is_empty() {
-        let _ = writeln!(out, "None.\n");
-    } else {
-        let _ = writeln!(out, "| # | Severity | Code | Namespace | Object | Owner | Message |");
-        let _ = writeln!(out, "|---:|---|---|---|---|---|---|");
-        for (i, f) in a.findings.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "| {} | {} | `{}` | {} | {} | {} | {} |",
-                i + 1,
-                f.severity,
-                f.code,
-                inline(&text::namespace(&f.object)),
-                inline(&text::object(&f.object)),
-                inline(&text::parent(f).unwrap_or_else(|| "-".into())),
-                inline(&text::clean(&f.message))
-            );
-        }
-        out.push('\n');
-        evidence(&mut out, &a.findings);
-    }
+    findings_section(&mut out, &a.findings, None);
     explanations_section(&mut out, a);
     not_read_section(&mut out, a);
     out
@@ -193,6 +152,37 @@ fn problems_section(out: &mut String, rows: &[super::problems::ProblemRow], with
             writeln!(out, "| {} | {} |{status} {} | {blast} | {} |", i + 1, p.severity, inline(&p.summary), p.findings);
     }
     out.push('\n');
+}
+
+/// Every finding in a table, then their evidence; with `new` (a report), whether each is new since the last run.
+fn findings_section(out: &mut String, findings: &[Finding], new: Option<&HashSet<Identity>>) {
+    if findings.is_empty() {
+        let _ = writeln!(out, "None.\n");
+        return;
+    }
+    let (status_head, status_rule) = if new.is_some() { (" Status |", "---|") } else { ("", "") };
+    let _ = writeln!(out, "| # | Severity |{status_head} Code | Namespace | Object | Owner | Message |");
+    let _ = writeln!(out, "|---:|---|{status_rule}---|---|---|---|---|");
+    for (i, f) in findings.iter().enumerate() {
+        let status = match new {
+            Some(new) if new.contains(&Identity::of(f)) => " **new** |",
+            Some(_) => " persisting |",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} |{status} `{}` | {} | {} | {} | {} |",
+            i + 1,
+            f.severity,
+            f.code,
+            inline(&text::namespace(&f.object)),
+            inline(&text::object(&f.object)),
+            inline(&text::parent(f).unwrap_or_else(|| "-".into())),
+            inline(&text::clean(&f.message))
+        );
+    }
+    out.push('\n');
+    evidence(out, findings);
 }
 
 fn explanations_section(out: &mut String, a: &AnalysisDocument) {
