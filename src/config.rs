@@ -65,7 +65,7 @@ fn parse(path: &Path) -> Result<ConfigFile, ConfigError> {
         }
     }
     if let Some(crds) = &config.crds {
-        crate::cluster::CrdSelection::parse(crds).map_err(|e| invalid(format!("crds: {e}")))?;
+        mekhanikube_analyzers::CrdSelection::parse(crds).map_err(|e| invalid(format!("crds: {e}")))?;
     }
     for (key, value) in [("kubeconfig", &config.kubeconfig), ("prompts", &config.prompts), ("rules", &config.rules)] {
         if value.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {

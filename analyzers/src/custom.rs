@@ -7,7 +7,7 @@
 //! (SealedSecrets aside, which are encrypted) carry payloads. The rest is kept as the server returned it: a
 //! custom resource's spec is the user's and no rule can know which of its fields hold credentials.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 
@@ -230,6 +230,50 @@ impl CustomObjects {
         self.iter().map(CustomObject::to_value).collect()
     }
 }
+
+/// Which custom resources to read (`--crds`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CrdSelection {
+    None,
+    #[default]
+    All,
+    Groups(BTreeSet<String>),
+}
+
+impl CrdSelection {
+    /// Parses `none`, `all`, or a comma-separated list of API groups.
+    pub fn parse(text: &str) -> Result<CrdSelection, String> {
+        match text.trim() {
+            "none" => return Ok(CrdSelection::None),
+            "all" | "" => return Ok(CrdSelection::All),
+            _ => {}
+        }
+        let mut groups = BTreeSet::new();
+        for group in text.split(',').map(str::trim) {
+            if group.is_empty() || group.contains(|c: char| c.is_whitespace() || c == '/') {
+                return Err(format!(
+                    "'{group}' is not an API group (expected none, all or GROUP,... like cert-manager.io)"
+                ));
+            }
+            if is_builtin_group(group) {
+                return Err(format!("'{group}' is built into Kubernetes, not a custom resource group"));
+            }
+            groups.insert(group.to_string());
+        }
+        Ok(CrdSelection::Groups(groups))
+    }
+
+    pub fn includes(&self, group: &str) -> bool {
+        match self {
+            CrdSelection::None => false,
+            CrdSelection::All => !is_builtin_group(group) && !NOT_CUSTOM.contains(&group),
+            CrdSelection::Groups(groups) => groups.contains(group),
+        }
+    }
+}
+
+/// Aggregated APIs outside Kubernetes that serve no objects to list (metrics adapters).
+pub const NOT_CUSTOM: &[&str] = &["custom.metrics.k8s.io", "external.metrics.k8s.io"];
 
 #[cfg(test)]
 mod tests {

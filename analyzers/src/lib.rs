@@ -22,7 +22,7 @@ mod snapshot;
 pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select, select_from};
 #[doc(hidden)]
 pub use cron::check_schedule;
-pub use custom::{CustomKind, CustomObject, CustomObjects};
+pub use custom::{CrdSelection, CustomKind, CustomObject, CustomObjects};
 pub use evidence::{EventSummary, Evidence};
 pub use finding::{Finding, ObjectRef, Severity, Summary, finding_id};
 pub use health::{Health, NamespaceHealth, grade, health};

@@ -3,59 +3,13 @@
 //! once, concurrently (bounded) and page by page, like the built-in kinds. Nothing here can fail the run: a kind
 //! that cannot be read (403, 404, a conversion webhook down) is a `skipped` note with the reason.
 
-use std::collections::BTreeSet;
-
 use futures::StreamExt;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::discovery::{ApiCapabilities, Discovery, Scope, verbs};
-use mekhanikube_analyzers::{CustomKind, SnapshotBuilder, custom};
+use mekhanikube_analyzers::{CrdSelection, CustomKind, SnapshotBuilder, custom};
 
 use super::reader::{MAX_IN_FLIGHT, paginate};
-
-/// Which custom resources to read (`--crds`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum CrdSelection {
-    None,
-    #[default]
-    All,
-    Groups(BTreeSet<String>),
-}
-
-impl CrdSelection {
-    /// Parses `none`, `all`, or a comma-separated list of API groups.
-    pub fn parse(text: &str) -> Result<CrdSelection, String> {
-        match text.trim() {
-            "none" => return Ok(CrdSelection::None),
-            "all" | "" => return Ok(CrdSelection::All),
-            _ => {}
-        }
-        let mut groups = BTreeSet::new();
-        for group in text.split(',').map(str::trim) {
-            if group.is_empty() || group.contains(|c: char| c.is_whitespace() || c == '/') {
-                return Err(format!(
-                    "'{group}' is not an API group (expected none, all or GROUP,... like cert-manager.io)"
-                ));
-            }
-            if custom::is_builtin_group(group) {
-                return Err(format!("'{group}' is built into Kubernetes, not a custom resource group"));
-            }
-            groups.insert(group.to_string());
-        }
-        Ok(CrdSelection::Groups(groups))
-    }
-
-    pub fn includes(&self, group: &str) -> bool {
-        match self {
-            CrdSelection::None => false,
-            CrdSelection::All => !custom::is_builtin_group(group) && !NOT_CUSTOM.contains(&group),
-            CrdSelection::Groups(groups) => groups.contains(group),
-        }
-    }
-}
-
-/// Aggregated APIs outside Kubernetes that serve no objects to list (metrics adapters).
-const NOT_CUSTOM: &[&str] = &["custom.metrics.k8s.io", "external.metrics.k8s.io"];
 
 /// What one custom kind's list gave.
 enum Outcome {
@@ -140,7 +94,7 @@ async fn discover(
         }
         _ => {
             let mut skip: Vec<&str> = custom::BUILTIN_GROUPS.to_vec();
-            skip.extend(NOT_CUSTOM);
+            skip.extend(custom::NOT_CUSTOM);
             Discovery::new(client.clone()).exclude(&skip)
         }
     };

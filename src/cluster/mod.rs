@@ -12,7 +12,8 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-pub use custom::{CrdSelection, read_custom};
+pub use custom::read_custom;
+pub use mekhanikube_analyzers::CrdSelection;
 pub use probe::{ListAccess, probe_list};
 pub use reader::{ReadProgress, read};
 pub use readonly::ReadOnlyLayer;
