@@ -300,9 +300,17 @@ fn controller_pods<'a>(net: &Net<'a>, ingress: &k8s_openapi::api::networking::v1
 
 fn blocked_ingresses(net: &Net) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // The controller's pods are looked for once per IngressClass, not once per Ingress: that scan walks every pod.
+    let mut controllers_of: std::collections::HashMap<&str, Option<Vec<&Pod>>> = std::collections::HashMap::new();
     for ingress in net.snapshot.objects.ingresses.iter() {
-        let Some(controllers) = controller_pods(net, ingress) else { continue };
         let ns = namespace_of(&ingress.metadata);
+        // Only a pod under a policy can be cut off: a namespace without one needs no look.
+        if net.snapshot.objects.network_policies.in_namespace(ns).next().is_none() {
+            continue;
+        }
+        let class = ingress.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()).unwrap_or_default();
+        let found = controllers_of.entry(class).or_insert_with(|| controller_pods(net, ingress));
+        let Some(controllers) = found.clone() else { continue };
         let spec = ingress.spec.as_ref();
         let backends = spec.and_then(|s| s.default_backend.as_ref()).into_iter().chain(
             spec.and_then(|s| s.rules.as_ref())

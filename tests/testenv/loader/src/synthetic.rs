@@ -94,11 +94,14 @@ fn deployment(ns: &str, app: &str, replicas: usize, ready: usize) -> Value {
 }
 
 fn replica_set(ns: &str, app: &str, replicas: usize, ready: usize) -> Value {
+    // The API server checks that the selector, which carries the template hash, matches the template's labels.
+    let mut rs_template = template(app);
+    rs_template["metadata"]["labels"]["pod-template-hash"] = json!("5d8f7c9b4");
     json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": format!("{app}-5d8f7c9b4"), "namespace": ns, "uid": format!("uid-rs-{ns}-{app}"), "generation": 1,
             "labels": {"app": app, "pod-template-hash": "5d8f7c9b4"},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": app, "uid": format!("uid-deploy-{ns}-{app}"), "controller": true}]},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app, "pod-template-hash": "5d8f7c9b4"}}, "template": template(app)},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app, "pod-template-hash": "5d8f7c9b4"}}, "template": rs_template},
         "status": {"observedGeneration": 1, "replicas": replicas, "readyReplicas": ready, "availableReplicas": ready, "fullyLabeledReplicas": replicas}})
 }
 
