@@ -17,7 +17,7 @@ use super::{Ctx, Link, LinkKind, name_after, object, of, quoted_after};
 use crate::finding::ObjectRef;
 use crate::kind::Kind;
 use crate::kinds::limitrange;
-use crate::kinds::references::{self, Missing};
+use crate::kinds::references::Missing;
 use crate::kinds::{condition, name_of, namespace_of};
 
 /// Who refused, as the message names it.
@@ -35,23 +35,10 @@ pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     links.extend(from_events(ctx, Kind::StatefulSet, objects.stateful_sets.iter()));
     links.extend(from_events(ctx, Kind::DaemonSet, objects.daemon_sets.iter()));
     links.extend(from_events(ctx, Kind::Job, objects.jobs.iter()));
-    links.extend(template_links(ctx));
-    links
-}
-
-/// A top-level pod template naming a ServiceAccount that the snapshot shows missing (ServiceAccounts were read):
-/// its pods will be refused, whether or not a refusal has been seen yet.
-fn template_links(ctx: &Ctx) -> Vec<Link> {
-    let mut links = Vec::new();
-    for template in references::templates(ctx.snapshot) {
-        let ns = namespace_of(template.meta);
-        for missing in references::missing(ctx.snapshot, template.meta, template.spec) {
-            if let Missing::ServiceAccount { .. } = missing {
-                let effect = of(template.kind, template.meta);
-                links.push(Link::new(LinkKind::ServiceAccountMissing, missing.object(ns), effect, missing.describe()));
-            }
-        }
-    }
+    // A template naming a ServiceAccount shown missing: its pods will be refused, seen or not yet.
+    links.extend(super::template_links(ctx, LinkKind::ServiceAccountMissing, |m| {
+        matches!(m, Missing::ServiceAccount { .. })
+    }));
     links
 }
 

@@ -49,23 +49,9 @@ pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     let objects = &ctx.snapshot.objects;
     let mut links: Vec<Link> = objects.pods.iter().filter(|p| !finished(p)).flat_map(|p| pod_links(ctx, p)).collect();
     links.extend(objects.daemon_sets.iter().flat_map(|d| daemon_set_links(ctx, d)));
-    links.extend(template_links(ctx));
-    links
-}
-
-/// A top-level pod template (a workload, or a Pod without a controller) referencing a ConfigMap, or a key of
-/// one, that the snapshot shows missing: ConfigMaps are read, so the spec and the snapshot say it all.
-fn template_links(ctx: &Ctx) -> Vec<Link> {
-    let mut links = Vec::new();
-    for template in references::templates(ctx.snapshot) {
-        let ns = namespace_of(template.meta);
-        for missing in references::missing(ctx.snapshot, template.meta, template.spec) {
-            if matches!(missing, Missing::ConfigMap { .. } | Missing::ConfigMapKey { .. }) {
-                let effect = of(template.kind, template.meta);
-                links.push(Link::new(LinkKind::ConfigMapRef, missing.object(ns), effect, missing.describe()));
-            }
-        }
-    }
+    links.extend(super::template_links(ctx, LinkKind::ConfigMapRef, |m| {
+        matches!(m, Missing::ConfigMap { .. } | Missing::ConfigMapKey { .. })
+    }));
     links
 }
 

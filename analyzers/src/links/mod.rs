@@ -256,6 +256,20 @@ pub(crate) fn other(api_version: &str, kind: &str, namespace: Option<&str>, name
 }
 
 /// A reference from an object's metadata.
+/// Links from the objects a top-level pod template (a workload, or a Pod without a controller) references and the
+/// snapshot shows missing, those `wanted` picks, to the template: the spec and the snapshot say it all.
+fn template_links(ctx: &Ctx, kind: LinkKind, wanted: impl Fn(&crate::kinds::references::Missing) -> bool) -> Vec<Link> {
+    use crate::kinds::references;
+    let mut links = Vec::new();
+    for template in references::templates(ctx.snapshot) {
+        let ns = crate::kinds::namespace_of(template.meta);
+        for missing in references::missing(ctx.snapshot, template.meta, template.spec).into_iter().filter(&wanted) {
+            links.push(Link::new(kind, missing.object(ns), of(template.kind, template.meta), missing.describe()));
+        }
+    }
+    links
+}
+
 pub(crate) fn of(kind: Kind, meta: &ObjectMeta) -> ObjectRef {
     object(kind, meta.namespace.as_deref().unwrap_or(""), meta.name.as_deref().unwrap_or(""))
 }
