@@ -11,28 +11,40 @@ fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
 }
 
-/// An Ollama that has `model` (135M parameters, 90 MB).
-async fn ollama(model: &str) -> MockServer {
+/// An Ollama that has `model` (135M parameters, 90 MB), or no model at all.
+async fn ollama(model: Option<&str>) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/version"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"version": "0.24.0"})))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/show"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"details": {"parameter_size": "135M"}})),
-        )
-        .mount(&server)
-        .await;
-    let tags = serde_json::json!({"models": [{"name": format!("{model}:latest"), "size": 94_371_840u64}]});
-    Mock::given(method("GET"))
-        .and(path("/api/tags"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(tags))
-        .mount(&server)
-        .await;
+    let show = match model {
+        Some(_) => ResponseTemplate::new(200).set_body_json(serde_json::json!({"details": {"parameter_size": "135M"}})),
+        None => ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": "model not found"})),
+    };
+    Mock::given(method("POST")).and(path("/api/show")).respond_with(show).mount(&server).await;
+    if let Some(model) = model {
+        let tags = serde_json::json!({"models": [{"name": format!("{model}:latest"), "size": 94_371_840u64}]});
+        Mock::given(method("GET"))
+            .and(path("/api/tags"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(tags))
+            .mount(&server)
+            .await;
+    }
     server
+}
+
+/// Makes the API server refuse to list `resource` (a core kind), as RBAC would.
+async fn forbid(server: &MockServer, resource: &str) {
+    let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+        "message": format!("{resource} is forbidden: User \"limited\" cannot list resource \"{resource}\""), "code": 403});
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/{resource}")))
+        .respond_with(ResponseTemplate::new(403).set_body_json(&status))
+        .with_priority(1)
+        .mount(server)
+        .await;
 }
 
 /// How many kinds the analyzers read (Events always): the kinds `doctor` probes.
@@ -57,7 +69,7 @@ fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
 #[test]
 fn all_green_exits_zero_with_one_line_per_check() {
     let api = block_on(crate::fake_cluster::mock_apiserver());
-    let model = block_on(ollama("tiny"));
+    let model = block_on(ollama(Some("tiny")));
     let dir = tempfile::tempdir().unwrap();
     let out = run(mekhanikube()
         .arg("doctor")
@@ -96,38 +108,11 @@ fn all_green_exits_zero_with_one_line_per_check() {
 fn each_failure_names_its_fix_and_exits_one() {
     let api = block_on(async {
         let server = crate::fake_cluster::mock_apiserver().await;
-        let forbidden = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
-            "message": "nodes is forbidden: User \"limited\" cannot list resource \"nodes\"", "code": 403});
-        Mock::given(method("GET"))
-            .and(path("/api/v1/nodes"))
-            .respond_with(ResponseTemplate::new(403).set_body_json(&forbidden))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        let secrets = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
-            "message": "secrets is forbidden", "code": 403});
-        Mock::given(method("GET"))
-            .and(path("/api/v1/secrets"))
-            .respond_with(ResponseTemplate::new(403).set_body_json(&secrets))
-            .with_priority(1)
-            .mount(&server)
-            .await;
+        forbid(&server, "nodes").await;
+        forbid(&server, "secrets").await;
         server
     });
-    let model = block_on(async {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/version"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"version": "0.24.0"})))
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/api/show"))
-            .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": "model not found"})))
-            .mount(&server)
-            .await;
-        server
-    });
+    let model = block_on(ollama(None));
     let dir = tempfile::tempdir().unwrap();
     let out = run(mekhanikube().arg("doctor").arg("--kubeconfig").arg(kubeconfig(dir.path(), &api.uri())).args([
         "--ollama-url",
