@@ -97,17 +97,24 @@ const FOLDED_NAMED: usize = 5;
 /// number. Problems alike beyond [`ALIKE_SHOWN`] fold into one line naming their roots.
 fn problems_view(problems: &[Problem], findings: &[Finding], numbers: bool) -> String {
     let root = |p: &Problem| findings.iter().find(|f| f.id == p.root);
-    let pattern = |p: &Problem| root(p).map(|f| (f.code.clone(), mekhanikube_analyzers::normalize_message(f)));
-    let mut groups: std::collections::HashMap<(String, String), Vec<usize>> = std::collections::HashMap::new();
-    for (i, p) in problems.iter().enumerate() {
-        if let Some(key) = pattern(p) {
-            groups.entry(key).or_default().push(i);
+    // Each problem's pattern, computed once; its place among the problems alike is its order of arrival.
+    let keys: Vec<Option<(String, String)>> = problems
+        .iter()
+        .map(|p| root(p).map(|f| (f.code.clone(), mekhanikube_analyzers::normalize_message(f))))
+        .collect();
+    let mut groups: std::collections::HashMap<&(String, String), Vec<usize>> = std::collections::HashMap::new();
+    let mut places = vec![0; problems.len()];
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            let group = groups.entry(key).or_default();
+            places[i] = group.len();
+            group.push(i);
         }
     }
     let mut out = format!("{}\n", "Problems, by what they take down:".bold());
     for (i, p) in problems.iter().enumerate() {
-        let group = pattern(p).and_then(|key| groups.get(&key)).map(Vec::as_slice).unwrap_or_default();
-        let place = group.iter().position(|&g| g == i).unwrap_or(0);
+        let group = keys[i].as_ref().and_then(|key| groups.get(key)).map(Vec::as_slice).unwrap_or_default();
+        let place = places[i];
         if place >= ALIKE_SHOWN {
             continue;
         }
