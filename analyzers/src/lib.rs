@@ -13,6 +13,7 @@ pub mod hygiene;
 mod kind;
 mod kinds;
 mod links;
+mod load;
 mod problems;
 mod quantity;
 mod scope;

@@ -85,31 +85,31 @@ pub struct SnapshotBuilder {
     objects: Objects,
     read: BTreeSet<Kind>,
     skipped: Vec<Skipped>,
-    ignored_kinds: BTreeSet<String>,
+    pub(crate) ignored_kinds: BTreeSet<String>,
     /// Set when objects came from files: what was read is then what the file says, or everything.
-    from_files: bool,
-    saved_info: Option<SavedInfo>,
+    pub(crate) from_files: bool,
+    pub(crate) saved_info: Option<SavedInfo>,
     values: ValuePolicy,
     custom: CustomObjects,
     /// When a live read started (see [`crate::clock`]).
     read_at: Option<jiff::Timestamp>,
     /// The newest past-event time seen in loaded items: the clock of a file that records none.
-    newest_observed: Option<jiff::Timestamp>,
+    pub(crate) newest_observed: Option<jiff::Timestamp>,
 }
 
 /// Name of the item `mekhanikube snapshot` adds to a saved List to record which kinds were read and which were
 /// skipped. A ConfigMap, so kubectl still accepts the file.
 pub const SNAPSHOT_INFO_NAME: &str = "mekhanikube-snapshot-info";
-const READ_ANNOTATION: &str = "mekhanikube.io/read-kinds";
-const SKIPPED_ANNOTATION: &str = "mekhanikube.io/skipped";
-const READ_AT_ANNOTATION: &str = "mekhanikube.io/read-at";
+pub(crate) const READ_ANNOTATION: &str = "mekhanikube.io/read-kinds";
+pub(crate) const SKIPPED_ANNOTATION: &str = "mekhanikube.io/skipped";
+pub(crate) const READ_AT_ANNOTATION: &str = "mekhanikube.io/read-at";
 
 #[derive(Debug, Default)]
-struct SavedInfo {
+pub(crate) struct SavedInfo {
     /// None when the item does not say (a hand-written info item that only sets the clock): everything was read.
-    read: Option<BTreeSet<Kind>>,
-    skipped: Vec<Skipped>,
-    read_at: Option<jiff::Timestamp>,
+    pub(crate) read: Option<BTreeSet<Kind>>,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) read_at: Option<jiff::Timestamp>,
 }
 
 impl SnapshotBuilder {
@@ -173,7 +173,7 @@ impl SnapshotBuilder {
 
     /// Adds one typed object of a known kind.
     pub fn insert_value(&mut self, kind: Kind, mut value: serde_json::Value) -> Result<(), serde_json::Error> {
-        drop_secret_payload(kind, &mut value);
+        crate::load::drop_secret_payload(kind, &mut value);
         self.objects.insert_value(kind, value, self.values)?;
         self.read.insert(kind);
         Ok(())
@@ -196,80 +196,6 @@ impl SnapshotBuilder {
         self.read.extend(fragment.read);
         self.skipped.extend(fragment.skipped);
         self.custom.absorb(fragment.custom);
-    }
-
-    /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.
-    /// Objects of custom groups go to the custom store; other kinds no analyzer reads are counted and ignored.
-    pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
-        // Items are moved out of the document, never copied: a big List is held once.
-        let is_list = doc.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List"));
-        let items: Vec<serde_json::Value> = match doc {
-            serde_json::Value::Null => return Ok(()),
-            serde_json::Value::Object(mut map) if is_list => match map.remove("items") {
-                Some(serde_json::Value::Array(items)) => items,
-                Some(serde_json::Value::Null) | None => Vec::new(),
-                Some(other) => {
-                    return Err(LoadError::NotAList {
-                        source_name: source_name.into(),
-                        found: format!("items: {}", type_name(&other)),
-                    });
-                }
-            },
-            serde_json::Value::Object(_) => vec![doc],
-            other => {
-                return Err(LoadError::NotAList { source_name: source_name.into(), found: type_name(&other).into() });
-            }
-        };
-        self.from_files = true;
-        for (index, item) in items.into_iter().enumerate() {
-            if is_info_item(&item) {
-                self.saved_info = Some(parse_saved_info(&item));
-                continue;
-            }
-            let api_version = item.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let kind_name = item.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let name = item.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("<unnamed>").to_string();
-            if api_version.is_empty() || kind_name.is_empty() {
-                return Err(LoadError::MissingType { source_name: source_name.into(), index, what: name });
-            }
-            self.newest_observed = crate::clock::newest_observed(&item, self.newest_observed);
-            let invalid = |e: serde_json::Error| LoadError::Invalid {
-                source_name: source_name.into(),
-                index,
-                kind: kind_name.clone(),
-                name: name.clone(),
-                message: e.to_string(),
-            };
-            match Kind::from_type(&api_version, &kind_name) {
-                Some(kind) => self.insert_value(kind, item).map_err(invalid)?,
-                None if !crate::custom::is_builtin_group(crate::custom::group_of(&api_version)) => {
-                    self.insert_custom(item).map_err(invalid)?
-                }
-                None => {
-                    self.ignored_kinds.insert(format!("{api_version}/{kind_name}"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Parses YAML (one or many documents) or JSON text as printed by `kubectl get -o yaml|json`.
-    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
-        let docs: Vec<serde_json::Value> = if text.trim_start().starts_with(['{', '[']) {
-            vec![
-                serde_json::from_str(text)
-                    .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?,
-            ]
-        } else {
-            serde_saphyr::from_multiple_with_options(text, yaml_options(text.len())).map_err(|e| LoadError::Syntax {
-                source_name: source_name.into(),
-                message: e.to_string().lines().next().unwrap_or_default().to_string(),
-            })?
-        };
-        for doc in docs {
-            self.add_document(source_name, doc)?;
-        }
-        Ok(())
     }
 
     /// Type strings (`apiVersion/kind`) that were present but that no analyzer reads.
@@ -331,58 +257,6 @@ impl SnapshotBuilder {
 
     pub fn custom(&self) -> &CustomObjects {
         &self.custom
-    }
-}
-
-/// The YAML parser's limits, sized to the file: a document cannot hold more nodes or events than it has bytes,
-/// so the size limits grow with it (a 30,000-pod snapshot has millions of nodes), while the limits that stop
-/// alias bombs and absurd nesting (aliases, anchors, expansion, depth) stay the parser's defaults.
-fn yaml_options(bytes: usize) -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_events = budget.max_events.max(bytes);
-    budget.max_nodes = budget.max_nodes.max(bytes);
-    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
-}
-
-/// Our info item has no namespace; a cluster's ConfigMap of the same name always has one and is read as what it is.
-fn is_info_item(item: &serde_json::Value) -> bool {
-    item.get("kind").and_then(|k| k.as_str()) == Some("ConfigMap")
-        && item.pointer("/metadata/name").and_then(|n| n.as_str()) == Some(SNAPSHOT_INFO_NAME)
-        && item.pointer("/metadata/namespace").and_then(|n| n.as_str()).is_none_or(str::is_empty)
-}
-
-fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {
-    let annotation = |key: &str| {
-        item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
-    };
-    let has = |key: &str| item.pointer("/metadata/annotations").and_then(|a| a.get(key)).is_some();
-    let read =
-        has(READ_ANNOTATION).then(|| annotation(READ_ANNOTATION).split(',').filter_map(Kind::from_name).collect());
-    let skipped = serde_json::from_str(annotation(SKIPPED_ANNOTATION)).unwrap_or_default();
-    let read_at = annotation(READ_AT_ANNOTATION).parse().ok();
-    SavedInfo { read, skipped, read_at }
-}
-
-fn type_name(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "nothing",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a sequence",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
-/// A Secret's payload is dropped before it is even decoded; the typed rules of [`crate::hygiene`] do the rest.
-fn drop_secret_payload(kind: Kind, value: &mut serde_json::Value) {
-    if kind == Kind::Secret
-        && let Some(obj) = value.as_object_mut()
-    {
-        obj.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata" || k == "type");
     }
 }
 

@@ -1,0 +1,303 @@
+//! Saved snapshots into a [`SnapshotBuilder`]: a `kind: List` as `kubectl get -o yaml|json` prints it, a typed list
+//! (`PodList`), one or many YAML documents, or single objects.
+//!
+//! A List is read as a stream: each item is decoded when the parser reaches it, filtered, stored in its typed form
+//! and dropped, so a file of 100,000 pods is never also held as one tree of `serde_json::Value`s (that tree took
+//! about ten times the memory of the typed objects). Anything the stream does not take as a List (single objects,
+//! several YAML documents, and every malformed input) is read again whole, by the one path that also words the
+//! errors, so both paths accept and refuse exactly the same files.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::custom::{group_of, is_builtin_group};
+use crate::kind::Kind;
+use crate::snapshot::{
+    LoadError, READ_ANNOTATION, READ_AT_ANNOTATION, SKIPPED_ANNOTATION, SNAPSHOT_INFO_NAME, SavedInfo, SnapshotBuilder,
+};
+
+impl SnapshotBuilder {
+    /// Parses YAML (one or many documents) or JSON text as printed by `kubectl get -o yaml|json`. A file that
+    /// fails adds nothing.
+    pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
+        let mut loaded = self.fragment();
+        if !stream_list(&mut loaded, source_name, text) {
+            loaded = self.fragment();
+            loaded.add_whole_text(source_name, text)?;
+        }
+        self.merge_loaded(loaded);
+        Ok(())
+    }
+
+    fn add_whole_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
+        let docs: Vec<serde_json::Value> = if is_json(text) {
+            vec![
+                serde_json::from_str(text)
+                    .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?,
+            ]
+        } else {
+            serde_saphyr::from_multiple_with_options(text, yaml_options(text.len())).map_err(|e| LoadError::Syntax {
+                source_name: source_name.into(),
+                message: e.to_string().lines().next().unwrap_or_default().to_string(),
+            })?
+        };
+        for doc in docs {
+            self.add_document(source_name, doc)?;
+        }
+        Ok(())
+    }
+
+    /// Adds every item of a parsed document: a `kind: List`, a typed list (`PodList`), or a single object.
+    /// Objects of custom groups go to the custom store; other kinds no analyzer reads are counted and ignored.
+    pub fn add_document(&mut self, source_name: &str, doc: serde_json::Value) -> Result<(), LoadError> {
+        // Items are moved out of the document, never copied: a big List is held once.
+        let is_list = doc.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List"));
+        let items: Vec<serde_json::Value> = match doc {
+            serde_json::Value::Null => return Ok(()),
+            serde_json::Value::Object(mut map) if is_list => match map.remove("items") {
+                Some(serde_json::Value::Array(items)) => items,
+                Some(serde_json::Value::Null) | None => Vec::new(),
+                Some(other) => {
+                    return Err(LoadError::NotAList {
+                        source_name: source_name.into(),
+                        found: format!("items: {}", type_name(&other)),
+                    });
+                }
+            },
+            serde_json::Value::Object(_) => vec![doc],
+            other => {
+                return Err(LoadError::NotAList { source_name: source_name.into(), found: type_name(&other).into() });
+            }
+        };
+        self.from_files = true;
+        for (index, item) in items.into_iter().enumerate() {
+            self.add_item(source_name, index, item)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one item of a file: the info item, a kind of the table, a custom object, or an ignored kind.
+    fn add_item(&mut self, source_name: &str, index: usize, item: serde_json::Value) -> Result<(), LoadError> {
+        if is_info_item(&item) {
+            self.saved_info = Some(parse_saved_info(&item));
+            return Ok(());
+        }
+        let text_at = |pointer: &str| item.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let (api_version, kind_name) = (text_at("/apiVersion"), text_at("/kind"));
+        let name = Some(text_at("/metadata/name")).filter(|n| !n.is_empty()).unwrap_or_else(|| "<unnamed>".into());
+        if api_version.is_empty() || kind_name.is_empty() {
+            return Err(LoadError::MissingType { source_name: source_name.into(), index, what: name });
+        }
+        self.newest_observed = crate::clock::newest_observed(&item, self.newest_observed);
+        let invalid = |e: serde_json::Error| LoadError::Invalid {
+            source_name: source_name.into(),
+            index,
+            kind: kind_name.clone(),
+            name: name.clone(),
+            message: e.to_string(),
+        };
+        match Kind::from_type(&api_version, &kind_name) {
+            Some(kind) => self.insert_value(kind, item).map_err(invalid)?,
+            None if !is_builtin_group(group_of(&api_version)) => self.insert_custom(item).map_err(invalid)?,
+            None => {
+                self.ignored_kinds.insert(format!("{api_version}/{kind_name}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves in what one file added.
+    fn merge_loaded(&mut self, mut loaded: SnapshotBuilder) {
+        self.from_files |= loaded.from_files;
+        self.newest_observed = self.newest_observed.max(loaded.newest_observed);
+        self.ignored_kinds.append(&mut loaded.ignored_kinds);
+        if let Some(info) = loaded.saved_info.take() {
+            self.saved_info = Some(info);
+        }
+        self.absorb(loaded);
+    }
+}
+
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+}
+
+/// Streams `text` into `into` if it is one document holding a List; false for anything else, `into` then being
+/// of no use.
+fn stream_list(into: &mut SnapshotBuilder, source_name: &str, text: &str) -> bool {
+    let mut failure = None;
+    let visitor = DocumentVisitor { into, source_name, failure: &mut failure };
+    let streamed = if is_json(text) {
+        let mut json = serde_json::Deserializer::from_str(text);
+        json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
+    } else {
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text.len()), |yaml| {
+            yaml.deserialize_any(visitor)
+        })
+        .ok()
+    };
+    failure.is_none() && streamed == Some(Shape::List)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Shape {
+    List,
+    Other,
+}
+
+/// Visits the top of a document: `items` is streamed, `kind` kept, the rest skipped unread.
+struct DocumentVisitor<'a> {
+    into: &'a mut SnapshotBuilder,
+    source_name: &'a str,
+    failure: &'a mut Option<LoadError>,
+}
+
+impl<'de> Visitor<'de> for DocumentVisitor<'_> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a kind: List")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let (mut kind, mut has_items) = (None::<String>, false);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                // Keys come in any order (kubectl puts `items` before `kind`): a document with items that turns
+                // out not to be a List is read again whole.
+                "items" => {
+                    map.next_value_seed(ItemsSeed {
+                        into: self.into,
+                        source_name: self.source_name,
+                        failure: self.failure,
+                    })?;
+                    has_items = true;
+                }
+                "kind" => kind = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let is_list = has_items && kind.is_some_and(|k| k.ends_with("List"));
+        if is_list {
+            self.into.from_files = true;
+        }
+        Ok(if is_list { Shape::List } else { Shape::Other })
+    }
+}
+
+struct ItemsSeed<'a> {
+    into: &'a mut SnapshotBuilder,
+    source_name: &'a str,
+    failure: &'a mut Option<LoadError>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            if let Err(e) = self.into.add_item(self.source_name, index, item) {
+                *self.failure = Some(e);
+                return Err(de::Error::custom("an item was refused"));
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The YAML parser's limits, sized to the file: a document cannot hold more nodes or events than it has bytes,
+/// so the size limits grow with it (a 30,000-pod snapshot has millions of nodes), while the limits that stop
+/// alias bombs and absurd nesting (aliases, anchors, expansion, depth) stay the parser's defaults.
+fn yaml_options(bytes: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = budget.max_events.max(bytes);
+    budget.max_nodes = budget.max_nodes.max(bytes);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
+/// Our info item has no namespace; a cluster's ConfigMap of the same name always has one and is read as what it is.
+fn is_info_item(item: &serde_json::Value) -> bool {
+    item.get("kind").and_then(|k| k.as_str()) == Some("ConfigMap")
+        && item.pointer("/metadata/name").and_then(|n| n.as_str()) == Some(SNAPSHOT_INFO_NAME)
+        && item.pointer("/metadata/namespace").and_then(|n| n.as_str()).is_none_or(str::is_empty)
+}
+
+fn parse_saved_info(item: &serde_json::Value) -> SavedInfo {
+    let annotation = |key: &str| {
+        item.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
+    };
+    let has = |key: &str| item.pointer("/metadata/annotations").and_then(|a| a.get(key)).is_some();
+    let read =
+        has(READ_ANNOTATION).then(|| annotation(READ_ANNOTATION).split(',').filter_map(Kind::from_name).collect());
+    let skipped = serde_json::from_str(annotation(SKIPPED_ANNOTATION)).unwrap_or_default();
+    let read_at = annotation(READ_AT_ANNOTATION).parse().ok();
+    SavedInfo { read, skipped, read_at }
+}
+
+fn type_name(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "nothing",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a sequence",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A Secret's payload is dropped before it is even decoded; the typed rules of [`crate::hygiene`] do the rest.
+pub(crate) fn drop_secret_payload(kind: Kind, value: &mut serde_json::Value) {
+    if kind == Kind::Secret
+        && let Some(obj) = value.as_object_mut()
+    {
+        obj.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata" || k == "type");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A List, YAML or JSON, takes the streamed path (the whole-document path would load it too, only at ten
+    /// times the memory, so the fixture tests alone would not notice).
+    #[test]
+    fn lists_are_streamed_and_other_documents_are_not() {
+        let yaml = include_str!("../../examples/demo-cluster.yaml");
+        let doc: serde_json::Value = serde_saphyr::from_str(yaml).unwrap();
+        let json = serde_json::to_string(&doc).unwrap();
+        for (name, text) in [("demo.yaml", yaml.to_string()), ("demo.json", json)] {
+            let mut builder = SnapshotBuilder::new();
+            assert!(stream_list(&mut builder, name, &text), "{name}");
+            assert!(builder.object_count() > 50, "{name}: {}", builder.object_count());
+        }
+        let not_lists = [
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+            "apiVersion: v1\nkind: List\nitems: []\n---\napiVersion: v1\nkind: List\nitems: []\n",
+            "apiVersion: example.com/v1\nkind: Basket\nitems: [{sku: 1}]\n",
+            "[1, 2]",
+        ];
+        for text in not_lists {
+            assert!(!stream_list(&mut SnapshotBuilder::new(), "x", text), "{text}");
+        }
+    }
+}
