@@ -65,8 +65,10 @@ pub async fn analysis(
     let mut findings = run(&scope.analyzers, &snapshot);
     log_phase("analyze", started, format_args!("{} findings", findings.len()));
     scope.scope.retain(&mut findings, &snapshot);
+    let started = std::time::Instant::now();
     let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
     doc.link(&snapshot);
+    log_phase("link", started, format_args!("{} problems", doc.problems.len()));
     Ok((doc, snapshot))
 }
 

@@ -24,7 +24,9 @@ pub async fn run_analyze(printer: &Printer, settings: AnalyzeSettings) -> anyhow
     if let Some(path) = &settings.metrics_file {
         write_metrics(path, &doc, started)?;
     }
+    let filtered = std::time::Instant::now();
     doc.retain_at_least(settings.min_severity, &snapshot);
+    pipeline::log_phase("filter", filtered, format_args!("{} findings shown", doc.findings.len()));
 
     // Findings are printed in full before any explanation, so a slow or dead model loses nothing.
     let mut explain_failed = false;
@@ -54,6 +56,7 @@ pub async fn run_analyze(printer: &Printer, settings: AnalyzeSettings) -> anyhow
             printer.out(&render::junit(&doc, &checked, settings.fail_on)?)?;
         }
     }
+    pipeline::log_phase("run", started, format_args!("{} problems", doc.problems.len()));
     Ok(status(explain_failed, failing))
 }
 

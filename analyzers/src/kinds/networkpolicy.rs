@@ -332,9 +332,8 @@ fn blocked_ingresses(net: &Net) -> Vec<Finding> {
                 .flatten()
                 .filter_map(|p| p.target_port.as_ref())
                 .collect();
-            let pods = net.snapshot.objects.pods.in_namespace(ns).filter(|p| {
-                !crate::links::finished(p) && !host_network(p) && map_selects(selector, p.metadata.labels.as_ref())
-            });
+            let pods = net.snapshot.pods_selected_by(ns, selector).into_iter();
+            let pods = pods.filter(|p| !crate::links::finished(p) && !host_network(p));
             for pod in pods {
                 let isolating = net.isolating(pod, "Ingress");
                 if isolating.is_empty() || admits(net, &isolating, &controllers, &target_ports(pod, &ports)) {

@@ -75,10 +75,13 @@ impl Analyzer for PdbAnalyzer {
 /// Unfinished pods of the budget's namespace that its selector selects (a missing selector selects none).
 fn selected_pods<'a>(snapshot: &'a Snapshot, budget: &'a PodDisruptionBudget) -> Vec<&'a Pod> {
     let Some(selector) = budget.spec.as_ref().and_then(|s| s.selector.as_ref()) else { return Vec::new() };
-    snapshot
-        .objects
-        .pods
-        .in_namespace(namespace_of(&budget.metadata))
+    let namespace = namespace_of(&budget.metadata);
+    let candidates: Vec<&Pod> = match selector.match_labels.as_ref().filter(|l| !l.is_empty()) {
+        Some(labels) => snapshot.pods_selected_by(namespace, labels),
+        None => snapshot.objects.pods.in_namespace(namespace).collect(),
+    };
+    candidates
+        .into_iter()
         .filter(|p| !crate::links::finished(p))
         .filter(|p| label_selector_matches(selector, p.metadata.labels.as_ref()))
         .collect()

@@ -10,7 +10,6 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
-use crate::selector::map_selects;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct ServiceAnalyzer;
@@ -115,10 +114,7 @@ pub(crate) fn selected_pods(
         return None;
     }
     let (mut live, mut finished) = (0, 0);
-    for pod in snapshot.objects.pods.in_namespace(namespace) {
-        if !map_selects(selector, pod.metadata.labels.as_ref()) {
-            continue;
-        }
+    for pod in snapshot.pods_selected_by(namespace, selector) {
         match pod.status.as_ref().and_then(|s| s.phase.as_deref()) {
             Some("Succeeded" | "Failed") => finished += 1,
             _ => live += 1,

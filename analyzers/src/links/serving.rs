@@ -15,7 +15,6 @@ use super::{Ctx, Key, Link, LinkKind, finished, key, not_ready, object, of};
 use crate::finding::ObjectRef;
 use crate::kind::Kind;
 use crate::kinds::{name_of, namespace_of};
-use crate::selector::map_selects;
 
 const SERVICE_DOWN: &[&str] = &["service-no-ready-endpoints", "service-no-pods"];
 const TARGET_DOWN: &[&str] = &["deployment-unavailable", "statefulset-pods-not-ready", "replicaset-create-failed"];
@@ -39,8 +38,8 @@ fn selects(ctx: &Ctx, svc: &Service) -> Vec<Link> {
     let ns = namespace_of(&svc.metadata);
     let shown: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut links = Vec::new();
-    for pod in ctx.snapshot.objects.pods.in_namespace(ns) {
-        if finished(pod) || !map_selects(selector, pod.metadata.labels.as_ref()) {
+    for pod in ctx.snapshot.pods_selected_by(ns, selector) {
+        if finished(pod) {
             continue;
         }
         let Some(state) = not_ready(pod) else { continue };

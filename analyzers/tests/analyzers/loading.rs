@@ -70,7 +70,8 @@ fn items_before_kind_is_a_list_and_items_alone_is_not() {
     builder.add_text("list.json", list).unwrap();
     assert!(builder.build().objects.namespaces.get("", "shop").is_some());
 
-    let custom = "apiVersion: example.com/v1\nkind: Basket\nmetadata: {name: b, namespace: shop}\nitems: [{sku: 1}, {sku: 2}]\n";
+    let custom =
+        "apiVersion: example.com/v1\nkind: Basket\nmetadata: {name: b, namespace: shop}\nitems: [{sku: 1}, {sku: 2}]\n";
     let mut builder = SnapshotBuilder::new();
     builder.add_text("basket.yaml", custom).expect("a custom object with an items field");
     assert_eq!(builder.custom().len(), 1);

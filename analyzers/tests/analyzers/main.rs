@@ -12,6 +12,7 @@ mod deployment;
 mod health;
 mod hpa;
 mod hygiene;
+mod indexes;
 mod ingress;
 mod job;
 mod limitrange;
