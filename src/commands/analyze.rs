@@ -57,6 +57,8 @@ pub async fn run_analyze(printer: &Printer, settings: AnalyzeSettings) -> anyhow
         }
     }
     pipeline::log_phase("run", started, format_args!("{} problems", doc.problems.len()));
+    // The process ends next: freeing a big cluster's objects one by one took 5 s at 100,000 pods, for nothing.
+    std::mem::forget(snapshot);
     Ok(status(explain_failed, failing))
 }
 

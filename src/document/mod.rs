@@ -151,7 +151,11 @@ impl AnalysisDocument {
     /// Keeps the findings at or above `min`, then recounts and relinks them into problems: a consequence whose
     /// cause is hidden becomes a root of its own.
     pub fn retain_at_least(&mut self, min: mekhanikube_analyzers::Severity, snapshot: &Snapshot) {
+        let before = self.findings.len();
         self.findings.retain(|f| f.severity.at_least(min));
+        if self.findings.len() == before {
+            return;
+        }
         self.summary.recount(&self.findings);
         self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
     }
