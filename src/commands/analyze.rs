@@ -24,7 +24,7 @@ pub async fn run_analyze(printer: &Printer, settings: AnalyzeSettings) -> anyhow
     if let Some(path) = &settings.metrics_file {
         write_metrics(path, &doc, started)?;
     }
-    doc.retain_at_least(settings.min_severity, &snapshot);
+    doc.retain_at_least(settings.min_severity, &snapshot)?;
 
     // Findings are printed in full before any explanation, so a slow or dead model loses nothing.
     let mut explain_failed = false;
@@ -105,7 +105,7 @@ async fn run_clusters(printer: &Printer, settings: AnalyzeSettings) -> anyhow::R
         };
         read += 1;
         failing |= doc.findings.iter().any(|f| f.severity.at_least(settings.fail_on));
-        doc.retain_at_least(settings.min_severity, &snapshot);
+        doc.retain_at_least(settings.min_severity, &snapshot)?;
         if settings.format == Format::Text {
             printer.out(&format!("{}\n", render::text(&doc, None, settings.flat)))?;
         }

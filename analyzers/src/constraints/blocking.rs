@@ -27,7 +27,9 @@ pub(super) fn attach(snapshot: &Snapshot, findings: &[Finding], constraints: &mu
                 }
             }
         }
-        related.sort_by(|a, b| (a.severity, &a.object, &a.code).cmp(&(b.severity, &b.object, &b.code)));
+        // Most severe first; among equals, the constraint's own finding before those of what it refuses.
+        let key = |f: &&Finding| (f.severity, !same(&f.object, &c.object), f.object.clone(), f.code.clone());
+        related.sort_by_key(key);
         c.state = ConstraintState::of(related.first().map(|f| f.severity));
         c.findings = related
             .into_iter()
