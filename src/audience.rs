@@ -30,7 +30,6 @@ pub const HIDDEN_SELECTOR: &str = "(selector hidden)";
 /// The namespace of the cluster DNS, named in network-policy findings even when the snapshot holds none of it.
 const WELL_KNOWN_NAMESPACES: &[&str] = &["kube-system"];
 
-
 #[derive(Debug, thiserror::Error)]
 #[error("cannot redact the {what} for the developer audience: {source}")]
 pub struct RedactError {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mekhanikube_analyzers::{Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
 
-use crate::cluster::{self, ClusterInfo, ClusterOptions, CrdSelection, ReadProgress};
 use crate::audience::{Audience, Redactor};
+use crate::cluster::{self, ClusterInfo, ClusterOptions, CrdSelection, ReadProgress};
 use crate::document::{AnalysisDocument, Checked, ConstraintsDocument, ScopeInfo, Source};
 use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;

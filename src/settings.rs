@@ -10,8 +10,8 @@ use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
 use crate::cli::{
-    AnalyzeArgs, AnalyzeFormat, AudienceArg, ClusterArgs, ConstraintsArgs, ModelArgs, OutputFormat, ReportArgs, RulesArgs, ScopeArgs, SeverityArg,
-    SnapshotArgs,
+    AnalyzeArgs, AnalyzeFormat, AudienceArg, ClusterArgs, ConstraintsArgs, ModelArgs, OutputFormat, ReportArgs,
+    RulesArgs, ScopeArgs, SeverityArg, SnapshotArgs,
 };
 use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
@@ -47,7 +47,9 @@ pub enum SettingsError {
     DeveloperNeedsNamespace,
     #[error("constraints shows one namespace: pass -n NAMESPACE")]
     ConstraintsNeedNamespace,
-    #[error("--explain takes a reference as the list shows it (quota/NAME, limitrange/NAME, pdb/NAME, netpol/NAME, admission/N), not '{0}'")]
+    #[error(
+        "--explain takes a reference as the list shows it (quota/NAME, limitrange/NAME, pdb/NAME, netpol/NAME, admission/N), not '{0}'"
+    )]
     ConstraintRef(String),
     #[error("--all-contexts")]
     Contexts(#[source] crate::cluster::ClusterError),

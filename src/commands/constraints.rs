@@ -13,17 +13,13 @@ pub async fn run_constraints(printer: &Printer, settings: ConstraintsSettings) -
     let (mut doc, snapshot) =
         pipeline::constraints(printer, &settings.input, &settings.scope, &settings.namespace).await?;
     let asked = match &settings.explain {
-        Some((reference, _)) => Some(
-            doc.constraints
-                .iter()
-                .find(|c| &c.reference == reference)
-                .cloned()
-                .with_context(|| {
-                    let known: Vec<&str> = doc.constraints.iter().map(|c| c.reference.as_str()).collect();
-                    let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-                    format!("no constraint {reference} applies in namespace {} (there are: {known})", doc.namespace)
-                })?,
-        ),
+        Some((reference, _)) => {
+            Some(doc.constraints.iter().find(|c| &c.reference == reference).cloned().with_context(|| {
+                let known: Vec<&str> = doc.constraints.iter().map(|c| c.reference.as_str()).collect();
+                let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+                format!("no constraint {reference} applies in namespace {} (there are: {known})", doc.namespace)
+            })?)
+        }
         None => None,
     };
     let mut failed = false;
@@ -41,8 +37,7 @@ pub async fn run_constraints(printer: &Printer, settings: ConstraintsSettings) -
                 doc.explanation = entry;
                 failed = explain_failed;
             }
-            let rendered =
-                if settings.format == ListFormat::Json { render::json(&doc)? } else { render::yaml(&doc)? };
+            let rendered = if settings.format == ListFormat::Json { render::json(&doc)? } else { render::yaml(&doc)? };
             printer.out(&rendered)?;
         }
     }

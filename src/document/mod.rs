@@ -266,13 +266,11 @@ mod tests {
     /// `MEKHANIKUBE_UPDATE_SCHEMA=1 cargo test --bin mekhanikube document::`.
     #[test]
     fn published_schema_is_current() {
-        for (file, generated) in
-            [
-                ("analysis.schema.json", schema_json()),
-                ("clusters.schema.json", clusters_schema_json()),
-                ("constraints.schema.json", constraints_schema_json()),
-            ]
-        {
+        for (file, generated) in [
+            ("analysis.schema.json", schema_json()),
+            ("clusters.schema.json", clusters_schema_json()),
+            ("constraints.schema.json", constraints_schema_json()),
+        ] {
             let path = format!("{}/docs/{file}", env!("CARGO_MANIFEST_DIR"));
             if std::env::var_os("MEKHANIKUBE_UPDATE_SCHEMA").is_some() {
                 std::fs::write(&path, &generated).unwrap();

@@ -66,7 +66,10 @@ impl Problem {
         ];
         evidence.extend(c.rules.iter().enumerate().map(|(i, r)| Evidence::field(format!("rule {}", i + 1), r.clone())));
         evidence.extend(c.findings.iter().map(|f| {
-            Evidence::field(format!("finding on {} {}", f.object.kind, f.object.name), format!("{} ({}): {}", f.code, f.severity, f.message))
+            Evidence::field(
+                format!("finding on {} {}", f.object.kind, f.object.name),
+                format!("{} ({}): {}", f.code, f.severity, f.message),
+            )
         }));
         let finding = Finding {
             id: mekhanikube_analyzers::finding_id(&code, &c.object),

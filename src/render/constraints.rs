@@ -31,7 +31,10 @@ pub fn constraints_text(doc: &ConstraintsDocument) -> String {
     }
     let s = &doc.summary;
     if s.total == 0 {
-        out.push_str(&format!("{} no quota, limit range, disruption budget, network policy or admission webhook applies\n", "✓".green().bold()));
+        out.push_str(&format!(
+            "{} no quota, limit range, disruption budget, network policy or admission webhook applies\n",
+            "✓".green().bold()
+        ));
     } else {
         out.push_str(&format!(
             "{}: {} blocking, {} warning — {} touched by a blocking one\n",

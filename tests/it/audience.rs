@@ -97,10 +97,18 @@ async fn no_developer_output_or_prompt_names_another_namespace_or_a_cluster_poli
     }
     for reference in ["admission/1", "netpol/cart-egress"] {
         let explain = [&["--explain", reference][..], &model_flags].concat();
-        runs.push([&["constraints"][..], &base, &["-o", "json"], &explain].concat().iter().map(|s| s.to_string()).collect());
+        runs.push(
+            [&["constraints"][..], &base, &["-o", "json"], &explain].concat().iter().map(|s| s.to_string()).collect(),
+        );
     }
     let out_dir = reports.display().to_string();
-    runs.push([&["report"][..], &base, &["--out", out_dir.as_str()], &explain].concat().iter().map(|s| s.to_string()).collect());
+    runs.push(
+        [&["report"][..], &base, &["--out", out_dir.as_str()], &explain]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
     let history = dir.path().join("history.sqlite");
     let outputs: Vec<Output> = tokio::task::spawn_blocking(move || {
         runs.iter().map(|args| run(mekhanikube().args(args).env("MEKHANIKUBE_HISTORY", &history))).collect()
@@ -118,7 +126,11 @@ async fn no_developer_output_or_prompt_names_another_namespace_or_a_cluster_poli
     // What is hidden is still said: the webhook and the policy towards another namespace are there, anonymous.
     let constraints_text = &outputs[8].stdout;
     assert!(constraints_text.contains("ValidatingWebhookConfiguration (cluster policy)"), "{constraints_text}");
-    assert!(constraints_text.contains("egress: only to pods (selector hidden) in namespace (another namespace) on TCP 5432"), "{constraints_text}");
+    assert!(
+        constraints_text
+            .contains("egress: only to pods (selector hidden) in namespace (another namespace) on TCP 5432"),
+        "{constraints_text}"
+    );
     let prompts: Vec<String> = model
         .received_requests()
         .await

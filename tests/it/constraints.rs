@@ -57,9 +57,15 @@ fn json_and_yaml_carry_the_same_document_as_the_published_schema_says() {
     assert_eq!(doc["audience"], "operator");
     assert_eq!(doc["summary"], serde_json::json!({"total": 5, "blocking": 4, "warning": 0, "workloadsBlocked": 3}));
     let refs: Vec<&str> = doc["constraints"].as_array().unwrap().iter().map(|c| c["ref"].as_str().unwrap()).collect();
-    assert_eq!(refs, ["quota/checkout-quota", "limitrange/checkout-limits", "pdb/cart", "netpol/cart-egress", "admission/1"]);
+    assert_eq!(
+        refs,
+        ["quota/checkout-quota", "limitrange/checkout-limits", "pdb/cart", "netpol/cart-egress", "admission/1"]
+    );
     let quota = &doc["constraints"][0];
-    assert_eq!(quota["detail"]["resources"][0], serde_json::json!({"resource": "pods", "used": "2", "hard": "2", "percent": 100}));
+    assert_eq!(
+        quota["detail"]["resources"][0],
+        serde_json::json!({"resource": "pods", "used": "2", "hard": "2", "percent": 100})
+    );
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(repo_path("docs/constraints.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
@@ -110,7 +116,17 @@ async fn explain_one_constraint_through_the_model() {
     let uri = model.uri();
     let out = tokio::task::spawn_blocking(move || {
         constraints(&[
-            "-n", "checkout", "-o", "json", "--explain", "netpol/cart-egress", "--model", "m", "--ollama-url", &uri, "--no-cache",
+            "-n",
+            "checkout",
+            "-o",
+            "json",
+            "--explain",
+            "netpol/cart-egress",
+            "--model",
+            "m",
+            "--ollama-url",
+            &uri,
+            "--no-cache",
         ])
     })
     .await
@@ -147,6 +163,8 @@ fn the_audience_can_come_from_the_config_file() {
     assert_eq!(doc["audience"], "developer");
     assert_eq!(doc["constraints"][4]["object"]["name"], "(cluster policy)");
     std::fs::write(&config, "audience: everyone\n").unwrap();
-    let out = run(mekhanikube().args(["constraints", "--snapshot", &demo(), "-n", "checkout"]).env("MEKHANIKUBE_CONFIG", &config));
+    let out = run(mekhanikube()
+        .args(["constraints", "--snapshot", &demo(), "-n", "checkout"])
+        .env("MEKHANIKUBE_CONFIG", &config));
     assert_one_line_error(&out, "audience: 'everyone' is not operator or developer");
 }

@@ -16,12 +16,20 @@ pub(super) fn constraints(snapshot: &Snapshot, namespace: &str, workloads: &Work
         let mut limits = Vec::new();
         for item in items {
             let get = |map: &Option<std::collections::BTreeMap<String, _>>, r: &str| {
-                map.as_ref().and_then(|m: &std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>| m.get(r)).map(|q| q.0.clone())
+                map.as_ref()
+                    .and_then(
+                        |m: &std::collections::BTreeMap<
+                            String,
+                            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+                        >| m.get(r),
+                    )
+                    .map(|q| q.0.clone())
             };
-            let resources: BTreeSet<&String> = [&item.min, &item.max, &item.default, &item.default_request, &item.max_limit_request_ratio]
-                .into_iter()
-                .flat_map(|m| m.iter().flat_map(|m| m.keys()))
-                .collect();
+            let resources: BTreeSet<&String> =
+                [&item.min, &item.max, &item.default, &item.default_request, &item.max_limit_request_ratio]
+                    .into_iter()
+                    .flat_map(|m| m.iter().flat_map(|m| m.keys()))
+                    .collect();
             for resource in resources {
                 limits.push(LimitBound {
                     item_type: item.type_.clone(),
@@ -35,7 +43,8 @@ pub(super) fn constraints(snapshot: &Snapshot, namespace: &str, workloads: &Work
             }
         }
         let rules = limits.iter().map(words).collect();
-        let touches = if limits.iter().any(|l| l.item_type != "PersistentVolumeClaim") { workloads.all() } else { Vec::new() };
+        let touches =
+            if limits.iter().any(|l| l.item_type != "PersistentVolumeClaim") { workloads.all() } else { Vec::new() };
         out.push(entry(
             ConstraintKind::LimitRange,
             format!("limitrange/{}", name_of(&range.metadata)),

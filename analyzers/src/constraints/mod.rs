@@ -281,8 +281,7 @@ fn entry(
 /// A label selector in kubectl's words: `app=db,tier in (a,b)`; empty: `every pod`.
 fn selector_words(selector: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>) -> String {
     let Some(selector) = selector else { return String::new() };
-    let mut terms: Vec<String> =
-        selector.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut terms: Vec<String> = selector.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
     for e in selector.match_expressions.iter().flatten() {
         let values = e.values.clone().unwrap_or_default().join(",");
         terms.push(match e.operator.as_str() {

@@ -34,15 +34,37 @@ impl<'a> Workloads<'a> {
         for t in templates(snapshot).into_iter().filter(|t| namespace_of(t.meta) == namespace) {
             let name = name_of(t.meta);
             let labels = match t.kind {
-                Kind::Deployment => o.deployments.get(namespace, name).and_then(|d| d.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
-                Kind::ReplicaSet => o.replica_sets.get(namespace, name).and_then(|r| r.spec.as_ref()?.template.as_ref()?.metadata.as_ref()?.labels.clone()),
-                Kind::StatefulSet => o.stateful_sets.get(namespace, name).and_then(|s| s.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
-                Kind::DaemonSet => o.daemon_sets.get(namespace, name).and_then(|d| d.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
-                Kind::Job => o.jobs.get(namespace, name).and_then(|j| j.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
-                Kind::CronJob => o.cron_jobs.get(namespace, name).and_then(|c| c.spec.job_template.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
+                Kind::Deployment => o
+                    .deployments
+                    .get(namespace, name)
+                    .and_then(|d| d.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
+                Kind::ReplicaSet => o
+                    .replica_sets
+                    .get(namespace, name)
+                    .and_then(|r| r.spec.as_ref()?.template.as_ref()?.metadata.as_ref()?.labels.clone()),
+                Kind::StatefulSet => o
+                    .stateful_sets
+                    .get(namespace, name)
+                    .and_then(|s| s.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
+                Kind::DaemonSet => o
+                    .daemon_sets
+                    .get(namespace, name)
+                    .and_then(|d| d.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
+                Kind::Job => o
+                    .jobs
+                    .get(namespace, name)
+                    .and_then(|j| j.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
+                Kind::CronJob => o
+                    .cron_jobs
+                    .get(namespace, name)
+                    .and_then(|c| c.spec.job_template.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()),
                 _ => t.meta.labels.clone(),
             };
-            list.push(Workload { object: object_ref(t.kind, t.meta), kind: t.kind, labels: labels.unwrap_or_default() });
+            list.push(Workload {
+                object: object_ref(t.kind, t.meta),
+                kind: t.kind,
+                labels: labels.unwrap_or_default(),
+            });
         }
         list.sort_by(|a, b| (a.kind, &a.object.name).cmp(&(b.kind, &b.object.name)));
         Workloads { list, snapshot }
@@ -68,7 +90,8 @@ impl<'a> Workloads<'a> {
         for pod in pods {
             let ns = namespace_of(&pod.metadata);
             let top = self.snapshot.owner_chain(ns, &pod.metadata).pop();
-            let object = top.map(|o| ObjectRef { uid: None, ..o }).unwrap_or_else(|| object_ref(Kind::Pod, &pod.metadata));
+            let object =
+                top.map(|o| ObjectRef { uid: None, ..o }).unwrap_or_else(|| object_ref(Kind::Pod, &pod.metadata));
             if !out.contains(&object) {
                 out.push(object);
             }

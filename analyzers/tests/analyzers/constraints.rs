@@ -13,9 +13,9 @@ fn constraints(fixture: &str, namespace: &str) -> Vec<Constraint> {
 }
 
 fn get<'a>(all: &'a [Constraint], reference: &str) -> &'a Constraint {
-    all.iter().find(|c| c.reference == reference).unwrap_or_else(|| {
-        panic!("no {reference}; got {:?}", all.iter().map(|c| &c.reference).collect::<Vec<_>>())
-    })
+    all.iter()
+        .find(|c| c.reference == reference)
+        .unwrap_or_else(|| panic!("no {reference}; got {:?}", all.iter().map(|c| &c.reference).collect::<Vec<_>>()))
 }
 
 fn names(c: &Constraint) -> Vec<String> {
@@ -29,10 +29,19 @@ fn every_constraint_of_the_namespace_and_only_those() {
     // team-b's quota of the same name, the webhook selecting team-b and the cluster-scoped hook are not there.
     assert_eq!(
         refs,
-        ["quota/compute", "limitrange/defaults", "pdb/api", "netpol/api-egress", "netpol/api-ingress", "admission/1", "admission/2"]
+        [
+            "quota/compute",
+            "limitrange/defaults",
+            "pdb/api",
+            "netpol/api-egress",
+            "netpol/api-ingress",
+            "admission/1",
+            "admission/2"
+        ]
     );
     assert!(all.iter().all(|c| c.object.namespace.as_deref() != Some("team-b")));
-    let admission: Vec<&str> = all.iter().filter(|c| c.kind == ConstraintKind::Admission).map(|c| c.object.name.as_str()).collect();
+    let admission: Vec<&str> =
+        all.iter().filter(|c| c.kind == ConstraintKind::Admission).map(|c| c.object.name.as_str()).collect();
     assert_eq!(admission, ["deploy-guard", "org-policy"]);
 }
 
@@ -54,8 +63,20 @@ fn limits_budgets_and_policies_in_plain_words() {
     let all = constraints("constraints/two-teams.yaml", "team-a");
     let range = get(&all, "limitrange/defaults");
     assert_eq!(range.state, ConstraintState::Ok, "the templates respect it: {:?}", range.findings);
-    assert!(range.rules.contains(&"each container: cpu request at least 100m; cpu limit at most 4 times the request".to_string()), "{:?}", range.rules);
-    assert!(range.rules.contains(&"each container: memory limit at most 1Gi; when unset, memory limit 512Mi and request 256Mi".to_string()), "{:?}", range.rules);
+    assert!(
+        range
+            .rules
+            .contains(&"each container: cpu request at least 100m; cpu limit at most 4 times the request".to_string()),
+        "{:?}",
+        range.rules
+    );
+    assert!(
+        range.rules.contains(
+            &"each container: memory limit at most 1Gi; when unset, memory limit 512Mi and request 256Mi".to_string()
+        ),
+        "{:?}",
+        range.rules
+    );
 
     // Zero allowed evictions while a rollout is short of a pod is not a fault: stated, not blocking.
     let budget = get(&all, "pdb/api");
@@ -63,7 +84,9 @@ fn limits_budgets_and_policies_in_plain_words() {
     assert_eq!(budget.rules[0], "lets at most 1 of the pods app=api be evicted at a time");
     assert_eq!(budget.rules[1], "allows no eviction right now: a node drain waits (3 healthy, 3 needed)");
     assert_eq!(names(budget), ["Deployment/api"]);
-    let Detail::DisruptionBudget { pods, disruptions_allowed, .. } = &budget.detail else { panic!("{:?}", budget.detail) };
+    let Detail::DisruptionBudget { pods, disruptions_allowed, .. } = &budget.detail else {
+        panic!("{:?}", budget.detail)
+    };
     assert_eq!(pods, &["api-1-a", "api-1-b", "api-1-c"]);
     assert_eq!(*disruptions_allowed, Some(0));
 
@@ -92,7 +115,9 @@ fn admission_webhooks_matching_the_namespace_say_what_they_do_without_names() {
     let guard = get(&all, "admission/1");
     assert_eq!(
         guard.rules,
-        ["a cluster-wide validating admission webhook intercepts CREATE, UPDATE of apps/deployments in this namespace (fails open: it is skipped while it cannot be reached)"]
+        [
+            "a cluster-wide validating admission webhook intercepts CREATE, UPDATE of apps/deployments in this namespace (fails open: it is skipped while it cannot be reached)"
+        ]
     );
     assert!(guard.cluster_scoped);
     assert_eq!(names(guard), ["Deployment/api", "Deployment/web"]);
@@ -103,7 +128,11 @@ fn admission_webhooks_matching_the_namespace_say_what_they_do_without_names() {
     assert!(hooks[0].fails_closed);
     assert!(policy.rules[0].contains("CREATE of pods in this namespace (fails closed"), "{}", policy.rules[0]);
     for c in [guard, policy] {
-        assert!(c.rules.iter().all(|r| !r.contains(&c.object.name)), "no configuration name in the words: {:?}", c.rules);
+        assert!(
+            c.rules.iter().all(|r| !r.contains(&c.object.name)),
+            "no configuration name in the words: {:?}",
+            c.rules
+        );
         assert_eq!(c.state, ConstraintState::Ok);
     }
 }
@@ -117,8 +146,12 @@ fn the_other_namespace_sees_its_own_and_the_webhooks_that_select_it() {
     assert_eq!(quota.state, ConstraintState::Ok, "team-a's refusal is not team-b's: {:?}", quota.findings);
     let deny = get(&all, "netpol/deny-all");
     assert_eq!(deny.rules[1], "ingress: nothing may connect to them (all ingress denied)");
-    assert_eq!(deny.rules[2], "egress: they may connect nowhere (all egress denied); DNS not allowed (name lookups time out)");
-    let admission: Vec<&str> = all.iter().filter(|c| c.kind == ConstraintKind::Admission).map(|c| c.object.name.as_str()).collect();
+    assert_eq!(
+        deny.rules[2],
+        "egress: they may connect nowhere (all egress denied); DNS not allowed (name lookups time out)"
+    );
+    let admission: Vec<&str> =
+        all.iter().filter(|c| c.kind == ConstraintKind::Admission).map(|c| c.object.name.as_str()).collect();
     assert_eq!(admission, ["deploy-guard", "sidecar-injector"]);
 }
 
