@@ -172,6 +172,7 @@ fn the_demo_checkout_namespace() {
             ("limitrange/checkout-limits", ConstraintState::Blocking),
             ("pdb/cart", ConstraintState::Blocking),
             ("netpol/cart-egress", ConstraintState::Blocking),
+            ("admission/1", ConstraintState::Ok),
         ]
     );
 }
