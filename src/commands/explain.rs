@@ -26,7 +26,7 @@ pub async fn explain(
     // One call per problem of the document: its root cause, with the chain and the blast radius in the prompt.
     let problems = llm::Problem::from_core(&doc.problems, &doc.findings);
     let options = for_audience(&settings.options, snapshot, doc.scope.audience, doc.scope.namespace.as_deref());
-    explain_problems(printer, &settings.client, &options, snapshot, &problems, stream).await
+    explain_problems(printer, &settings.client, &options, snapshot, &problems, stream, "problem").await
 }
 
 /// Explains one constraint of the constraints view to the namespace's developer (`constraints --explain`).
@@ -40,7 +40,8 @@ pub async fn explain_constraint(
 ) -> Result<(Option<ExplanationEntry>, bool), OutputClosed> {
     let problems = [llm::Problem::from_constraint(constraint)];
     let options = for_audience(&settings.options, snapshot, doc.audience, Some(&doc.namespace));
-    let (entries, failed) = explain_problems(printer, &settings.client, &options, snapshot, &problems, stream).await?;
+    let (entries, failed) =
+        explain_problems(printer, &settings.client, &options, snapshot, &problems, stream, "constraint").await?;
     Ok((entries.into_iter().next(), failed))
 }
 
@@ -60,6 +61,7 @@ async fn explain_problems(
     snapshot: &Snapshot,
     problems: &[Problem],
     stream: bool,
+    noun: &str,
 ) -> Result<(Vec<ExplanationEntry>, bool), OutputClosed> {
     // Ctrl-C, or the reader of stdout going away (`| head`), stops generation.
     let cancel = async {
@@ -73,7 +75,7 @@ async fn explain_problems(
             printer.out(&format!(
                 "\n{} {} with {} (local)\n",
                 "Explanations:".bold(),
-                crate::render::count(problems.len(), "problem"),
+                crate::render::count(problems.len(), noun),
                 sanitize_for_terminal(&options.model)
             ))?;
         }

@@ -168,3 +168,30 @@ fn the_audience_can_come_from_the_config_file() {
         .env("MEKHANIKUBE_CONFIG", &config));
     assert_one_line_error(&out, "audience: 'everyone' is not operator or developer");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_in_text_follows_the_list() {
+    let answer =
+        r#"{"cause": "The policy lets cart reach only the database.", "impact": "Name lookups fail.", "steps": []}"#;
+    let model = crate::common::mock_ollama(answer, None).await;
+    let uri = model.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        constraints(&[
+            "-n",
+            "checkout",
+            "--explain",
+            "netpol/cart-egress",
+            "--model",
+            "m",
+            "--ollama-url",
+            &uri,
+            "--no-cache",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (list, explanation) = out.stdout.split_once("Explanations: 1 constraint with m (local)").expect(&out.stdout);
+    assert!(list.contains("netpol/cart-egress"), "{list}");
+    assert!(explanation.contains("The policy lets cart reach only the database."), "{explanation}");
+}

@@ -37,7 +37,9 @@ pub(super) fn attach(snapshot: &Snapshot, findings: &[Finding], constraints: &mu
                 id: f.id.clone(),
                 code: f.code.clone(),
                 severity: f.severity,
-                object: f.object.clone(),
+                // Without the uid, as every object of the view: the same constraint read live or from a file
+                // compares equal.
+                object: ObjectRef { uid: None, ..f.object.clone() },
                 message: f.message.clone(),
             })
             .collect();
