@@ -1,7 +1,9 @@
 //! LimitRanges: per item type and resource, the bounds and defaults in plain words. Container and Pod items
 //! apply to every pod of the namespace; PersistentVolumeClaim items to claims only, so they touch no workload.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::workloads::Workloads;
 use super::{Constraint, ConstraintKind, Detail, LimitBound, entry, object_ref};
@@ -15,16 +17,6 @@ pub(super) fn constraints(snapshot: &Snapshot, namespace: &str, workloads: &Work
         let items = range.spec.as_ref().map(|s| s.limits.as_slice()).unwrap_or_default();
         let mut limits = Vec::new();
         for item in items {
-            let get = |map: &Option<std::collections::BTreeMap<String, _>>, r: &str| {
-                map.as_ref()
-                    .and_then(
-                        |m: &std::collections::BTreeMap<
-                            String,
-                            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
-                        >| m.get(r),
-                    )
-                    .map(|q| q.0.clone())
-            };
             let resources: BTreeSet<&String> =
                 [&item.min, &item.max, &item.default, &item.default_request, &item.max_limit_request_ratio]
                     .into_iter()
@@ -55,6 +47,11 @@ pub(super) fn constraints(snapshot: &Snapshot, namespace: &str, workloads: &Work
         ));
     }
     out
+}
+
+/// One resource's value in one of an item's maps.
+fn get(map: &Option<BTreeMap<String, Quantity>>, resource: &str) -> Option<String> {
+    map.as_ref().and_then(|m| m.get(resource)).map(|q| q.0.clone())
 }
 
 /// `each container: memory limit at most 512Mi; when unset, limit 256Mi and request 256Mi`.
