@@ -45,6 +45,9 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// List the analyzers, the kinds each reads and the codes each can emit.
     Analyzers(AnalyzersArgs),
+    /// Show every constraint on one namespace's workloads (quotas, limit ranges, disruption budgets, network
+    /// policies, admission webhooks), in plain words, with what each touches and whether it blocks something now.
+    Constraints(ConstraintsArgs),
     /// Analyze and write a timestamped report (Markdown, HTML, JSON) with the diff against the previous run.
     Report(ReportArgs),
     /// Manage the explanation cache.
@@ -193,6 +196,16 @@ pub enum AnalyzeFormat {
     Junit,
 }
 
+/// Who reads the output (docs/constraints.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AudienceArg {
+    /// The cluster's operators: every name is shown.
+    Operator,
+    /// A namespace's developers: objects of other namespaces and cluster-wide policies appear only as what they
+    /// do to this namespace, without their names (needs -n).
+    Developer,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum SeverityArg {
     Critical,
@@ -229,6 +242,10 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = SeverityArg::High, help_heading = "Output")]
     pub fail_on: SeverityArg,
+    /// Who reads the output: operator (everything) or developer (one namespace; other namespaces' objects and
+    /// cluster-wide policies appear only as what they do to it, without names; needs -n).
+    #[arg(long, value_enum, default_value_t = AudienceArg::Operator, help_heading = "Output")]
+    pub audience: AudienceArg,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -238,6 +255,13 @@ pub struct LlmArgs {
     /// Explain each problem with a local Ollama model, streamed as it is written.
     #[arg(long, help_heading = "Explanations")]
     pub explain: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// The model behind explanations, for every command that explains something.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
     /// Ollama's address. Only loopback is allowed unless --allow-remote-llm.
     #[arg(
         long,
@@ -358,6 +382,10 @@ pub struct ReportArgs {
     /// Also write Prometheus metrics of this run to PATH (atomically), for node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", help_heading = "Report")]
     pub metrics_file: Option<PathBuf>,
+    /// Who reads the output: operator (everything) or developer (one namespace; other namespaces' objects and
+    /// cluster-wide policies appear only as what they do to it, without names; needs -n).
+    #[arg(long, value_enum, default_value_t = AudienceArg::Operator, help_heading = "Output")]
+    pub audience: AudienceArg,
     #[command(flatten)]
     pub llm: LlmArgs,
 }
@@ -380,4 +408,29 @@ pub struct McpArgs {
     /// The model of the `explain` tool.
     #[command(flatten)]
     pub llm: LlmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConstraintsArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The namespace whose constraints to show (required).
+    #[arg(short, long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Read a saved snapshot instead of a live cluster (see `analyze --snapshot`).
+    #[arg(long, value_name = "PATH", help_heading = "Input")]
+    pub snapshot: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    pub output: OutputFormat,
+    /// Who reads the output: operator (everything) or developer (cluster-wide policies and other namespaces'
+    /// objects appear only as what they do to this namespace, without names).
+    #[arg(long, value_enum, default_value_t = AudienceArg::Operator, help_heading = "Output")]
+    pub audience: AudienceArg,
+    /// Explain one constraint with the local model, by its reference as the list shows it: quota/NAME,
+    /// limitrange/NAME, pdb/NAME, netpol/NAME or admission/N.
+    #[arg(long, value_name = "REF", help_heading = "Explanations")]
+    pub explain: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }

@@ -27,6 +27,7 @@ pub struct ConfigFile {
     flat: Option<bool>,
     crds: Option<String>,
     rules: Option<PathBuf>,
+    audience: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,11 @@ fn parse(path: &Path) -> Result<ConfigFile, ConfigError> {
             v.parse::<Severity>().map_err(|e| invalid(format!("{key}: {e}")))?;
         }
     }
+    if let Some(audience) = &config.audience
+        && !["operator", "developer"].contains(&audience.to_ascii_lowercase().as_str())
+    {
+        return Err(invalid(format!("audience: '{audience}' is not operator or developer")));
+    }
     if let Some(crds) = &config.crds {
         mekhanikube_analyzers::CrdSelection::parse(crds).map_err(|e| invalid(format!("crds: {e}")))?;
     }
@@ -99,6 +105,7 @@ impl ConfigFile {
             ("flat", self.flat.map(|b| b.to_string())),
             ("crds", self.crds.clone()),
             ("rules", path(&self.rules)),
+            ("audience", self.audience.as_ref().map(|s| s.to_ascii_lowercase())),
         ]
         .into_iter()
         .filter_map(|(id, value)| value.map(|v| (id, v)))

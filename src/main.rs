@@ -1,5 +1,6 @@
 //! mekhanikube: diagnose a Kubernetes cluster read-only, and explain findings with a local model.
 
+mod audience;
 mod cli;
 mod cluster;
 mod commands;
@@ -80,6 +81,9 @@ async fn dispatch(printer: &Printer, command: Command) -> anyhow::Result<ExitSta
     match command {
         Command::Analyze(args) => commands::analyze::run_analyze(printer, settings::analyze(&args)?).await,
         Command::Snapshot(args) => commands::snapshot::run_snapshot(printer, settings::snapshot(&args)?).await,
+        Command::Constraints(args) => {
+            commands::constraints::run_constraints(printer, settings::constraints(&args)?).await
+        }
         Command::Report(args) => commands::report::run_report(printer, settings::report(&args)?).await,
         Command::Analyzers(args) => {
             let rules = settings::rule_analyzers(&args.rules)?;

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mekhanikube_analyzers::{Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
 
+use crate::audience::{Audience, Redactor};
 use crate::cluster::{self, ClusterInfo, ClusterOptions, CrdSelection, ReadProgress};
-use crate::document::{AnalysisDocument, Checked, ScopeInfo, Source};
+use crate::document::{AnalysisDocument, Checked, ConstraintsDocument, ScopeInfo, Source};
 use crate::printer::Printer;
 use crate::sanitize::sanitize_for_terminal;
 
@@ -42,6 +43,44 @@ pub async fn analysis(
     input: &Input,
     scope: &ScopeSettings,
 ) -> anyhow::Result<(AnalysisDocument, Snapshot)> {
+    let (snapshot, source) = read(printer, input, scope).await?;
+    let started = std::time::Instant::now();
+    let mut findings = run(&scope.analyzers, &snapshot);
+    log_phase("analyze", started, format_args!("{} findings", findings.len()));
+    scope.scope.retain(&mut findings, &snapshot);
+    let started = std::time::Instant::now();
+    let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
+    doc.link(&snapshot)?;
+    log_phase("link", started, format_args!("{} problems", doc.problems.len()));
+    Ok((doc, snapshot))
+}
+
+/// The constraints on the workloads of the scope's namespace, with the findings of every analyzer over what was
+/// read (not narrowed by the scope: a cluster-wide webhook's own finding matters to the namespace), redacted for
+/// the developer audience as an analysis is.
+pub async fn constraints(
+    printer: &Printer,
+    input: &Input,
+    scope: &ScopeSettings,
+    namespace: &str,
+) -> anyhow::Result<(ConstraintsDocument, Snapshot)> {
+    let (snapshot, source) = read(printer, input, scope).await?;
+    let started = std::time::Instant::now();
+    let findings = run(&scope.analyzers, &snapshot);
+    let constraints = mekhanikube_analyzers::constraints::collect(&snapshot, namespace, &findings);
+    log_phase("constraints", started, format_args!("{} constraints", constraints.len()));
+    let audience = scope.info.audience;
+    let doc = ConstraintsDocument::new(source, namespace.to_string(), audience, constraints, snapshot.skipped.clone());
+    let doc = match audience {
+        Audience::Developer => Redactor::for_namespace(&snapshot, namespace).document(&doc, "constraints")?,
+        Audience::Operator => doc,
+    };
+    Ok((doc, snapshot))
+}
+
+/// Reads the snapshot (live or from files, narrowed to the scope's namespace as a live read is) and checks that
+/// the scope names what is there.
+async fn read(printer: &Printer, input: &Input, scope: &ScopeSettings) -> anyhow::Result<(Snapshot, Source)> {
     let (snapshot, source) = match input {
         Input::Snapshot(path) => {
             let snapshot = read_snapshot_files(path, scope)?;
@@ -61,15 +100,7 @@ pub async fn analysis(
         }
     };
     scope.scope.check_exists(&snapshot)?;
-    let started = std::time::Instant::now();
-    let mut findings = run(&scope.analyzers, &snapshot);
-    log_phase("analyze", started, format_args!("{} findings", findings.len()));
-    scope.scope.retain(&mut findings, &snapshot);
-    let started = std::time::Instant::now();
-    let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
-    doc.link(&snapshot);
-    log_phase("link", started, format_args!("{} problems", doc.problems.len()));
-    Ok((doc, snapshot))
+    Ok((snapshot, source))
 }
 
 /// Moves the progress bar, and logs each kind's count and time since the read began (`-v`).

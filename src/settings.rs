@@ -10,8 +10,8 @@ use anyhow::Context;
 use mekhanikube_analyzers::ValuePolicy;
 
 use crate::cli::{
-    AnalyzeArgs, AnalyzeFormat, ClusterArgs, LlmArgs, OutputFormat, ReportArgs, RulesArgs, ScopeArgs, SeverityArg,
-    SnapshotArgs,
+    AnalyzeArgs, AnalyzeFormat, AudienceArg, ClusterArgs, ConstraintsArgs, ModelArgs, OutputFormat, ReportArgs,
+    RulesArgs, ScopeArgs, SeverityArg, SnapshotArgs,
 };
 use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
@@ -43,6 +43,14 @@ pub enum SettingsError {
     FormatForOneCluster(&'static str),
     #[error("--metrics-file describes one cluster: leave it out with several contexts")]
     MetricsForOneCluster,
+    #[error("--audience developer shows one namespace to its developers: pass -n NAMESPACE")]
+    DeveloperNeedsNamespace,
+    #[error("constraints shows one namespace: pass -n NAMESPACE")]
+    ConstraintsNeedNamespace,
+    #[error(
+        "--explain takes a reference as the list shows it (quota/NAME, limitrange/NAME, pdb/NAME, netpol/NAME, admission/N), not '{0}'"
+    )]
+    ConstraintRef(String),
     #[error("--all-contexts")]
     Contexts(#[source] crate::cluster::ClusterError),
 }
@@ -108,8 +116,21 @@ pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
         selector: args.selector.clone(),
         resource: args.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
+        audience: crate::document::Audience::Operator,
     };
     Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
+}
+
+/// Sets who reads the output: the developer audience needs one namespace.
+fn set_audience(arg: AudienceArg, scope: &mut ScopeSettings) -> Result<(), SettingsError> {
+    scope.info.audience = match arg {
+        AudienceArg::Operator => crate::document::Audience::Operator,
+        AudienceArg::Developer if scope.scope.namespace.is_none() => {
+            return Err(SettingsError::DeveloperNeedsNamespace);
+        }
+        AudienceArg::Developer => crate::document::Audience::Developer,
+    };
+    Ok(())
 }
 
 /// The live cluster, or the saved snapshot when `--snapshot` names one (which must exist).
@@ -159,7 +180,7 @@ pub struct ExplainSettings {
     pub options: ExplainOptions,
 }
 
-pub fn explain(args: &LlmArgs) -> anyhow::Result<ExplainSettings> {
+pub fn explain(args: &ModelArgs) -> anyhow::Result<ExplainSettings> {
     let endpoint = llm::check_llm_url(&args.ollama_url, args.allow_remote_llm)?;
     let timeouts = Timeouts { first_token: Duration::from_secs(args.llm_timeout.max(1)), ..Timeouts::default() };
     let client = OllamaClient::for_endpoint(&endpoint, timeouts)?;
@@ -210,10 +231,12 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
     if inputs.len() > 1 && args.metrics_file.is_some() {
         return Err(SettingsError::MetricsForOneCluster.into());
     }
-    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm.model)?) } else { None };
+    let mut scope = scope(&args.scope)?;
+    set_audience(args.audience, &mut scope)?;
     Ok(AnalyzeSettings {
         inputs,
-        scope: scope(&args.scope)?,
+        scope,
         format,
         metrics_file: args.metrics_file.clone(),
         flat: args.flat,
@@ -243,14 +266,16 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
         None => crate::report::default_history_path()
             .context("no state or data directory for the history on this system; pass --history PATH")?,
     };
-    let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
+    let explain = if args.llm.explain { Some(explain(&args.llm.model)?) } else { None };
     let inputs = inputs(&args.cluster, &args.clusters, &args.snapshot)?;
     if inputs.len() > 1 && args.metrics_file.is_some() {
         return Err(SettingsError::MetricsForOneCluster.into());
     }
+    let mut scope = scope(&args.scope)?;
+    set_audience(args.audience, &mut scope)?;
     Ok(ReportSettings {
         inputs,
-        scope: scope(&args.scope)?,
+        scope,
         out: args.out.clone(),
         history,
         history_key: args.history_key.clone(),
@@ -259,6 +284,48 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
         metrics_file: args.metrics_file.clone(),
         explain,
     })
+}
+
+/// `constraints`, resolved: one namespace, read with every analyzer (their findings say what is blocking).
+pub struct ConstraintsSettings {
+    pub input: Input,
+    pub scope: ScopeSettings,
+    pub namespace: String,
+    pub format: ListFormat,
+    /// The reference of the constraint to explain, and the model.
+    pub explain: Option<(String, ExplainSettings)>,
+}
+
+pub fn constraints(args: &ConstraintsArgs) -> anyhow::Result<ConstraintsSettings> {
+    let namespace = args.namespace.clone().filter(|n| !n.is_empty()).ok_or(SettingsError::ConstraintsNeedNamespace)?;
+    let explain = match &args.explain {
+        Some(reference) => {
+            let valid = reference.split_once('/').is_some_and(|(kind, name)| {
+                !name.is_empty()
+                    && mekhanikube_analyzers::constraints::ConstraintKind::ALL.iter().any(|k| k.prefix() == kind)
+            });
+            if !valid {
+                return Err(SettingsError::ConstraintRef(reference.clone()).into());
+            }
+            Some((reference.clone(), explain(&args.model)?))
+        }
+        None => None,
+    };
+    let input = input(&args.cluster, &args.snapshot)?;
+    let analyzers: Vec<&'static dyn Analyzer> = registry().to_vec();
+    let mut scope = ScopeSettings {
+        scope: Scope { namespace: Some(namespace.clone()), selector: None, resource: None },
+        info: ScopeInfo {
+            namespace: Some(namespace.clone()),
+            analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
+            ..ScopeInfo::default()
+        },
+        analyzers,
+        // Custom resources constrain nothing here yet: not read.
+        crds: CrdSelection::None,
+    };
+    set_audience(args.audience, &mut scope)?;
+    Ok(ConstraintsSettings { input, scope, namespace, format: format(args.output), explain })
 }
 
 /// `doctor`, resolved: what to check. Nothing is validated here beyond the flags themselves: every other
@@ -327,7 +394,7 @@ fn analyze_format(arg: AnalyzeFormat) -> Format {
 /// configuration fails when the client starts the server rather than at the first `explain`.
 #[cfg(feature = "mcp")]
 pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfig> {
-    let ExplainSettings { client, options } = explain(&args.llm)?;
+    let ExplainSettings { client, options } = explain(&args.llm.model)?;
     Ok(crate::mcp::ServerConfig {
         input: input(&args.cluster, &args.snapshot)?,
         explain: crate::mcp::ExplainConfig { client, options },

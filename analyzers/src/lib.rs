@@ -4,6 +4,7 @@
 
 mod analyzer;
 pub mod clock;
+pub mod constraints;
 mod cron;
 pub mod custom;
 mod evidence;

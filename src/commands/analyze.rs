@@ -25,7 +25,7 @@ pub async fn run_analyze(printer: &Printer, settings: AnalyzeSettings) -> anyhow
         write_metrics(path, &doc, started)?;
     }
     let filtered = std::time::Instant::now();
-    doc.retain_at_least(settings.min_severity, &snapshot);
+    doc.retain_at_least(settings.min_severity, &snapshot)?;
     pipeline::log_phase("filter", filtered, format_args!("{} findings shown", doc.findings.len()));
 
     // Findings are printed in full before any explanation, so a slow or dead model loses nothing.
@@ -110,7 +110,7 @@ async fn run_clusters(printer: &Printer, settings: AnalyzeSettings) -> anyhow::R
         };
         read += 1;
         failing |= doc.findings.iter().any(|f| f.severity.at_least(settings.fail_on));
-        doc.retain_at_least(settings.min_severity, &snapshot);
+        doc.retain_at_least(settings.min_severity, &snapshot)?;
         if settings.format == Format::Text {
             printer.out(&format!("{}\n", render::text(&doc, None, settings.flat)))?;
         }

@@ -4,8 +4,11 @@
 use mekhanikube_analyzers::Snapshot;
 use owo_colors::OwoColorize;
 
-use crate::document::{AnalysisDocument, ExplanationEntry};
-use crate::llm::{self, ExplainReport, ExplainSink, NullSink, OutcomeStatus, Problem, ProblemOutcome};
+use mekhanikube_analyzers::constraints::Constraint;
+
+use crate::audience::{Audience, Redactor};
+use crate::document::{AnalysisDocument, ConstraintsDocument, ExplanationEntry};
+use crate::llm::{self, ExplainOptions, ExplainReport, ExplainSink, NullSink, OutcomeStatus, Problem, ProblemOutcome};
 use crate::printer::{OutputClosed, Printer};
 use crate::sanitize::sanitize_for_terminal;
 use crate::settings::ExplainSettings;
@@ -22,6 +25,44 @@ pub async fn explain(
 ) -> Result<(Vec<ExplanationEntry>, bool), OutputClosed> {
     // One call per problem of the document: its root cause, with the chain and the blast radius in the prompt.
     let problems = llm::Problem::from_core(&doc.problems, &doc.findings);
+    let options = for_audience(&settings.options, snapshot, doc.scope.audience, doc.scope.namespace.as_deref());
+    explain_problems(printer, &settings.client, &options, snapshot, &problems, stream, "problem").await
+}
+
+/// Explains one constraint of the constraints view to the namespace's developer (`constraints --explain`).
+pub async fn explain_constraint(
+    printer: &Printer,
+    settings: &ExplainSettings,
+    snapshot: &Snapshot,
+    doc: &ConstraintsDocument,
+    constraint: &Constraint,
+    stream: bool,
+) -> Result<(Option<ExplanationEntry>, bool), OutputClosed> {
+    let problems = [llm::Problem::from_constraint(constraint)];
+    let options = for_audience(&settings.options, snapshot, doc.audience, Some(&doc.namespace));
+    let (entries, failed) =
+        explain_problems(printer, &settings.client, &options, snapshot, &problems, stream, "constraint").await?;
+    Ok((entries.into_iter().next(), failed))
+}
+
+/// The options with the developer audience's redaction of prompts (src/audience.rs) when that is the audience.
+fn for_audience(options: &ExplainOptions, snapshot: &Snapshot, audience: Audience, ns: Option<&str>) -> ExplainOptions {
+    let redactor = match (audience, ns) {
+        (Audience::Developer, Some(ns)) => Some(std::sync::Arc::new(Redactor::for_namespace(snapshot, ns))),
+        _ => None,
+    };
+    ExplainOptions { redactor, ..options.clone() }
+}
+
+async fn explain_problems(
+    printer: &Printer,
+    client: &llm::OllamaClient,
+    options: &ExplainOptions,
+    snapshot: &Snapshot,
+    problems: &[Problem],
+    stream: bool,
+    noun: &str,
+) -> Result<(Vec<ExplanationEntry>, bool), OutputClosed> {
     // Ctrl-C, or the reader of stdout going away (`| head`), stops generation.
     let cancel = async {
         tokio::select! {
@@ -34,15 +75,14 @@ pub async fn explain(
             printer.out(&format!(
                 "\n{} {} with {} (local)\n",
                 "Explanations:".bold(),
-                crate::render::count(problems.len(), "problem"),
-                sanitize_for_terminal(&settings.options.model)
+                crate::render::count(problems.len(), noun),
+                sanitize_for_terminal(&options.model)
             ))?;
         }
         let mut sink = TerminalSink { printer, total: problems.len() };
-        llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut sink).await
+        llm::explain(client, snapshot, problems, options, cancel, &mut sink).await
     } else {
-        let report =
-            llm::explain(&settings.client, snapshot, &problems, &settings.options, cancel, &mut NullSink).await;
+        let report = llm::explain(client, snapshot, problems, options, cancel, &mut NullSink).await;
         if let Some(notice) = &report.notice {
             printer.warn(&sanitize_for_terminal(notice));
         }

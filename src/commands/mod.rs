@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod analyzers;
 pub mod cache;
+pub mod constraints;
 pub mod doctor;
 pub mod explain;
 #[cfg(feature = "mcp")]

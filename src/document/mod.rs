@@ -5,11 +5,15 @@ use mekhanikube_analyzers::{Finding, Problem, Severity, Skipped, Snapshot, Summa
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::audience::{RedactError, Redactor};
+
 mod answer;
+mod constraints;
 mod report;
 
 pub use answer::{Answer, AnswerStep, CommandClass, RemovedCommand, UnknownName, WRITE_LABEL};
 
+pub use constraints::ConstraintsDocument;
 pub use report::{Diff, HistoryInfo, Identity, ReportDocument, RunSummary};
 
 pub const API_VERSION: &str = "mekhanikube.io/v1alpha1";
@@ -130,6 +134,28 @@ pub struct ScopeInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     pub analyzers: Vec<String>,
+    /// `developer` when names of other namespaces and cluster-scoped policies were taken out (docs/constraints.md).
+    /// Additive in v1alpha1: absent means `operator`.
+    #[serde(default, skip_serializing_if = "Audience::is_operator")]
+    pub audience: Audience,
+}
+
+/// Who the output is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Audience {
+    /// The cluster's operators: every name is shown.
+    #[default]
+    Operator,
+    /// One namespace's developers: other namespaces' objects and cluster-scoped policies appear only as what they
+    /// do to it, without their names.
+    Developer,
+}
+
+impl Audience {
+    pub fn is_operator(&self) -> bool {
+        *self == Audience::Operator
+    }
 }
 
 impl AnalysisDocument {
@@ -150,21 +176,37 @@ impl AnalysisDocument {
 
     /// Keeps the findings at or above `min`, then recounts and relinks them into problems: a consequence whose
     /// cause is hidden becomes a root of its own.
-    pub fn retain_at_least(&mut self, min: mekhanikube_analyzers::Severity, snapshot: &Snapshot) {
+    pub fn retain_at_least(
+        &mut self,
+        min: mekhanikube_analyzers::Severity,
+        snapshot: &Snapshot,
+    ) -> Result<(), RedactError> {
         let before = self.findings.len();
         self.findings.retain(|f| f.severity.at_least(min));
         if self.findings.len() == before {
-            return;
+            return Ok(());
         }
         self.summary.recount(&self.findings);
         self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
+        self.for_audience(snapshot)
     }
 
     /// Links the findings into problems (and adds the cause evidence of each consequence), and scores the
     /// health of what the snapshot holds.
-    pub fn link(&mut self, snapshot: &Snapshot) {
+    pub fn link(&mut self, snapshot: &Snapshot) -> Result<(), RedactError> {
         self.problems = mekhanikube_analyzers::problems(snapshot, &mut self.findings);
         self.summary.set_health(mekhanikube_analyzers::health(snapshot, &self.findings));
+        self.for_audience(snapshot)
+    }
+
+    /// The developer audience's redaction (src/audience.rs), made each time the findings are linked: after the
+    /// scope, before anything renders them or builds a prompt from them. Links and problems are derived from the
+    /// whole snapshot, so they are redacted again whenever they are derived again.
+    fn for_audience(&mut self, snapshot: &Snapshot) -> Result<(), RedactError> {
+        if let (Audience::Developer, Some(ns)) = (self.scope.audience, self.scope.namespace.clone()) {
+            *self = Redactor::for_namespace(snapshot, &ns).document(self, "analysis")?;
+        }
+        Ok(())
     }
 }
 
@@ -206,6 +248,13 @@ pub fn schema_json() -> String {
     serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
 }
 
+/// The schema of [`ConstraintsDocument`], published as docs/constraints.schema.json.
+#[cfg(test)]
+pub fn constraints_schema_json() -> String {
+    let schema = schemars::schema_for!(ConstraintsDocument);
+    serde_json::to_string_pretty(&schema).expect("schema serializes") + "\n"
+}
+
 /// The schema of [`ClustersDocument`], published as docs/clusters.schema.json.
 #[cfg(test)]
 pub fn clusters_schema_json() -> String {
@@ -215,15 +264,17 @@ pub fn clusters_schema_json() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clusters_schema_json, schema_json};
+    use super::{clusters_schema_json, constraints_schema_json, schema_json};
 
     /// The published schemas must be the ones the binary implements. Regenerate with
     /// `MEKHANIKUBE_UPDATE_SCHEMA=1 cargo test --bin mekhanikube document::`.
     #[test]
     fn published_schema_is_current() {
-        for (file, generated) in
-            [("analysis.schema.json", schema_json()), ("clusters.schema.json", clusters_schema_json())]
-        {
+        for (file, generated) in [
+            ("analysis.schema.json", schema_json()),
+            ("clusters.schema.json", clusters_schema_json()),
+            ("constraints.schema.json", constraints_schema_json()),
+        ] {
             let path = format!("{}/docs/{file}", env!("CARGO_MANIFEST_DIR"));
             if std::env::var_os("MEKHANIKUBE_UPDATE_SCHEMA").is_some() {
                 std::fs::write(&path, &generated).unwrap();

@@ -20,6 +20,10 @@ const CONSEQUENCES_LISTED: usize = 10;
 pub struct PromptContext {
     pub language: String,
     pub structured: bool,
+    /// `problem` (a problem found) or `constraint` (a constraint asked about); picks the user template.
+    pub topic: String,
+    /// Who the answer is for: `operator`, or `developer` for the developer audience and constraints.
+    pub reader: String,
     pub problem: ProblemVars,
     pub finding: FindingVars,
     pub evidence: EvidenceVars,
@@ -166,6 +170,8 @@ pub fn prepare(problem: &Problem, snapshot: &Snapshot, anonymize: bool) -> Prepa
     let mut context = PromptContext {
         language: "English".into(),
         structured: false,
+        topic: if problem.constraint { "constraint" } else { "problem" }.into(),
+        reader: if problem.constraint { "developer" } else { "operator" }.into(),
         problem: ProblemVars {
             code: problem.code.clone(),
             summary: code_summary(&problem.code),

@@ -52,6 +52,9 @@ pub struct ExplainOptions {
     pub prompts: PromptSet,
     /// Check once that Ollama is up and has the model before the first request (default true).
     pub preflight: bool,
+    /// The developer audience (src/audience.rs): every prompt is redacted as it is rendered, and written for the
+    /// namespace's developer.
+    pub redactor: Option<std::sync::Arc<crate::audience::Redactor>>,
 }
 
 impl Default for ExplainOptions {
@@ -66,6 +69,7 @@ impl Default for ExplainOptions {
             chat: ChatOptions::default(),
             prompts: PromptSet::builtin(),
             preflight: true,
+            redactor: None,
         }
     }
 }
@@ -358,6 +362,10 @@ fn prepare_all(
     let mut prepared = Vec::with_capacity(problems.len());
     for problem in problems {
         let mut p = prepare(problem, snapshot, options.anonymize);
+        if options.redactor.is_some() {
+            p.context.reader = "developer".into();
+            p.key_context.reader = "developer".into();
+        }
         let (prompt, trimmed) = match render_to_fit(&mut p, options) {
             Ok(rendered) => rendered,
             Err(e) => {
@@ -370,7 +378,8 @@ fn prepare_all(
         let key_prompt = options
             .cache
             .as_ref()
-            .and_then(|_| options.prompts.render_key(&p, &options.language, options.structured).ok());
+            .and_then(|_| options.prompts.render_key(&p, &options.language, options.structured).ok())
+            .map(|key_prompt| redacted(key_prompt, options));
         let key = key_prompt.map(|key_prompt| {
             CacheKey {
                 model: &options.model,
@@ -412,7 +421,10 @@ fn render_to_fit(
     options: &ExplainOptions,
 ) -> Result<(RenderedPrompt, Option<String>), super::prompt::PromptError> {
     let budget = prompt_budget(&options.chat);
-    let mut prompt = options.prompts.render(p, &options.language, options.structured)?;
+    let render = |p: &PreparedProblem| {
+        options.prompts.render(p, &options.language, options.structured).map(|prompt| redacted(prompt, options))
+    };
+    let mut prompt = render(p)?;
     let mut dropped = Vec::new();
     let mut step = 0;
     while prompt_tokens(&prompt) > budget {
@@ -420,7 +432,7 @@ fn render_to_fit(
         step += 1;
         if let Some(what) = what {
             dropped.push(what);
-            prompt = options.prompts.render(p, &options.language, options.structured)?;
+            prompt = render(p)?;
         }
     }
     let note = (!dropped.is_empty()).then(|| {
@@ -431,6 +443,14 @@ fn render_to_fit(
         )
     });
     Ok((prompt, note))
+}
+
+/// A rendered prompt as the model may see it: for the developer audience, without the names it must not carry.
+fn redacted(prompt: RenderedPrompt, options: &ExplainOptions) -> RenderedPrompt {
+    match &options.redactor {
+        Some(r) => RenderedPrompt { system: r.text(&prompt.system), user: r.text(&prompt.user) },
+        None => prompt,
+    }
 }
 
 /// Tokens a prompt may take: the context window less the answer's cap.

@@ -2,7 +2,8 @@
 //! consequences and its blast radius), with its findings at hand. There is one notion of problem in the
 //! product; this module only splits the members into the root's identical symptoms and its consequences.
 
-use mekhanikube_analyzers::{Finding, ObjectRef, Severity, Snapshot, normalize_message};
+use mekhanikube_analyzers::constraints::Constraint;
+use mekhanikube_analyzers::{Evidence, Finding, ObjectRef, Severity, Snapshot, normalize_message};
 
 /// A core problem with its findings.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +23,9 @@ pub struct Problem {
     pub consequences: Vec<Finding>,
     /// The problem as the core built it: cause, links with their evidence, blast radius.
     pub core: mekhanikube_analyzers::Problem,
+    /// A constraint asked about (`constraints --explain`) rather than a problem found: the prompt is
+    /// prompts/constraint.j2, written for the namespace's developer.
+    pub constraint: bool,
 }
 
 impl Problem {
@@ -42,7 +46,60 @@ impl Problem {
             findings: alike,
             consequences,
             core: core.clone(),
+            constraint: false,
         })
+    }
+
+    /// One constraint of the constraints view, as a problem of one finding: its plain words are the message, and
+    /// its figures, the workloads it touches and the findings that show it blocking are the evidence. The
+    /// object's spec reaches the prompt as a problem's would.
+    pub fn from_constraint(c: &Constraint) -> Problem {
+        let code = format!("constraint-{}", c.kind.prefix());
+        let severity = c.findings.first().map(|f| f.severity).unwrap_or(Severity::Info);
+        let mut evidence = vec![
+            Evidence::field("constraint", c.reference.clone()),
+            Evidence::field("state", c.state.as_str()),
+            Evidence::field(
+                "touches",
+                c.touches.iter().map(|o| format!("{} {}", o.kind, o.name)).collect::<Vec<_>>().join(", "),
+            ),
+        ];
+        evidence.extend(c.rules.iter().enumerate().map(|(i, r)| Evidence::field(format!("rule {}", i + 1), r.clone())));
+        evidence.extend(c.findings.iter().map(|f| {
+            Evidence::field(
+                format!("finding on {} {}", f.object.kind, f.object.name),
+                format!("{} ({}): {}", f.code, f.severity, f.message),
+            )
+        }));
+        let finding = Finding {
+            id: mekhanikube_analyzers::finding_id(&code, &c.object),
+            analyzer: "constraints".into(),
+            code: code.clone(),
+            severity,
+            object: c.object.clone(),
+            parent: None,
+            message: c.rules.join("; "),
+            evidence,
+        };
+        let core = mekhanikube_analyzers::Problem {
+            root: finding.id.clone(),
+            severity,
+            cause: None,
+            summary: finding.message.clone(),
+            members: vec![finding.id.clone()],
+            links: Vec::new(),
+            blast_radius: Vec::new(),
+        };
+        Problem {
+            code,
+            severity,
+            owner_kind: c.object.kind.clone(),
+            pattern: normalize_message(&finding),
+            findings: vec![finding],
+            consequences: Vec::new(),
+            core,
+            constraint: true,
+        }
     }
 
     /// The finding the prompt describes.

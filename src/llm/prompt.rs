@@ -15,10 +15,13 @@ use super::context::{PreparedProblem, PromptContext, prepare};
 
 pub const SYSTEM_TEMPLATE: &str = "system.j2";
 pub const PROBLEM_TEMPLATE: &str = "problem.j2";
+/// The user prompt of `constraints --explain`: one constraint, explained to a developer of the namespace.
+pub const CONSTRAINT_TEMPLATE: &str = "constraint.j2";
 
-const BUILTIN: [(&str, &str); 2] = [
+const BUILTIN: [(&str, &str); 3] = [
     (SYSTEM_TEMPLATE, include_str!("../../prompts/system.j2")),
     (PROBLEM_TEMPLATE, include_str!("../../prompts/problem.j2")),
+    (CONSTRAINT_TEMPLATE, include_str!("../../prompts/constraint.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +88,7 @@ impl PromptSet {
         PromptSet::compile(templates).expect("built-in prompt templates compile")
     }
 
-    /// Loads `system.j2` and `problem.j2` from `dir`, each falling back to the built-in one when the file is
+    /// Loads `system.j2`, `problem.j2` and `constraint.j2` from `dir`, each falling back to the built-in one when the file is
     /// absent. A template that does not parse, or that uses a variable the renderer does not provide, is an
     /// error naming the file.
     pub fn from_dir(dir: &Path) -> Result<PromptSet, PromptError> {
@@ -116,9 +119,12 @@ impl PromptSet {
         // Strict undefined variables only show at render time: try one now so a typo fails early, by file name.
         let sample = sample_finding("pod-crash-loop");
         let problem = &super::problem::group_findings(std::slice::from_ref(&sample))[0];
-        let prepared = prepare(problem, &Snapshot::default(), false);
-        for structured in [false, true] {
-            set.render(&prepared, "English", structured)?;
+        let mut prepared = prepare(problem, &Snapshot::default(), false);
+        for topic in ["problem", "constraint"] {
+            prepared.context.topic = topic.into();
+            for structured in [false, true] {
+                set.render(&prepared, "English", structured)?;
+            }
         }
         Ok(set)
     }
@@ -195,7 +201,8 @@ impl PromptSet {
                 .and_then(|tmpl| tmpl.render(&value))
                 .map_err(|e| PromptError::Template { origin: t.origin.to_string(), message: describe(&e) })
         };
-        Ok(RenderedPrompt { system: render(SYSTEM_TEMPLATE)?, user: render(PROBLEM_TEMPLATE)? })
+        let user = if context.topic == "constraint" { CONSTRAINT_TEMPLATE } else { PROBLEM_TEMPLATE };
+        Ok(RenderedPrompt { system: render(SYSTEM_TEMPLATE)?, user: render(user)? })
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn analysis(
 pub async fn analyze(state: &ServerState, params: &AnalyzeParams) -> Result<AnalysisDocument, ToolError> {
     let (mut doc, snapshot, _) = analysis(state, &params.scope).await?;
     if let Some(min) = params.min_severity {
-        doc.retain_at_least(severity(min), &snapshot);
+        doc.retain_at_least(severity(min), &snapshot).map_err(|e| ToolError::failed(&e.into()))?;
     }
     Ok(doc)
 }

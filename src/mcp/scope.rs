@@ -19,6 +19,7 @@ pub fn scope_settings(params: &ScopeParams) -> Result<ScopeSettings, ToolError> 
         selector: params.selector.clone(),
         resource: params.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
+        audience: crate::document::Audience::Operator,
     };
     // Custom resources as the CLI reads them by default: every group the server serves.
     let crds = crate::cluster::CrdSelection::default();

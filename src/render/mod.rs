@@ -1,11 +1,13 @@
 //! Formats only: every decision (what to show, in which order) is made before rendering.
 
+mod constraints;
 mod junit;
 mod metrics;
 pub mod report;
 mod sarif;
 mod text;
 
+pub use constraints::constraints_text;
 pub use junit::junit;
 pub use metrics::{RunTimes, metrics};
 pub use sarif::sarif;

@@ -333,7 +333,7 @@ mod tests {
             })
             .collect();
         let mut doc = AnalysisDocument::new(Source::default(), ScopeInfo::default(), findings, Vec::new());
-        doc.link(&Snapshot::default());
+        doc.link(&Snapshot::default()).unwrap();
         doc
     }
 

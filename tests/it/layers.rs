@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["mcp"],
     &["pipeline", "report", "llm"],
     &["render"],
-    &["cluster", "snapshot_io", "document", "rules"],
+    &["cluster", "snapshot_io", "document", "rules", "audience"],
     &["printer", "sanitize", "private_fs", "test_support"],
 ];
 

@@ -382,3 +382,58 @@ fn two_contexts_in_one_run_match_their_single_runs() {
     assert_eq!(comparable(&clusters[1]["analysis"]), comparable(&limited_alone));
     assert!(!clusters[1]["analysis"]["skipped"].as_array().unwrap().is_empty(), "the limited user skips kinds");
 }
+
+fn constraints_of(source: &[&str]) -> serde_json::Value {
+    let out = run(mekhanikube().args(["constraints", "-n", "shop", "-o", "json"]).args(source));
+    assert_eq!(out.code, 0, "constraints failed: {}", out.stderr);
+    json(&out.stdout)
+}
+
+/// `constraints -n shop` read live says what it says from the demo's file: the same entries, the same plain
+/// words, the same findings showing the shop webhook blocking. Read with the least-privilege user, the
+/// constraint kinds it may not list are skipped and said so, not an error.
+#[test]
+fn constraints_of_shop_match_offline() {
+    let env = shared();
+    let kubeconfig = env.reader_kubeconfig.display().to_string();
+    let live = constraints_of(&["--kubeconfig", &kubeconfig]);
+    let demo = demo_fixture().display().to_string();
+    let offline = constraints_of(&["--snapshot", &demo]);
+    assert_eq!(live["constraints"], offline["constraints"]);
+    assert_eq!(live["summary"], offline["summary"]);
+    let states: Vec<(&str, &str)> = live["constraints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["ref"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("limitrange/shop-limits", "ok"),
+            ("pdb/web", "ok"),
+            ("netpol/db-ingress", "ok"),
+            ("admission/1", "ok"),
+            ("admission/2", "blocking"),
+        ]
+    );
+
+    let developer =
+        run(mekhanikube().args(["constraints", "-n", "shop", "--audience", "developer", "--kubeconfig", &kubeconfig]));
+    assert_eq!(developer.code, 0, "{}", developer.stderr);
+    for hidden in ["shop-policy", "org-image-policy", "checkout", "app=cart"] {
+        assert!(!developer.stdout.contains(hidden), "{hidden} shown to developers: {}", developer.stdout);
+    }
+
+    let limited = env.limited_kubeconfig.display().to_string();
+    let out = run(mekhanikube().args(["constraints", "-n", "shop", "-o", "json", "--kubeconfig", &limited]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = json(&out.stdout);
+    let skipped: Vec<&str> = doc["skipped"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    for kind in
+        ["LimitRange", "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota", "ValidatingWebhookConfiguration"]
+    {
+        assert!(skipped.contains(&kind), "{kind} not in skipped: {skipped:?}");
+    }
+    assert_eq!(doc["summary"]["total"], 0, "nothing it could not read is shown: {doc}");
+}

@@ -2,8 +2,10 @@
 //! against the real API server and Ollama of the test bed. The live modules need the `live` feature, which
 //! `make test` turns on after starting the test bed, so a plain `cargo test` passes on a fresh clone.
 
+mod audience;
 mod cli;
 mod common;
+mod constraints;
 mod contexts;
 mod doctor;
 mod errors;

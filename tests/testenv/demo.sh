@@ -26,12 +26,15 @@ set +e
 "$repo/target/debug/mekhanikube" analyze --kubeconfig "$READER_KUBECONFIG" \
   --explain --ollama-url "$OLLAMA_URL" --model "$OLLAMA_MODEL" --llm-max-tokens 200 --llm-timeout 300
 status=$?
+log "what constrains the checkout namespace's workloads (quota, limit range, disruption budget, network policy, admission)"
+"$repo/target/debug/mekhanikube" constraints --kubeconfig "$READER_KUBECONFIG" -n checkout || status=2
 set -e
 cat >&2 <<MSG
 
 The demo cluster is still running. Try:
   KUBECONFIG=$READER_KUBECONFIG $KUBECTL get pods -A
   target/debug/mekhanikube analyze --kubeconfig $READER_KUBECONFIG -n shop -o json
+  target/debug/mekhanikube constraints --kubeconfig $READER_KUBECONFIG -n shop --audience developer
   target/debug/mekhanikube analyze --kubeconfig $READER_KUBECONFIG --resource deployment/api --explain \\
       --ollama-url $OLLAMA_URL --model $OLLAMA_MODEL
 Stop it with: make demo-down

@@ -172,7 +172,7 @@ fn host_network(pod: &Pod) -> bool {
 }
 
 /// The directions a policy isolates: `policyTypes`, or by default Ingress, plus Egress when it has egress rules.
-fn types(policy: &NetworkPolicy) -> Vec<&str> {
+pub(crate) fn types(policy: &NetworkPolicy) -> Vec<&str> {
     let spec = policy.spec.as_ref();
     match spec.and_then(|s| s.policy_types.as_ref()) {
         Some(types) => types.iter().map(String::as_str).collect(),
@@ -182,7 +182,7 @@ fn types(policy: &NetworkPolicy) -> Vec<&str> {
 }
 
 /// Whether the policy selects the pod: a missing or empty pod selector selects every pod of the namespace.
-fn selects(policy: &NetworkPolicy, pod: &Pod) -> bool {
+pub(crate) fn selects(policy: &NetworkPolicy, pod: &Pod) -> bool {
     policy.spec.as_ref().is_some_and(|s| {
         s.pod_selector.as_ref().is_none_or(|sel| label_selector_matches(sel, pod.metadata.labels.as_ref()))
     })
@@ -233,6 +233,12 @@ fn no_pods(snapshot: &Snapshot, policy: &NetworkPolicy) -> Finding {
             format!("selects no pod in namespace {}: it restricts nothing", namespace_of(&policy.metadata)),
         )
         .with_evidence([Evidence::field("spec.podSelector", selector.unwrap_or_default())])
+}
+
+/// Whether an egress rule of this one policy lets its pods reach the cluster DNS on port 53 (for the
+/// constraints view, which says it of each policy; the analyzer judges the union per pod).
+pub(crate) fn policy_allows_dns(snapshot: &Snapshot, policy: &NetworkPolicy) -> bool {
+    allows_dns(&Net::new(snapshot), &[policy])
 }
 
 /// Whether any egress rule of these policies lets a pod reach a cluster DNS pod on port 53.

@@ -73,7 +73,7 @@ impl Analyzer for PdbAnalyzer {
 }
 
 /// Unfinished pods of the budget's namespace that its selector selects (a missing selector selects none).
-fn selected_pods<'a>(snapshot: &'a Snapshot, budget: &'a PodDisruptionBudget) -> Vec<&'a Pod> {
+pub(crate) fn selected_pods<'a>(snapshot: &'a Snapshot, budget: &'a PodDisruptionBudget) -> Vec<&'a Pod> {
     let Some(selector) = budget.spec.as_ref().and_then(|s| s.selector.as_ref()) else { return Vec::new() };
     let namespace = namespace_of(&budget.metadata);
     let candidates: Vec<&Pod> = match selector.match_labels.as_ref().filter(|l| !l.is_empty()) {

@@ -3,6 +3,8 @@
 
 mod common;
 
+mod constraints;
+
 mod cronjob;
 mod custom_objects;
 mod customresource;

@@ -85,6 +85,7 @@ fn options(cache: Option<Cache>) -> ExplainOptions {
         chat: ChatOptions::default(),
         prompts: PromptSet::builtin(),
         preflight: true,
+        redactor: None,
     }
 }
 
