@@ -16,6 +16,7 @@ mod networkpolicy;
 mod node;
 mod pdb;
 mod pod;
+mod policy;
 mod pvc;
 pub(crate) mod references;
 mod refusal;
@@ -44,6 +45,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &networkpolicy::NetworkPolicyAnalyzer,
     &limitrange::LimitRangeAnalyzer,
     &references::ReferencesAnalyzer,
+    &policy::PolicyAnalyzer,
     &customresource::CustomResourceAnalyzer,
     &deletion::DeletionAnalyzer,
 ];

@@ -21,6 +21,7 @@ mod networkpolicy;
 mod node;
 mod pdb;
 mod pod;
+mod policy;
 mod pvc;
 mod references;
 mod registry;
