@@ -12,10 +12,8 @@ fn field<'a>(finding: &'a mekhanikube_analyzers::Finding, name: &str) -> Option<
 #[test]
 fn failing_results_and_violations_land_on_the_objects_they_name() {
     let findings = analyze("policy", "policy/broken.yaml");
-    let mut got: Vec<(String, String, String, Severity)> = findings
-        .iter()
-        .map(|f| (f.code.clone(), f.object.kind.clone(), f.object.name.clone(), f.severity))
-        .collect();
+    let mut got: Vec<(String, String, String, Severity)> =
+        findings.iter().map(|f| (f.code.clone(), f.object.kind.clone(), f.object.name.clone(), f.severity)).collect();
     got.sort();
     let mut want: Vec<(String, String, String, Severity)> = [
         ("gatekeeper-violation", "Deployment", "web", Severity::Medium),
@@ -39,8 +37,7 @@ fn failing_results_and_violations_land_on_the_objects_they_name() {
 #[test]
 fn a_repeated_result_is_one_finding_with_the_policy_and_rule_as_evidence() {
     let findings = analyze("policy", "policy/broken.yaml");
-    let web: Vec<_> =
-        findings.iter().filter(|f| f.code == "policy-report-fail" && f.object.name == "web").collect();
+    let web: Vec<_> = findings.iter().filter(|f| f.code == "policy-report-fail" && f.object.name == "web").collect();
     assert_eq!(web.len(), 1, "{:?}", codes_and_names(&findings));
     let web = web[0];
     assert_eq!(
