@@ -3,6 +3,7 @@
 
 use crate::analyzer::Analyzer;
 
+mod admissionpolicy;
 mod cronjob;
 mod customresource;
 mod daemonset;
@@ -39,6 +40,7 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &pvc::PvcAnalyzer,
     &node::NodeAnalyzer,
     &webhook::WebhookAnalyzer,
+    &admissionpolicy::AdmissionPolicyAnalyzer,
     &hpa::HpaAnalyzer,
     &resourcequota::ResourceQuotaAnalyzer,
     &pdb::PdbAnalyzer,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod admissionpolicy;
 mod cronjob;
 mod custom_objects;
 mod customresource;
