@@ -229,6 +229,23 @@ fn refusals_name_the_quota_service_account_or_webhook() {
 }
 
 #[test]
+fn a_refusal_by_an_admission_policy_starts_at_the_policy() {
+    let (findings, problems) = linked("links/admission-policy.yaml");
+    assert_eq!(
+        outline(&findings, &problems),
+        [
+            "replicaset-create-failed web-9f8e7d6c5 | deployment-unavailable web",
+            "replicaset-create-failed api-1a2b3c4d5"
+        ]
+    );
+    assert_eq!(causes(&problems), [Some("ValidatingAdmissionPolicy require-team".into()), None]);
+    assert_eq!(
+        cause_of(&findings, "replicaset-create-failed", "web-9f8e7d6c5"),
+        Some(("ValidatingAdmissionPolicy require-team".into(), LinkKind::AdmissionPolicyRefused))
+    );
+}
+
+#[test]
 fn unnamed_refusals_and_old_events_are_not_linked() {
     let (findings, problems) = linked("links/admission-traps.yaml");
     assert_eq!(
