@@ -252,7 +252,9 @@ fn result_finding(
     evidence.push(Evidence::field("result", text(result, "result").unwrap_or_default()));
     evidence.extend(text(result, "severity").map(|s| Evidence::field("severity", s)));
     evidence.extend(text(result, "category").map(|c| Evidence::field("category", c)));
-    evidence.push(Evidence::field("report", report.object_ref().label()));
+    // The report's kind, not its name: engines name reports after the namespace or a uid, which says nothing more
+    // and would carry names past a prompt's anonymizer.
+    evidence.push(Evidence::field("report", report.api_version.clone() + " " + &report.kind));
     Finding::new(NAME, code, object, parent, severity, message).with_evidence(evidence)
 }
 

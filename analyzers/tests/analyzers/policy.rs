@@ -48,7 +48,7 @@ fn a_repeated_result_is_one_finding_with_the_policy_and_rule_as_evidence() {
     assert_eq!(field(web, "policy"), Some("require-labels"));
     assert_eq!(field(web, "rule"), Some("check-team"));
     assert_eq!(field(web, "severity"), Some("medium"));
-    assert_eq!(field(web, "report"), Some("PolicyReport shop/polr-ns-shop"));
+    assert_eq!(field(web, "report"), Some("wgpolicyk8s.io/v1alpha2 PolicyReport"));
 }
 
 #[test]

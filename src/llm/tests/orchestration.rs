@@ -312,5 +312,5 @@ async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key()
     let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
     let changed = Problem::from_core(&core, &findings);
     let third = explain(&c, &snapshot, &changed, &opts, std::future::pending(), &mut NullSink).await;
-    assert_eq!((third.model_requests, third.cache_hits), (1, 18));
+    assert_eq!((third.model_requests, third.cache_hits), (1, 21));
 }
