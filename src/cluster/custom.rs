@@ -272,6 +272,20 @@ mod tests {
         assert_eq!(skipped, ["API group missing.example.com"]);
     }
 
+    #[tokio::test]
+    async fn required_groups_are_read_whatever_the_selection_and_an_unserved_one_is_no_note() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let required: BTreeSet<String> = ["cert-manager.io", "wgpolicyk8s.io"].map(String::from).into();
+        let builder =
+            read_custom(&fake_client(seen.clone()), &CrdSelection::None, &required, None, SnapshotBuilder::new()).await;
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().any(|r| r.contains("/apis/cert-manager.io/v1/certificates")), "{seen:#?}");
+        assert!(!seen.iter().any(|r| r.contains("widgets")), "not required, not selected: {seen:#?}");
+        let snapshot = builder.build();
+        assert_eq!(snapshot.custom.len(), 2);
+        assert!(snapshot.skipped.is_empty(), "a required group that is not served is no note: {:?}", snapshot.skipped);
+    }
+
     #[test]
     fn selections_parse_and_builtin_groups_are_refused() {
         assert_eq!(CrdSelection::parse("none").unwrap(), CrdSelection::None);

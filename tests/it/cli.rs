@@ -453,3 +453,20 @@ fn rule_files_are_analyzers_and_a_bad_rule_is_one_line() {
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("bad.yaml: rule a-b: condition: Unsupported binary operator"), "{}", bad.stderr);
 }
+
+/// The policy analyzer's groups are kept from a saved file whatever `--crds` selects, as a live read reads them;
+/// the custom resources of other groups follow `--crds`.
+#[test]
+fn policy_reports_are_read_from_a_file_even_with_crds_none() {
+    let findings = |crds: &str| -> Vec<String> {
+        let out = run(mekhanikube().args(["analyze", "-o", "json", "--crds", crds, "--snapshot"]).arg(demo()));
+        let doc = json(&out.stdout);
+        doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    };
+    let none = findings("none");
+    for code in ["policy-report-fail", "gatekeeper-violation"] {
+        assert!(none.iter().any(|c| c == code), "{code} missing with --crds none: {none:?}");
+    }
+    assert!(!none.iter().any(|c| c == "custom-resource-not-ready"), "the Certificate follows --crds: {none:?}");
+    assert!(findings("all").iter().any(|c| c == "custom-resource-not-ready"));
+}
