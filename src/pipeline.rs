@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mekhanikube_analyzers::{Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_kinds, run};
+use mekhanikube_analyzers::{
+    Analyzer, ObjectRef, Scope, Snapshot, SnapshotBuilder, ValuePolicy, needed_custom_groups, needed_kinds, run,
+};
 
 use crate::audience::{Audience, Redactor};
 use crate::cluster::{self, ClusterInfo, ClusterOptions, CrdSelection, ReadProgress};
@@ -26,6 +28,11 @@ impl ScopeSettings {
     /// The custom resources to read: none unless a selected analyzer looks at them.
     fn custom_selection(&self) -> CrdSelection {
         if self.analyzers.iter().any(|a| a.reads_custom()) { self.crds.clone() } else { CrdSelection::None }
+    }
+
+    /// The custom groups the selected analyzers read whatever `--crds` says (policy reports).
+    fn required_groups(&self) -> std::collections::BTreeSet<String> {
+        needed_custom_groups(&self.analyzers)
     }
 }
 
@@ -156,12 +163,13 @@ pub async fn read_cluster(
     log_phase("read", progress.started, format_args!("{} kinds", kinds.len()));
     let builder = result?;
     let selection = scope.custom_selection();
-    if selection == CrdSelection::None {
+    let required = scope.required_groups();
+    if selection == CrdSelection::None && required.is_empty() {
         return Ok((builder, info));
     }
     let spinner = printer.spinner("reading custom resources");
     let started = std::time::Instant::now();
-    let builder = cluster::read_custom(&client, &selection, namespace, builder).await;
+    let builder = cluster::read_custom(&client, &selection, &required, namespace, builder).await;
     spinner.finish_and_clear();
     log_phase("read custom resources", started, format_args!("{} objects", builder.custom().len()));
     Ok((builder, info))
@@ -181,7 +189,8 @@ fn read_snapshot_files(path: &std::path::Path, scope: &ScopeSettings) -> anyhow:
     }
     // The same custom resources as a live read of the same selection would have.
     let selection = scope.custom_selection();
-    builder.retain_custom_groups(|group| selection.includes(group));
+    let required = scope.required_groups();
+    builder.retain_custom_groups(|group| selection.includes(group) || required.contains(group));
     log_phase("load", started, format_args!("{files} file(s)"));
     Ok(builder.build())
 }

@@ -65,6 +65,11 @@ pub trait Analyzer: Sync {
     fn reads_custom(&self) -> bool {
         false
     }
+    /// Custom API groups it reads whatever `--crds` selects (policy reports for the `policy` analyzer): the
+    /// cluster reader discovers and lists them whenever the analyzer runs.
+    fn custom_groups(&self) -> &'static [&'static str] {
+        &[]
+    }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding>;
 }
 
@@ -111,6 +116,11 @@ pub fn needed_kinds(analyzers: &[&dyn Analyzer]) -> BTreeSet<Kind> {
     let mut kinds: BTreeSet<Kind> = analyzers.iter().flat_map(|a| a.kinds().iter().copied()).collect();
     kinds.insert(Kind::Event);
     kinds
+}
+
+/// The custom API groups a set of analyzers reads whatever `--crds` selects.
+pub fn needed_custom_groups(analyzers: &[&dyn Analyzer]) -> BTreeSet<String> {
+    analyzers.iter().flat_map(|a| a.custom_groups().iter().map(|g| g.to_string())).collect()
 }
 
 /// Runs the analyzers and returns their findings in report order.

@@ -133,6 +133,9 @@ metadata_only!(
     k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
     k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
     k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    // CEL expressions and messages written by cluster admins; parameters live in the objects `paramRef` names.
+    k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
     k8s_openapi::api::core::v1::Event,
     k8s_openapi::api::core::v1::ResourceQuota,
     k8s_openapi::api::core::v1::LimitRange,

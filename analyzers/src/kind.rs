@@ -1,7 +1,10 @@
 //! The kinds the analyzers can read, generated once from the k8s-openapi types so that the kind table, the
 //! snapshot's stores and the decoder of `kind: List` items cannot drift apart.
 
-use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+    ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -160,6 +163,9 @@ define_kinds! {
     ConfigMap => config_maps: ConfigMap, short ["cm"], token "configmap";
     PersistentVolume => persistent_volumes: PersistentVolume, short ["pv"], token "pv";
     PriorityClass => priority_classes: PriorityClass, short ["pc"], token "priorityclass";
+    // In-process admission policies (CEL), GA in Kubernetes 1.30.
+    ValidatingAdmissionPolicy => validating_admission_policies: ValidatingAdmissionPolicy, short ["vap"], token "admissionpolicy";
+    ValidatingAdmissionPolicyBinding => validating_admission_policy_bindings: ValidatingAdmissionPolicyBinding, short ["vapb"], token "admissionpolicybinding";
 }
 impl Objects {
     /// Keeps what [`crate::hygiene`] allows of one typed object, and stores it.

@@ -21,7 +21,10 @@ mod scope;
 mod selector;
 mod snapshot;
 
-pub use analyzer::{Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_kinds, registry, run, select, select_from};
+pub use analyzer::{
+    Analyzer, AnalyzerError, CodeInfo, SeverityRule, needed_custom_groups, needed_kinds, registry, run, select,
+    select_from,
+};
 #[doc(hidden)]
 pub use cron::check_schedule;
 pub use custom::{CrdSelection, CustomKind, CustomObject, CustomObjects};

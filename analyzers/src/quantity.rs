@@ -72,6 +72,27 @@ impl Quantity {
         (other.0 != 0).then(|| self.0 as f64 / other.0 as f64)
     }
 
+    /// The sum (for a pod's containers), saturating.
+    pub(crate) fn plus(self, other: Quantity) -> Quantity {
+        Quantity(self.0.saturating_add(other.0))
+    }
+
+    /// The shortest exact text of the usual suffixes (`3Gi`, `1500m`, `2`), for messages about computed sums.
+    pub(crate) fn text(self) -> String {
+        for (suffix, bits) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
+            let unit = NANO << bits;
+            if self.0 != 0 && self.0 % unit == 0 {
+                return format!("{}{suffix}", self.0 / unit);
+            }
+        }
+        for (suffix, unit) in [("", NANO), ("m", NANO / 1_000), ("u", NANO / 1_000_000)] {
+            if self.0 % unit == 0 {
+                return format!("{}{suffix}", self.0 / unit);
+            }
+        }
+        format!("{}n", self.0)
+    }
+
     /// In base units, as a float (for ratios, which are plain numbers).
     pub(crate) fn to_f64(self) -> f64 {
         self.0 as f64 / NANO as f64
@@ -87,6 +108,17 @@ impl Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_print_with_the_shortest_exact_suffix() {
+        let q = |t: &str| Quantity::parse(t).unwrap();
+        assert_eq!(q("1Gi").plus(q("2Gi")).text(), "3Gi");
+        assert_eq!(q("512Mi").plus(q("1Gi")).text(), "1536Mi");
+        assert_eq!(q("500m").plus(q("1")).text(), "1500m");
+        assert_eq!(q("1").plus(q("1")).text(), "2");
+        assert_eq!(q("0").text(), "0");
+        assert_eq!(q("1000").text(), "1000");
+    }
 
     fn q(text: &str) -> Quantity {
         Quantity::parse(text).unwrap_or_else(|| panic!("{text} should parse"))

@@ -3,6 +3,8 @@
 //! once, concurrently (bounded) and page by page, like the built-in kinds. Nothing here can fail the run: a kind
 //! that cannot be read (403, 404, a conversion webhook down) is a `skipped` note with the reason.
 
+use std::collections::BTreeSet;
+
 use futures::StreamExt;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -17,17 +19,20 @@ enum Outcome {
     Skipped(String),
 }
 
-/// Reads the selected custom kinds into `builder`; namespaced kinds in `namespace` only, when given.
+/// Reads the selected custom kinds, and those of the `required` groups (which analyzers read whatever the
+/// selection says; a required group the server does not serve is no note: there is nothing of it to read), into
+/// `builder`; namespaced kinds in `namespace` only, when given.
 pub async fn read_custom(
     client: &Client,
     selection: &CrdSelection,
+    required: &BTreeSet<String>,
     namespace: Option<&str>,
     mut builder: SnapshotBuilder,
 ) -> SnapshotBuilder {
-    if *selection == CrdSelection::None {
+    if *selection == CrdSelection::None && required.is_empty() {
         return builder;
     }
-    let resources = match discover(client, selection).await {
+    let resources = match discover(client, selection, required).await {
         Ok(resources) => resources,
         Err(e) => {
             let kind = CustomKind { group: String::new(), kind: "custom resources".into() };
@@ -83,16 +88,21 @@ pub async fn read_custom(
     builder
 }
 
-/// The listable resources of the selected custom groups, at each group's preferred version, sorted.
+/// The listable resources of the selected and required custom groups, at each group's preferred version, sorted.
 async fn discover(
     client: &Client,
     selection: &CrdSelection,
+    required: &BTreeSet<String>,
 ) -> Result<Vec<(ApiResource, ApiCapabilities)>, kube::Error> {
     let configure = || match selection {
-        CrdSelection::Groups(groups) => {
-            Discovery::new(client.clone()).filter(&groups.iter().map(String::as_str).collect::<Vec<_>>())
+        CrdSelection::Groups(_) | CrdSelection::None => {
+            let groups: BTreeSet<&str> = match selection {
+                CrdSelection::Groups(groups) => groups.iter().chain(required).map(String::as_str).collect(),
+                _ => required.iter().map(String::as_str).collect(),
+            };
+            Discovery::new(client.clone()).filter(&groups.into_iter().collect::<Vec<_>>())
         }
-        _ => {
+        CrdSelection::All => {
             let mut skip: Vec<&str> = custom::BUILTIN_GROUPS.to_vec();
             skip.extend(custom::NOT_CUSTOM);
             Discovery::new(client.clone()).exclude(&skip)
@@ -109,7 +119,7 @@ async fn discover(
     };
     let mut resources: Vec<(ApiResource, ApiCapabilities)> = discovery
         .groups()
-        .filter(|g| selection.includes(g.name()))
+        .filter(|g| selection.includes(g.name()) || required.contains(g.name()))
         .flat_map(|g| g.recommended_resources())
         .filter(|(r, caps)| caps.supports_operation(verbs::LIST) && !r.plural.contains('/'))
         .collect();
@@ -225,7 +235,9 @@ mod tests {
     #[tokio::test]
     async fn discovers_once_lists_each_listable_kind_and_skips_a_failing_one() {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let builder = read_custom(&fake_client(seen.clone()), &CrdSelection::All, None, SnapshotBuilder::new()).await;
+        let builder =
+            read_custom(&fake_client(seen.clone()), &CrdSelection::All, &BTreeSet::new(), None, SnapshotBuilder::new())
+                .await;
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.iter().filter(|r| r.ends_with(" /apis")).count(), 1, "one discovery request: {seen:#?}");
         assert!(seen.iter().all(|r| r.starts_with("GET ")), "{seen:#?}");
@@ -248,16 +260,30 @@ mod tests {
     async fn none_reads_nothing_and_a_named_group_reads_only_itself() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let client = fake_client(seen.clone());
-        let none = read_custom(&client, &CrdSelection::None, None, SnapshotBuilder::new()).await;
+        let none = read_custom(&client, &CrdSelection::None, &BTreeSet::new(), None, SnapshotBuilder::new()).await;
         assert!(seen.lock().unwrap().is_empty() && none.custom().is_empty());
         let groups = CrdSelection::parse("cert-manager.io,missing.example.com").unwrap();
-        let builder = read_custom(&client, &groups, Some("shop"), SnapshotBuilder::new()).await;
+        let builder = read_custom(&client, &groups, &BTreeSet::new(), Some("shop"), SnapshotBuilder::new()).await;
         let seen = seen.lock().unwrap().clone();
         assert!(!seen.iter().any(|r| r.contains("widgets")), "{seen:#?}");
         assert!(seen.iter().any(|r| r.contains("/apis/cert-manager.io/v1/namespaces/shop/certificates")), "{seen:#?}");
         let snapshot = builder.build();
         let skipped: Vec<&str> = snapshot.skipped.iter().map(|s| s.kind.as_str()).collect();
         assert_eq!(skipped, ["API group missing.example.com"]);
+    }
+
+    #[tokio::test]
+    async fn required_groups_are_read_whatever_the_selection_and_an_unserved_one_is_no_note() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let required: BTreeSet<String> = ["cert-manager.io", "wgpolicyk8s.io"].map(String::from).into();
+        let builder =
+            read_custom(&fake_client(seen.clone()), &CrdSelection::None, &required, None, SnapshotBuilder::new()).await;
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().any(|r| r.contains("/apis/cert-manager.io/v1/certificates")), "{seen:#?}");
+        assert!(!seen.iter().any(|r| r.contains("widgets")), "not required, not selected: {seen:#?}");
+        let snapshot = builder.build();
+        assert_eq!(snapshot.custom.len(), 2);
+        assert!(snapshot.skipped.is_empty(), "a required group that is not served is no note: {:?}", snapshot.skipped);
     }
 
     #[test]

@@ -139,6 +139,12 @@ async fn list_kind(
         Kind::ConfigMap => namespaced!(k8s_openapi::api::core::v1::ConfigMap),
         Kind::PersistentVolume => cluster!(k8s_openapi::api::core::v1::PersistentVolume),
         Kind::PriorityClass => cluster!(k8s_openapi::api::scheduling::v1::PriorityClass),
+        Kind::ValidatingAdmissionPolicy => {
+            cluster!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicy)
+        }
+        Kind::ValidatingAdmissionPolicyBinding => {
+            cluster!(k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding)
+        }
     }
 }
 

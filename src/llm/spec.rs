@@ -95,7 +95,10 @@ fn build(o: &Objects, kind: Kind, ns: &str, name: &str, focus: &[String], compac
         | Kind::Event
         | Kind::ConfigMap
         | Kind::PersistentVolume
-        | Kind::PriorityClass => {
+        | Kind::PriorityClass
+        // An admission policy's findings carry the expression, binding and parameter they are about.
+        | Kind::ValidatingAdmissionPolicy
+        | Kind::ValidatingAdmissionPolicyBinding => {
             return None;
         }
     };

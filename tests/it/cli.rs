@@ -307,7 +307,7 @@ fn findings_and_problems(doc: &serde_json::Value) -> (Vec<Finding>, Vec<Problem>
 fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
     let out = run(mekhanikube().args(["analyze", "--snapshot"]).arg(demo()));
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stdout.contains("32 findings in 19 problems"), "{}", out.stdout);
+    assert!(out.stdout.contains("35 findings in 22 problems"), "{}", out.stdout);
     let problems = out.stdout.find("Problems, by what they take down").expect("problems section");
     let table = out.stdout.find("SEVERITY").expect("table");
     assert!(problems < table, "problems come first");
@@ -325,7 +325,7 @@ fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
 
     let flat = run(mekhanikube().args(["analyze", "--flat", "--snapshot"]).arg(demo()));
     assert!(!flat.stdout.contains("Problems, by what they take down"), "{}", flat.stdout);
-    assert!(flat.stdout.contains("32 findings: ") && flat.stdout.contains("SEVERITY"));
+    assert!(flat.stdout.contains("35 findings: ") && flat.stdout.contains("SEVERITY"));
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
@@ -338,12 +338,12 @@ fn text_view_opens_with_the_problems_and_flat_keeps_the_table_alone() {
 fn json_problems_hold_every_finding_once_by_stable_id() {
     let out = run(mekhanikube().args(["analyze", "-o", "json", "--snapshot"]).arg(demo()));
     let (findings, problems) = findings_and_problems(&json(&out.stdout));
-    assert_eq!((findings.len(), problems.len()), (32, 19));
+    assert_eq!((findings.len(), problems.len()), (35, 22));
     let mut ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     assert!(ids.iter().all(|id| id.len() == 12), "{ids:?}");
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 32, "ids are unique");
+    assert_eq!(ids.len(), 35, "ids are unique");
     let mut members: Vec<&str> = problems.iter().flat_map(|p| p.members.iter().map(String::as_str)).collect();
     members.sort();
     assert_eq!(members, ids, "every finding is a member of exactly one problem");
@@ -452,4 +452,21 @@ fn rule_files_are_analyzers_and_a_bad_rule_is_one_line() {
     assert_eq!(bad.code, 2);
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("bad.yaml: rule a-b: condition: Unsupported binary operator"), "{}", bad.stderr);
+}
+
+/// The policy analyzer's groups are kept from a saved file whatever `--crds` selects, as a live read reads them;
+/// the custom resources of other groups follow `--crds`.
+#[test]
+fn policy_reports_are_read_from_a_file_even_with_crds_none() {
+    let findings = |crds: &str| -> Vec<String> {
+        let out = run(mekhanikube().args(["analyze", "-o", "json", "--crds", crds, "--snapshot"]).arg(demo()));
+        let doc = json(&out.stdout);
+        doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    };
+    let none = findings("none");
+    for code in ["policy-report-fail", "gatekeeper-violation"] {
+        assert!(none.iter().any(|c| c == code), "{code} missing with --crds none: {none:?}");
+    }
+    assert!(!none.iter().any(|c| c == "custom-resource-not-ready"), "the Certificate follows --crds: {none:?}");
+    assert!(findings("all").iter().any(|c| c == "custom-resource-not-ready"));
 }

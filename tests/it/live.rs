@@ -78,13 +78,26 @@ fn live_offline_and_saved_snapshot_agree() {
     let demo_ids: BTreeSet<String> =
         comparable(&offline).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(problems_of(&live, &demo_ids), problems_of(&offline, &demo_ids), "live and offline problems differ");
-    assert_eq!(problems_of(&offline, &demo_ids).len(), 19, "the demo's distinct problems");
+    assert_eq!(problems_of(&offline, &demo_ids).len(), 22, "the demo's distinct problems");
     // The failing Certificate (a custom resource) is read live and is the root of the storefront pod's problem.
     let certificate = comparable(&live)
         .into_iter()
         .find(|f| f["object"]["kind"] == "Certificate" && f["object"]["name"] == "storefront-tls")
         .expect("the Certificate's finding, live");
     assert_eq!(certificate["code"], "custom-resource-not-ready");
+    // Policy engines' results and admission policies are read live too: a Kyverno report, a Gatekeeper constraint
+    // (a kind discovered in constraints.gatekeeper.sh, its violations written through /status) and a binding.
+    let live_codes: BTreeSet<(String, String)> = comparable(&live)
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().to_string(), f["object"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    for (code, name) in [
+        ("policy-report-fail", "ledger"),
+        ("gatekeeper-violation", "web"),
+        ("admission-policy-binding-orphaned", "require-owner-label"),
+    ] {
+        assert!(live_codes.contains(&(code.to_string(), name.to_string())), "{code} on {name} not read live");
+    }
     // The demo exercises every analyzer but `deletion`, so this parity covers them against a real API server. A
     // live deletion is as old as the load that made it (seconds), never stuck: stuck ones are tested offline.
     let analyzers_out = run(mekhanikube().args(["analyzers", "-o", "json"]));
@@ -159,6 +172,16 @@ fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
     for kind in ["ConfigMap", "LimitRange", "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota"] {
         assert!(skipped.contains(&kind), "{kind} not in skipped: {skipped:?}");
     }
+    // Nor are admission policies and policy engines' results, read by the policy analyzer whatever --crds says.
+    for kind in [
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "PolicyReport.wgpolicyk8s.io",
+        "ClusterPolicyReport.wgpolicyk8s.io",
+        "K8sRequiredLabels.constraints.gatekeeper.sh",
+    ] {
+        assert!(skipped.contains(&kind), "{kind} not in skipped: {skipped:?}");
+    }
     assert!(limited["skipped"][0]["reason"].as_str().unwrap().starts_with("forbidden"), "{}", limited["skipped"]);
     let denied = [
         "Node",
@@ -168,7 +191,11 @@ fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
         "LimitRange",
         "PodDisruptionBudget",
         "NetworkPolicy",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
     ];
+    // Without the reports and constraints, their results on workloads are not known.
+    let needs_policy_results = ["policy-report-fail", "policy-report-error", "gatekeeper-violation"];
     // Without Secrets, a missing TLS or pull Secret is only known from events, and the demo has none of those.
     let needs_secrets = ["ingress-tls-secret-missing", "daemonset-image-pull-secret-missing"];
     // Without ConfigMaps, a missing ConfigMap or key is not known (the demo's `shop` has none anyway).
@@ -178,7 +205,12 @@ fn least_privilege_reader_gets_the_rest_and_lists_what_it_skipped() {
         .filter(|f| !denied.contains(&f["object"]["kind"].as_str().unwrap()))
         .filter(|f| !needs_secrets.contains(&f["code"].as_str().unwrap()))
         .filter(|f| !needs_config_maps.contains(&f["code"].as_str().unwrap()))
+        .filter(|f| !needs_policy_results.contains(&f["code"].as_str().unwrap()))
         .collect();
+    assert!(
+        comparable(&full).iter().any(|f| f["code"] == "gatekeeper-violation"),
+        "the reader sees the Gatekeeper audit's violation in shop"
+    );
     assert_eq!(comparable(&limited), expected, "the limited reader must get every finding it can read");
 }
 

@@ -54,6 +54,12 @@ const TLS_SECRET_MISSING: CodeInfo = CodeInfo {
     },
 };
 
+const TLS_SECRET_ELSEWHERE: CodeInfo = CodeInfo {
+    code: "ingress-tls-secret-other-namespace",
+    summary: "A TLS entry of the Ingress names a Secret that does not exist in its namespace but does in another: an Ingress can only use a Secret of its own namespace, so the controller serves a default certificate.",
+    severity: SeverityRule::fixed(Severity::High),
+};
+
 impl Analyzer for IngressAnalyzer {
     fn name(&self) -> &'static str {
         NAME
@@ -62,7 +68,7 @@ impl Analyzer for IngressAnalyzer {
         &[Kind::Ingress, Kind::IngressClass, Kind::Service, Kind::Secret]
     }
     fn codes(&self) -> &'static [CodeInfo] {
-        &[CLASS_NOT_FOUND, NO_CLASS, SERVICE_MISSING, PORT_MISSING, TLS_SECRET_MISSING]
+        &[CLASS_NOT_FOUND, NO_CLASS, SERVICE_MISSING, PORT_MISSING, TLS_SECRET_MISSING, TLS_SECRET_ELSEWHERE]
     }
     fn analyze(&self, snapshot: &Snapshot) -> Vec<Finding> {
         snapshot.objects.ingresses.iter().flat_map(|ing| analyze_ingress(snapshot, ing)).collect()
@@ -108,6 +114,36 @@ fn analyze_ingress(snapshot: &Snapshot, ing: &Ingress) -> Vec<Finding> {
             }
             let hosts = tls.hosts.as_deref().unwrap_or_default().join(", ");
             let for_hosts = if hosts.is_empty() { String::new() } else { format!(" (TLS for {hosts})") };
+            // Namespaces that hold a Secret of that name (only those read: a namespaced read sees none other).
+            let elsewhere: Vec<&str> = snapshot
+                .objects
+                .secrets
+                .iter()
+                .filter(|s| name_of(&s.metadata) == secret && namespace_of(&s.metadata) != ns)
+                .map(|s| namespace_of(&s.metadata))
+                .collect();
+            if cert_manager.is_none() && !elsewhere.is_empty() {
+                let namespaces = elsewhere.join(", ");
+                findings.push(
+                    snapshot
+                        .finding(
+                            NAME,
+                            &TLS_SECRET_ELSEWHERE,
+                            ing,
+                            Severity::High,
+                            format!(
+                                "secret {secret}{for_hosts} does not exist in namespace {ns}: a Secret of that name \
+                                 exists only in another namespace, and an Ingress can use only its own namespace's"
+                            ),
+                        )
+                        .with_evidence([
+                            Evidence::field("secretName", secret),
+                            Evidence::field("foundInNamespaces", namespaces),
+                        ])
+                        .with_evidence((!hosts.is_empty()).then(|| Evidence::field("hosts", hosts))),
+                );
+                continue;
+            }
             // cert-manager creates the Secret once the certificate is issued; until then this is expected to heal.
             let (severity, issuing) = match cert_manager {
                 Some((key, issuer)) => (Severity::Medium, format!(", not issued yet by cert-manager ({key}={issuer})")),

@@ -4,9 +4,12 @@
 //! by our own reckoning (here, and for the `limit-range-refused` link of links/admission.rs). Defaults that would be injected are not a fault: a container without resources in a
 //! namespace whose defaults fit is fine.
 //!
-//! Only items of type `Container` are checked (not `Pod` sums or `PersistentVolumeClaim` sizes).
+//! Items of type `Container` bound each container; items of type `Pod` bound the sum over a pod's containers (or
+//! its largest init container, when that is larger: what the pod needs at any one time), on the values after the
+//! range's Container defaults; items of type `PersistentVolumeClaim` bound a claim's storage request (checked on
+//! StatefulSets' claim templates and on existing claims).
 
-use k8s_openapi::api::core::v1::{Container, LimitRange, LimitRangeItem, PodSpec};
+use k8s_openapi::api::core::v1::{Container, LimitRange, LimitRangeItem, PersistentVolumeClaimSpec, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 
 use super::references::templates;
@@ -29,17 +32,22 @@ const REFUSED: CodeInfo = CodeInfo {
 };
 const VIOLATED: CodeInfo = CodeInfo {
     code: "limitrange-violated",
-    summary: "A pod template's requests or limits fall outside the limit range: its next pods will be refused.",
+    summary: "A pod template's requests or limits (per container or summed over the pod), or a claim template's storage request, fall outside the limit range: its next pods or claims will be refused.",
     severity: SeverityRule {
         default: Severity::Medium,
         others: &[Severity::Low],
-        when: "low when only running pods without a controller break it (they were admitted before the range)",
+        when: "low when only running pods without a controller, or existing claims, break it (they were admitted before the range)",
     },
 };
 
 /// The fixed parts of the LimitRanger's refusals.
-const LIMIT_RANGER_FORMS: &[&str] =
-    &["usage per Container is", "usage per Pod is", "limit to request ratio per Container is"];
+const LIMIT_RANGER_FORMS: &[&str] = &[
+    "usage per Container is",
+    "usage per Pod is",
+    "usage per PersistentVolumeClaim is",
+    "limit to request ratio per Container is",
+    "limit to request ratio per Pod is",
+];
 
 impl Analyzer for LimitRangeAnalyzer {
     fn name(&self) -> &'static str {
@@ -55,6 +63,7 @@ impl Analyzer for LimitRangeAnalyzer {
             Kind::DaemonSet,
             Kind::Job,
             Kind::CronJob,
+            Kind::PersistentVolumeClaim,
         ]
     }
     fn codes(&self) -> &'static [CodeInfo] {
@@ -67,7 +76,7 @@ impl Analyzer for LimitRangeAnalyzer {
 
 fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
     let ns = namespace_of(&range.metadata);
-    let items: Vec<&LimitRangeItem> = range.spec.as_ref()?.limits.iter().filter(|i| i.type_ == "Container").collect();
+    let items: Vec<&LimitRangeItem> = range.spec.as_ref()?.limits.iter().filter(|i| checked(i)).collect();
     if items.is_empty() {
         return None;
     }
@@ -77,8 +86,7 @@ fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
         if !is_limit_ranger_refusal(r.message) {
             continue;
         }
-        let Some(spec) = controller_template(snapshot, ns, &r.controller.kind, &r.controller.name) else { continue };
-        let broken = violations(spec, &items);
+        let broken = controller_violations(snapshot, ns, &r.controller.kind, &r.controller.name, &items);
         if let Some(first) = broken.into_iter().next() {
             refused.push((r, first));
         }
@@ -94,11 +102,30 @@ fn analyze_range(snapshot: &Snapshot, range: &LimitRange) -> Option<Finding> {
                 .with_evidence([Evidence::field("refusal", crate::finding::one_line(first.message))]),
         );
     }
+    let defaults = namespace_defaults(snapshot, ns);
     let mut broken: Vec<(String, bool, String)> = Vec::new();
     for template in templates(snapshot).into_iter().filter(|t| namespace_of(t.meta) == ns) {
-        if let Some(why) = violations(template.spec, &items).into_iter().next() {
+        if let Some(why) = violations(template.spec, &items, defaults).into_iter().next() {
             let label = format!("{} {}", template.kind.name(), name_of(template.meta));
             broken.push((label, template.kind == Kind::Pod, why));
+        }
+    }
+    // Claims: a StatefulSet's templates make its next claims; an existing claim was admitted before the range.
+    for sts in snapshot.objects.stateful_sets.in_namespace(ns).filter(|s| s.metadata.deletion_timestamp.is_none()) {
+        let claims = sts.spec.as_ref().and_then(|s| s.volume_claim_templates.as_ref());
+        let why = claims.into_iter().flatten().find_map(|c| {
+            let spec = c.spec.as_ref()?;
+            claim_violations(&format!("claim template {}", name_of(&c.metadata)), spec, &items).into_iter().next()
+        });
+        if let Some(why) = why {
+            broken.push((format!("StatefulSet {}", name_of(&sts.metadata)), false, why));
+        }
+    }
+    for pvc in snapshot.objects.persistent_volume_claims.in_namespace(ns) {
+        let Some(spec) = pvc.spec.as_ref() else { continue };
+        let label = format!("claim {}", name_of(&pvc.metadata));
+        if let Some(why) = claim_violations(&label, spec, &items).into_iter().next() {
+            broken.push((format!("PersistentVolumeClaim {}", name_of(&pvc.metadata)), true, why));
         }
     }
     let (label, _, why) = broken.first()?;
@@ -130,13 +157,60 @@ pub(crate) fn refusing_range<'a>(
     if !is_limit_ranger_refusal(message) {
         return None;
     }
-    let spec = controller_template(snapshot, ns, kind, name)?;
     // The ranges of the namespace, by name (a filter, so that the result borrows from the snapshot only).
     snapshot.objects.limit_ranges.iter().filter(|r| namespace_of(&r.metadata) == ns).find_map(|range| {
-        let items: Vec<&LimitRangeItem> =
-            range.spec.as_ref()?.limits.iter().filter(|i| i.type_ == "Container").collect();
-        violations(spec, &items).into_iter().next().map(|why| (range, why))
+        let items: Vec<&LimitRangeItem> = range.spec.as_ref()?.limits.iter().filter(|i| checked(i)).collect();
+        controller_violations(snapshot, ns, kind, name, &items).into_iter().next().map(|why| (range, why))
     })
+}
+
+/// The item types checked: per container, per pod, per claim.
+fn checked(item: &LimitRangeItem) -> bool {
+    matches!(item.type_.as_str(), "Container" | "Pod" | "PersistentVolumeClaim")
+}
+
+/// How a refused controller's pod template, or a StatefulSet's claim templates, break the items.
+fn controller_violations(
+    snapshot: &Snapshot,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    items: &[&LimitRangeItem],
+) -> Vec<String> {
+    let defaults = namespace_defaults(snapshot, ns);
+    let mut out =
+        controller_template(snapshot, ns, kind, name).map(|s| violations(s, items, defaults)).unwrap_or_default();
+    if kind == "StatefulSet"
+        && let Some(sts) = snapshot.objects.stateful_sets.get(ns, name)
+    {
+        for claim in sts.spec.as_ref().and_then(|s| s.volume_claim_templates.as_ref()).into_iter().flatten() {
+            if let Some(spec) = claim.spec.as_ref() {
+                out.extend(claim_violations(&format!("claim template {}", name_of(&claim.metadata)), spec, items));
+            }
+        }
+    }
+    out
+}
+
+/// How a claim's storage request breaks the PersistentVolumeClaim items (`min`/`max` on `storage`).
+fn claim_violations(label: &str, spec: &PersistentVolumeClaimSpec, items: &[&LimitRangeItem]) -> Vec<String> {
+    let request = get(spec.resources.as_ref().and_then(|r| r.requests.as_ref()), "storage");
+    let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.type_ == "PersistentVolumeClaim") {
+        let (Some(text), Some(asked)) = (request, request.and_then(Quantity::parse)) else {
+            if let Some(min) = get(item.min.as_ref(), "storage") {
+                out.push(format!("{label} requests no storage, and the minimum is {min}"));
+            }
+            continue;
+        };
+        if let Some(max) = get(item.max.as_ref(), "storage").filter(|m| Quantity::parse(m).is_some_and(|m| asked > m)) {
+            out.push(format!("{label}'s storage request {text} is above the maximum {max}"));
+        }
+        if let Some(min) = get(item.min.as_ref(), "storage").filter(|m| Quantity::parse(m).is_some_and(|m| asked < m)) {
+            out.push(format!("{label}'s storage request {text} is below the minimum {min}"));
+        }
+    }
+    out
 }
 
 /// The pod template of a controller named in a refusal.
@@ -152,13 +226,101 @@ fn controller_template<'a>(snapshot: &'a Snapshot, ns: &str, kind: &str, name: &
     }
 }
 
-/// Every way the containers of a pod spec break the range's Container items, in words.
-fn violations(spec: &PodSpec, items: &[&LimitRangeItem]) -> Vec<String> {
+/// The Container item whose defaults the LimitRanger injects in a namespace: the first, by range name, that has
+/// any (every range's defaults are injected before any range's bounds are checked).
+fn namespace_defaults<'a>(snapshot: &'a Snapshot, ns: &'a str) -> Option<&'a LimitRangeItem> {
+    snapshot.objects.limit_ranges.in_namespace(ns).find_map(|r| {
+        r.spec
+            .as_ref()?
+            .limits
+            .iter()
+            .find(|i| i.type_ == "Container" && (i.default.is_some() || i.default_request.is_some() || i.max.is_some()))
+    })
+}
+
+/// Every way the containers of a pod spec break the range's Container and Pod items, in words; `defaults` is the
+/// namespace's Container item whose defaults are injected before Pod items sum the containers.
+fn violations(spec: &PodSpec, items: &[&LimitRangeItem], defaults: Option<&LimitRangeItem>) -> Vec<String> {
     let containers = spec.init_containers.iter().flatten().chain(spec.containers.iter());
     let mut out = Vec::new();
+    let container_items: Vec<&LimitRangeItem> = items.iter().copied().filter(|i| i.type_ == "Container").collect();
     for container in containers {
-        for item in items {
+        for item in &container_items {
             out.extend(container_violations(container, item));
+        }
+    }
+    for item in items.iter().filter(|i| i.type_ == "Pod") {
+        out.extend(pod_violations(spec, item, defaults));
+    }
+    out
+}
+
+/// One resource of a whole pod, as the LimitRanger sums it: the app containers' values added up, or the largest
+/// init container's when larger (init containers run one at a time, before the others); None when no container
+/// has a value. `limit` picks limits, else requests; `defaults` is the range's Container item, whose defaults
+/// are injected first.
+fn pod_total(spec: &PodSpec, resource: &str, limit: bool, defaults: Option<&LimitRangeItem>) -> Option<Quantity> {
+    let value = |c: &Container| -> Option<Quantity> {
+        let (request, lim) = match defaults {
+            Some(item) => effective(c, item, resource),
+            None => {
+                let r = c.resources.as_ref();
+                (get(r.and_then(|r| r.requests.as_ref()), resource), get(r.and_then(|r| r.limits.as_ref()), resource))
+            }
+        };
+        Quantity::parse(if limit { lim? } else { request? })
+    };
+    let sum = spec.containers.iter().filter_map(value).reduce(Quantity::plus);
+    let init = spec.init_containers.iter().flatten().filter_map(value).max();
+    match (sum, init) {
+        (Some(s), Some(i)) => Some(s.max(i)),
+        (s, i) => s.or(i),
+    }
+}
+
+fn pod_violations(spec: &PodSpec, item: &LimitRangeItem, defaults: Option<&LimitRangeItem>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (resource, max) in item.max.iter().flatten() {
+        let Some(m) = Quantity::parse(&max.0) else { continue };
+        match pod_total(spec, resource, true, defaults) {
+            None => out.push(format!("the pod sets no {resource} limit, and the maximum per pod is {}", max.0)),
+            Some(total) if total > m => out.push(format!(
+                "the pod's {resource} limits add up to {}, above the maximum per pod {}",
+                total.text(),
+                max.0
+            )),
+            _ => {}
+        }
+    }
+    for (resource, min) in item.min.iter().flatten() {
+        let Some(m) = Quantity::parse(&min.0) else { continue };
+        match pod_total(spec, resource, false, defaults) {
+            None => out.push(format!("the pod sets no {resource} request, and the minimum per pod is {}", min.0)),
+            Some(total) if total < m => out.push(format!(
+                "the pod's {resource} requests add up to {}, below the minimum per pod {}",
+                total.text(),
+                min.0
+            )),
+            _ => {}
+        }
+    }
+    for (resource, ratio) in item.max_limit_request_ratio.iter().flatten() {
+        let (Some(l), Some(r), Some(max)) = (
+            pod_total(spec, resource, true, defaults),
+            pod_total(spec, resource, false, defaults),
+            Quantity::parse(&ratio.0),
+        ) else {
+            continue;
+        };
+        if let Some(actual) = l.ratio_to(r)
+            && actual > max.to_f64()
+        {
+            out.push(format!(
+                "the pod's {resource} limits ({}) are {actual:.1} times its requests ({}), above the ratio per pod {}",
+                l.text(),
+                r.text(),
+                ratio.0
+            ));
         }
     }
     out

@@ -3,6 +3,7 @@
 
 use crate::analyzer::Analyzer;
 
+mod admissionpolicy;
 mod cronjob;
 mod customresource;
 mod daemonset;
@@ -16,6 +17,7 @@ pub(crate) mod networkpolicy;
 mod node;
 pub(crate) mod pdb;
 mod pod;
+mod policy;
 mod pvc;
 pub(crate) mod references;
 mod refusal;
@@ -38,12 +40,14 @@ pub(crate) static ALL: &[&dyn Analyzer] = &[
     &pvc::PvcAnalyzer,
     &node::NodeAnalyzer,
     &webhook::WebhookAnalyzer,
+    &admissionpolicy::AdmissionPolicyAnalyzer,
     &hpa::HpaAnalyzer,
     &resourcequota::ResourceQuotaAnalyzer,
     &pdb::PdbAnalyzer,
     &networkpolicy::NetworkPolicyAnalyzer,
     &limitrange::LimitRangeAnalyzer,
     &references::ReferencesAnalyzer,
+    &policy::PolicyAnalyzer,
     &customresource::CustomResourceAnalyzer,
     &deletion::DeletionAnalyzer,
 ];

@@ -4,7 +4,9 @@
 //! - `exceeded quota: NAME` and `failed quota: NAME` (the ResourceQuota admission plugin);
 //! - `error looking up service account NS/NAME` (the ServiceAccount admission plugin);
 //! - `admission webhook "HOOK" denied the request` and `failed calling webhook "HOOK"` (the webhook
-//!   dispatcher), linked to the configuration that declares HOOK when it is in the snapshot.
+//!   dispatcher), linked to the configuration that declares HOOK when it is in the snapshot;
+//! - `ValidatingAdmissionPolicy 'NAME' with binding 'BINDING' denied request` (the in-process CEL policies),
+//!   linked to the policy NAME.
 //!
 //! LimitRange refusals (`maximum memory usage per Container is ...`) do not name the LimitRange: they are linked
 //! to the range of the namespace that the controller's template breaks, when there is one (kinds/limitrange.rs).
@@ -26,6 +28,7 @@ enum Refusal<'a> {
     Quota(&'a str),
     ServiceAccount(&'a str, &'a str),
     Webhook(&'a str),
+    AdmissionPolicy(&'a str),
 }
 
 pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
@@ -98,6 +101,15 @@ fn link(ctx: &Ctx, message: &str, kind: Kind, meta: &ObjectMeta) -> Option<Link>
             (LinkKind::ServiceAccountMissing, object(Kind::ServiceAccount, sa_ns, name))
         }
         Some(Refusal::Webhook(hook)) => (LinkKind::WebhookRefused, webhook_config(ctx, hook)?),
+        Some(Refusal::AdmissionPolicy(policy)) => {
+            // A policy deleted since the refusal is no cause any more (the next attempt will not meet it).
+            let gone = ctx.snapshot.has_read(Kind::ValidatingAdmissionPolicy)
+                && ctx.snapshot.objects.validating_admission_policies.get("", policy).is_none();
+            if gone {
+                return None;
+            }
+            (LinkKind::AdmissionPolicyRefused, object(Kind::ValidatingAdmissionPolicy, "", policy))
+        }
         // The LimitRanger names no range: the one the controller's template breaks, by the analyzer's reckoning.
         None => {
             let (range, why) = limitrange::refusing_range(ctx.snapshot, ns, kind.name(), name_of(meta), message)?;
@@ -116,9 +128,19 @@ fn parse(message: &str) -> Option<Refusal<'_>> {
         let (ns, name) = qualified.trim_end_matches(['.', ':']).split_once('/')?;
         return Some(Refusal::ServiceAccount(ns, name));
     }
+    if let Some(policy) = single_quoted_after(message, "ValidatingAdmissionPolicy ") {
+        return Some(Refusal::AdmissionPolicy(policy));
+    }
     quoted_after(message, "admission webhook ")
         .or_else(|| quoted_after(message, "failed calling webhook "))
         .map(Refusal::Webhook)
+}
+
+/// The text between the `'` after `marker` and the next `'` (how the policy plugin quotes names).
+fn single_quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let start = text.find(marker)? + marker.len();
+    let rest = text[start..].strip_prefix('\'')?;
+    rest.find('\'').map(|end| &rest[..end]).filter(|n| !n.is_empty())
 }
 
 /// The configuration that declares a webhook of this name.
@@ -155,6 +177,9 @@ mod tests {
         assert_eq!(parse(sa), Some(Refusal::ServiceAccount("shop", "builder")));
         let denied = "admission webhook \"validate.policy.example.com\" denied the request: no latest tags";
         assert_eq!(parse(denied), Some(Refusal::Webhook("validate.policy.example.com")));
+        let policy = "pods \"a\" is forbidden: ValidatingAdmissionPolicy 'require-team' with binding 'require-team-all' \
+                      denied request: failed expression: 'team' in object.metadata.labels";
+        assert_eq!(parse(policy), Some(Refusal::AdmissionPolicy("require-team")));
         let limit = "pods \"a\" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi";
         assert_eq!(parse(limit), None, "a LimitRange refusal names no object");
     }

@@ -76,6 +76,8 @@ pub enum LinkKind {
     WebhookRefused,
     /// A failing custom resource (a cert-manager Certificate, an ExternalSecret) and the missing Secret it writes.
     ProducesSecret,
+    /// A ValidatingAdmissionPolicy that denied a controller's pods.
+    AdmissionPolicyRefused,
 }
 
 impl LinkKind {
@@ -100,6 +102,7 @@ impl LinkKind {
             ServiceAccountMissing => "service-account-missing",
             WebhookRefused => "webhook-refused",
             ProducesSecret => "produces-secret",
+            AdmissionPolicyRefused => "admission-policy-refused",
         }
     }
 
@@ -111,7 +114,9 @@ impl LinkKind {
             MountsClaim | UsesStorageClass | BoundVolume => LinkFamily::Storage,
             ConfigMapRef | SecretRef | PullSecretRef | ProducesSecret => LinkFamily::Config,
             Selects | RoutesTo | CallsService | ScalesTarget => LinkFamily::Serving,
-            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => LinkFamily::Admission,
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused | AdmissionPolicyRefused => {
+                LinkFamily::Admission
+            }
         }
     }
 
@@ -158,7 +163,7 @@ impl LinkKind {
             CallsService => &["webhook-service-missing", "webhook-no-ready-endpoints"],
             ScalesTarget => &["hpa-target-missing", "hpa-scaling-inactive"],
             ServiceAccountMissing if code == "reference-serviceaccount-missing" => return true,
-            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused => &[
+            QuotaExceeded | LimitRangeRefused | ServiceAccountMissing | WebhookRefused | AdmissionPolicyRefused => &[
                 "replicaset-create-failed",
                 "deployment-unavailable",
                 "statefulset-pods-not-ready",

@@ -14,6 +14,7 @@ fn reports_each_ingress_failure_with_its_code() {
         ("ingress-backend-port-missing", "api"),
         ("ingress-tls-secret-missing", "shop-tls"),
         ("ingress-tls-secret-missing", "blog"),
+        ("ingress-tls-secret-other-namespace", "promo"),
     ];
     for (code, name) in expected {
         assert!(got.contains(&(code.to_string(), name.to_string())), "missing {code} for {name}; got {got:?}");
@@ -62,6 +63,22 @@ fn tls_secret_missing_is_less_severe_while_cert_manager_issues_it() {
     let issued = find(&findings, "ingress-tls-secret-missing", "blog");
     assert_severity(issued, Severity::Medium);
     assert!(issued.message.contains("cert-manager.io/cluster-issuer=letsencrypt-prod"), "{}", issued.message);
+}
+
+#[test]
+fn a_tls_secret_of_another_namespace_is_named_by_its_own_code() {
+    let findings = analyze("ingress", "ingress/broken.yaml");
+    let elsewhere = find(&findings, "ingress-tls-secret-other-namespace", "promo");
+    assert_severity(elsewhere, Severity::High);
+    assert_eq!(
+        elsewhere.message,
+        "secret wildcard-tls (TLS for promo.shop.example.com) does not exist in namespace shop: a Secret of that name \
+         exists only in another namespace, and an Ingress can use only its own namespace's"
+    );
+    // The other namespace is evidence only (not in the message), so an audience that must not see it can drop it.
+    assert!(!elsewhere.message.contains("certs"));
+    assert!(elsewhere.evidence.iter().any(|e| matches!(e,
+        mekhanikube_analyzers::Evidence::Field { name, value } if name == "foundInNamespaces" && value == "certs")));
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 mod common;
 
+mod admissionpolicy;
 mod constraints;
-
 mod cronjob;
 mod custom_objects;
 mod customresource;
@@ -24,6 +24,7 @@ mod networkpolicy;
 mod node;
 mod pdb;
 mod pod;
+mod policy;
 mod pvc;
 mod references;
 mod registry;

@@ -267,7 +267,7 @@ async fn a_failure_mid_stream_is_one_problem_and_the_rest_go_on() {
     assert!(report.outcomes.iter().any(|o| o.text == "fine" && o.status == OutcomeStatus::Explained));
 }
 
-/// The demo cluster with a mock model: one call per problem (19 for 32 findings), each prompt carrying its chain and blast radius; and a consequence going away reuses the
+/// The demo cluster with a mock model: one call per problem (22 for 35 findings), each prompt carrying its chain and blast radius; and a consequence going away reuses the
 /// root's cached answer.
 #[tokio::test]
 async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key() {
@@ -278,16 +278,16 @@ async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key()
     let mut findings = mekhanikube_analyzers::run(&mekhanikube_analyzers::select(&[]).unwrap(), &snapshot);
     let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
     let problems = Problem::from_core(&core, &findings);
-    assert_eq!((findings.len(), problems.len()), (32, 19));
+    assert_eq!((findings.len(), problems.len()), (35, 22));
 
     let server = ollama_mock("Cause: x.").await;
     let dir = tempfile::tempdir().unwrap();
     let opts = options(Some(Cache::new(dir.path())));
     let c = client(&server.uri());
     let report = explain(&c, &snapshot, &problems, &opts, std::future::pending(), &mut NullSink).await;
-    assert_eq!(report.model_requests, 19);
+    assert_eq!(report.model_requests, 22);
     let requests = chat_requests(&server.received_requests().await.unwrap());
-    assert_eq!(requests.len(), 19);
+    assert_eq!(requests.len(), 22);
     let prompts: Vec<String> = requests.iter().map(|r| r["messages"].to_string()).collect();
     let api = prompts.iter().find(|p| p.contains("api-7c9d5f6b8-4xj2n")).expect("the api problem was asked");
     for part in ["blast_radius", "Ingress shop/shop: backend api down", "deployment-unavailable on Deployment shop/api"]
@@ -300,11 +300,11 @@ async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key()
     findings.retain(|f| !(f.object.name == "api" && f.object.kind != "Pod"));
     let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
     let fewer = Problem::from_core(&core, &findings);
-    assert_eq!(fewer.len(), 19);
+    assert_eq!(fewer.len(), 22);
     let api = fewer.iter().find(|p| p.representative().object.name == "api-7c9d5f6b8-4xj2n").unwrap();
     assert_eq!((api.severity, api.consequences.len()), (mekhanikube_analyzers::Severity::High, 0));
     let again = explain(&c, &snapshot, &fewer, &opts, std::future::pending(), &mut NullSink).await;
-    assert_eq!((again.model_requests, again.cache_hits), (0, 19));
+    assert_eq!((again.model_requests, again.cache_hits), (0, 22));
 
     // The root changes (another exit code): asked again, for that problem only.
     let root = findings.iter_mut().find(|f| f.object.name == "api-7c9d5f6b8-4xj2n").unwrap();
@@ -312,5 +312,5 @@ async fn demo_cluster_costs_one_call_per_problem_and_consequences_keep_the_key()
     let core = mekhanikube_analyzers::problems(&snapshot, &mut findings);
     let changed = Problem::from_core(&core, &findings);
     let third = explain(&c, &snapshot, &changed, &opts, std::future::pending(), &mut NullSink).await;
-    assert_eq!((third.model_requests, third.cache_hits), (1, 18));
+    assert_eq!((third.model_requests, third.cache_hits), (1, 21));
 }
