@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use mekhanikube_analyzers::{LoadError, SnapshotBuilder};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotFileError {
@@ -58,18 +59,46 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotFileE
     Ok(())
 }
 
-/// Encodes items as a kubectl-compatible `kind: List`: JSON when `json`, YAML otherwise.
-pub fn encode_list(items: Vec<serde_json::Value>, json: bool) -> Result<String, SnapshotFileError> {
-    let list = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "List",
-        "metadata": {"resourceVersion": ""},
-        "items": items,
-    });
+/// Encodes what a builder read as a kubectl-compatible `kind: List` (JSON when `json`, YAML otherwise), its info
+/// item first. Objects are serialized one at a time from the builder's stores: the cluster is never also held as
+/// JSON values, which took more memory than the objects themselves.
+pub fn encode_list(builder: &SnapshotBuilder, json: bool) -> Result<String, SnapshotFileError> {
+    let list = SavedList { info: builder.info_item(), builder };
     if json {
         serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| SnapshotFileError::Encode(e.to_string()))
     } else {
         serde_saphyr::to_string(&list).map_err(|e| SnapshotFileError::Encode(e.to_string()))
+    }
+}
+
+/// Keys in the order kubectl prints them.
+struct SavedList<'a> {
+    info: serde_json::Value,
+    builder: &'a SnapshotBuilder,
+}
+
+impl Serialize for SavedList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("apiVersion", "v1")?;
+        map.serialize_entry("items", &Items(self))?;
+        map.serialize_entry("kind", "List")?;
+        map.serialize_entry("metadata", &serde_json::json!({"resourceVersion": ""}))?;
+        map.end()
+    }
+}
+
+struct Items<'a>(&'a SavedList<'a>);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut items = serializer.serialize_seq(None)?;
+        items.serialize_element(&self.0.info)?;
+        self.0.builder.objects().serialize_items(&mut items)?;
+        for object in self.0.builder.custom().iter() {
+            items.serialize_element(&object.to_value())?;
+        }
+        items.end()
     }
 }
 

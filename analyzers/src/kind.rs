@@ -122,6 +122,11 @@ macro_rules! define_kinds {
             pub(crate) fn retain_namespace(&mut self, namespace: &str) {
                 $( if Kind::$variant.namespaced() { self.$field.retain_namespace(namespace); } )*
             }
+            /// Serializes every object as an item of a `kind: List`, one at a time, as it is stored.
+            pub fn serialize_items<S: serde::ser::SerializeSeq>(&self, items: &mut S) -> Result<(), S::Error> {
+                $( for object in self.$field.iter() { items.serialize_element(object)?; } )*
+                Ok(())
+            }
             /// Serializes every object as a `kind: List` item (apiVersion and kind included).
             pub fn to_list_items(&self) -> Vec<serde_json::Value> {
                 let mut items = Vec::new();

@@ -12,11 +12,8 @@ pub async fn run_snapshot(printer: &Printer, settings: SnapshotSettings) -> anyh
     let (builder, _info) = read_cluster(printer, &settings.cluster, &settings.scope, settings.values)
         .await
         .context("reading the cluster")?;
-    let mut items = vec![builder.info_item()];
-    items.extend(builder.objects().to_list_items());
-    items.extend(builder.custom().to_list_items());
-    let count = items.len() - 1;
-    let text = snapshot_io::encode_list(items, settings.json)?;
+    let count = builder.object_count();
+    let text = snapshot_io::encode_list(&builder, settings.json)?;
     match &settings.file {
         None => printer.out(&text)?,
         Some(file) => {
