@@ -272,6 +272,10 @@ pub struct LlmArgs {
     /// Most tokens per answer, so a rambling model cannot run for minutes.
     #[arg(long, value_name = "N", default_value_t = crate::llm::DEFAULT_MAX_TOKENS, help_heading = "Explanations")]
     pub llm_max_tokens: u32,
+    /// Read the last lines each problem's crashed container printed (one bounded `pods/log` GET per problem, its
+    /// previous run's log), redacted, into the evidence and the prompt. Needs `get` on pods/log; live only.
+    #[arg(long, help_heading = "Explanations")]
+    pub logs: bool,
     /// Seconds to wait for the model's first token.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::llm::DEFAULT_FIRST_TOKEN_SECS, help_heading = "Explanations")]
     pub llm_timeout: u64,

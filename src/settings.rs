@@ -16,7 +16,7 @@ use crate::cli::{
 use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
 use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
-use crate::pipeline::{Input, ScopeSettings};
+use crate::pipeline::{Input, Logs, ScopeSettings};
 use crate::render::{Format, ListFormat};
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +109,7 @@ pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
         resource: args.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
     };
-    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
+    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds, logs: Logs::Off })
 }
 
 /// The live cluster, or the saved snapshot when `--snapshot` names one (which must exist).
@@ -213,7 +213,7 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
     let explain = if args.llm.explain { Some(explain(&args.llm)?) } else { None };
     Ok(AnalyzeSettings {
         inputs,
-        scope: scope(&args.scope)?,
+        scope: ScopeSettings { logs: logs(&args.llm), ..scope(&args.scope)? },
         format,
         metrics_file: args.metrics_file.clone(),
         flat: args.flat,
@@ -221,6 +221,11 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
         fail_on: severity(args.fail_on),
         explain,
     })
+}
+
+/// `--logs`: every problem's crashed container, whether or not it is explained (the logs are evidence too).
+fn logs(args: &LlmArgs) -> Logs {
+    if args.logs { Logs::Every } else { Logs::Off }
 }
 
 /// `report`, resolved.
@@ -250,7 +255,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
     }
     Ok(ReportSettings {
         inputs,
-        scope: scope(&args.scope)?,
+        scope: ScopeSettings { logs: logs(&args.llm), ..scope(&args.scope)? },
         out: args.out.clone(),
         history,
         history_key: args.history_key.clone(),
@@ -332,6 +337,7 @@ pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfi
         input: input(&args.cluster, &args.snapshot)?,
         explain: crate::mcp::ExplainConfig { client, options },
         history: args.history.clone().or_else(crate::report::default_history_path),
+        logs: args.llm.logs,
     })
 }
 

@@ -273,6 +273,14 @@ pub fn evidence_line(e: &Evidence) -> String {
             format!("event {} {} ×{}{when}: {}", ev.event_type, ev.reason, ev.count, ev.message)
         }
         Evidence::Field { name, value } => format!("{name}: {value}"),
+        Evidence::Logs { container, previous, lines, note } => {
+            let run = if *previous { "previous run" } else { "this run" };
+            match note {
+                Some(note) => format!("log of container {container} ({run}): none, {note}"),
+                // One evidence line: the log's own lines are joined by a visible return sign.
+                None => format!("log of container {container} ({run}, last {}): {}", lines.len(), lines.join(" \u{23ce} ")),
+            }
+        }
         Evidence::Cause { object, link, message } => {
             format!("caused by {} ({}): {message}", object.label(), link.as_str())
         }

@@ -453,3 +453,17 @@ fn rule_files_are_analyzers_and_a_bad_rule_is_one_line() {
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("bad.yaml: rule a-b: condition: Unsupported binary operator"), "{}", bad.stderr);
 }
+
+/// `--logs` on a saved snapshot: a snapshot holds no logs, so one clear note and the usual analysis, not an error.
+#[test]
+fn logs_on_a_snapshot_is_a_note_not_an_error() {
+    let out = run(mekhanikube().args(["analyze", "--logs", "-o", "json", "--snapshot"]).arg(demo()));
+    assert_eq!(out.code, 1, "findings at or above high, as without --logs: {}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("--logs: a saved snapshot holds no container logs, so none are shown").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(r#""type": "logs""#) && !out.stdout.contains(r#""type":"logs""#));
+}

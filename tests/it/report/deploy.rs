@@ -196,6 +196,25 @@ fn secret_names_opt_in_grants_exactly_list_on_secrets_to_the_cronjobs_account() 
 }
 
 #[test]
+fn pod_logs_opt_in_grants_exactly_get_on_pods_log_to_the_cronjobs_account_and_is_off_by_default() {
+    let dir = repo_path("deploy/opt-in/pod-logs");
+    let read =
+        |file: &str| -> Value { serde_saphyr::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap() };
+    let kustomization = read("kustomization.yaml");
+    assert_eq!(kustomization["resources"], serde_json::json!(["clusterrole.yaml", "clusterrolebinding.yaml"]));
+    let role = read("clusterrole.yaml");
+    assert_read_verbs_only(&role);
+    assert_eq!(role["rules"].as_array().unwrap().len(), 1, "{role}");
+    assert_eq!(verbs_for(&role, "", "pods/log"), ["get"]);
+    let binding = read("clusterrolebinding.yaml");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"], deploy("clusterrolebinding.yaml")["subjects"], "the CronJob's account");
+    // Off by default: the default role grants nothing on pods/log and the CronJob does not ask for logs.
+    assert!(verbs_for(&deploy("clusterrole.yaml"), "", "pods/log").is_empty());
+    assert!(!deploy("cronjob.yaml").to_string().contains("--logs"), "the CronJob does not ask for logs");
+}
+
+#[test]
 fn kustomization_lists_every_manifest_and_the_cronjob_reports_to_the_pvc() {
     let kustomization = deploy("kustomization.yaml");
     let resources: Vec<&str> =
