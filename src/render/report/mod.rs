@@ -81,7 +81,7 @@ mod tests {
         let r = render(&doc).unwrap();
         assert!(r.html.contains(r#"<section id="explanations">"#));
         assert!(r.html.contains("a &lt;missing&gt; setting.") && !r.html.contains("<missing>"));
-        assert!(r.html.contains("Affects: shop/Pod/api-1"));
+        assert!(r.html.replace("<wbr>", "").contains("Affects: shop/Pod/api-1"));
         assert!(r.markdown.contains("## Explanations") && r.markdown.contains("1. kubectl logs api-1 --previous"));
         assert!(r.markdown.contains("crash \\<b\\>looping\\</b\\>"), "cluster text is escaped in Markdown");
         if let Some(dir) = std::env::var_os("MEKHANIKUBE_DUMP_REPORT") {
