@@ -265,3 +265,19 @@ pub(super) fn cronjob_args(dir: &std::path::Path) -> Vec<String> {
         .map(|a| a.replace("=/reports", &format!("={}", dir.display())))
         .collect()
 }
+
+/// `make demo` runs the test bed's 135M model: the demo says so before any answer (the binary then says once that
+/// such a model's answers are unreliable: `llm::tests::orchestration::a_tiny_model_is_said_to_be_unreliable_once`),
+/// and its token cap below the product's default is a named, explained setting, not a bare flag.
+#[test]
+fn demo_names_its_model_as_a_test_model_and_explains_its_token_cap() {
+    let demo = std::fs::read_to_string(repo_path("tests/testenv/demo.sh")).unwrap();
+    let label = demo.lines().find(|l| l.contains("TEST MODEL")).expect("the demo names its model as a test model");
+    assert!(label.trim_start().starts_with("log ") && label.contains("$OLLAMA_MODEL"), "{label}");
+    assert!(!demo.contains("--llm-max-tokens 200"), "a bare cap: name it and say why");
+    let lines: Vec<&str> = demo.lines().collect();
+    let cap = lines.iter().position(|l| l.starts_with("demo_max_tokens=")).expect("the demo's cap is named");
+    let why: Vec<&str> = lines[..cap].iter().rev().take_while(|l| l.starts_with('#')).copied().collect();
+    assert!(why.iter().any(|l| l.contains("1024")), "the comment above the cap compares it with the default: {why:?}");
+    assert!(demo.contains(r#"--llm-max-tokens "$demo_max_tokens""#));
+}
