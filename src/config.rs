@@ -183,11 +183,8 @@ impl ConfigFile {
                 // Possible values are matched as the command line would, and ignoring case (`failOn: High`).
                 let text = possible.iter().find(|p| p.eq_ignore_ascii_case(&text)).cloned().unwrap_or(text);
                 if let Err(reason) = check(arg, &text) {
-                    let reason = if possible.is_empty() {
-                        reason
-                    } else {
-                        format!("possible values: {}", possible.join(", "))
-                    };
+                    let reason =
+                        if possible.is_empty() { reason } else { format!("possible values: {}", possible.join(", ")) };
                     return Err(self.invalid(format!("{key}: invalid value '{text}' ({reason})")));
                 }
                 if id == "crds" {

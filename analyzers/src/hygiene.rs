@@ -381,7 +381,10 @@ mod tests {
         let cases = [
             ("connecting with password=hunter2 to db", "connecting with password=<redacted> to db"),
             ("DB_PASSWORD: hunter2", "DB_PASSWORD: <redacted>"),
-            (r#"{"level":"error","apiKey":"abc123","msg":"denied"}"#, r#"{"level":"error","apiKey":"<redacted>","msg":"denied"}"#),
+            (
+                r#"{"level":"error","apiKey":"abc123","msg":"denied"}"#,
+                r#"{"level":"error","apiKey":"<redacted>","msg":"denied"}"#,
+            ),
             ("Authorization: Bearer abc.def", "Authorization: Bearer <redacted>"),
             ("token = s3cr3t; retrying", "token = <redacted>; retrying"),
             ("got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.c2lnbmF0dXJlMTIz back", "got <redacted> back"),

@@ -227,7 +227,10 @@ mod tests {
             unreachable!()
         };
         assert!(lines.is_empty());
-        assert_eq!(note.as_deref(), Some("not allowed to read pods/log: it needs `get` on pods/log (deploy/opt-in/pod-logs)"));
+        assert_eq!(
+            note.as_deref(),
+            Some("not allowed to read pods/log: it needs `get` on pods/log (deploy/opt-in/pod-logs)")
+        );
         assert_eq!(seen.lock().unwrap().len(), 1);
     }
 

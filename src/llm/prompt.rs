@@ -343,7 +343,11 @@ mod tests {
         assert!(plain.user.contains("run: previous"), "{}", plain.user);
         let hidden = PromptSet::builtin().render(&prepare(&problems[0], &Snapshot::default(), true), "English", true);
         let hidden = hidden.unwrap();
-        assert!(hidden.user.contains("no such host") && !hidden.user.contains("sample-7d9f8b6c5d-x2x4z"), "{}", hidden.user);
+        assert!(
+            hidden.user.contains("no such host") && !hidden.user.contains("sample-7d9f8b6c5d-x2x4z"),
+            "{}",
+            hidden.user
+        );
     }
 
     #[test]

@@ -278,7 +278,9 @@ pub fn evidence_line(e: &Evidence) -> String {
             match note {
                 Some(note) => format!("log of container {container} ({run}): none, {note}"),
                 // One evidence line: the log's own lines are joined by a visible return sign.
-                None => format!("log of container {container} ({run}, last {}): {}", lines.len(), lines.join(" \u{23ce} ")),
+                None => {
+                    format!("log of container {container} ({run}, last {}): {}", lines.len(), lines.join(" \u{23ce} "))
+                }
             }
         }
         Evidence::Cause { object, link, message } => {

@@ -272,7 +272,8 @@ fn config_file_sets_defaults_that_flags_override() {
 fn bad_config_file_is_one_line_naming_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
-    for (text, needle) in [("failOn: severe\n", "failOn: invalid value 'severe'"), ("modle: x\n", "unknown key modle")] {
+    for (text, needle) in [("failOn: severe\n", "failOn: invalid value 'severe'"), ("modle: x\n", "unknown key modle")]
+    {
         std::fs::write(&config, text).unwrap();
         let out = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyzers"]));
         assert_eq!(out.code, 2, "{}", out.stderr);

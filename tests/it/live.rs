@@ -386,7 +386,11 @@ fn two_contexts_in_one_run_match_their_single_runs() {
 /// The evidence entries of type `logs` in a document.
 fn log_evidence(doc: &serde_json::Value) -> Vec<serde_json::Value> {
     let findings = doc["findings"].as_array().unwrap();
-    findings.iter().flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default()).filter(|e| e["type"] == "logs").collect()
+    findings
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["type"] == "logs")
+        .collect()
 }
 
 /// `--logs` on the test bed. The reader holds the pods/log opt-in, but this API server has no kubelet to fetch a
@@ -403,7 +407,8 @@ fn logs_that_cannot_be_read_are_notes_one_bounded_get_per_problem() {
     for l in &logs {
         let note = l["note"].as_str().unwrap_or_else(|| panic!("no kubelet, so no lines: {l}"));
         assert!(
-            note.starts_with("the API server could not return the log") || note.starts_with("the log could not be read"),
+            note.starts_with("the API server could not return the log")
+                || note.starts_with("the log could not be read"),
             "{note}"
         );
         assert!(l.get("lines").is_none(), "{l}");

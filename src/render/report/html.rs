@@ -288,10 +288,7 @@ mod tests {
 
     #[test]
     fn names_break_between_their_parts_only() {
-        assert_eq!(
-            breakable("shop/Pod/api-7c9d.x"),
-            "shop/<wbr>Pod/<wbr>api-<wbr>7c9d.<wbr>x"
-        );
+        assert_eq!(breakable("shop/Pod/api-7c9d.x"), "shop/<wbr>Pod/<wbr>api-<wbr>7c9d.<wbr>x");
         assert_eq!(breakable("<a>/b"), "&lt;a&gt;/<wbr>b", "escaped first");
         assert_eq!(breakable("run -v now"), "run -v now", "a flag is not split from its dash");
     }

@@ -187,10 +187,15 @@ fn demo_report_shows_every_message_at_1280_and_1920_px() {
 
         let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-demo-{width}.png"));
         let _ = std::fs::remove_file(&shot);
-        headless(&browser, &page, &[&format!("--screenshot={}", shot.display()), &format!("--window-size={width},2000")]);
+        headless(
+            &browser,
+            &page,
+            &[&format!("--screenshot={}", shot.display()), &format!("--window-size={width},2000")],
+        );
         let png = std::fs::read(&shot).expect("a screenshot");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let size = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+        let size =
+            (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
         assert_eq!(size, (width, 2000));
         assert!(png.len() > 40_000, "the screenshot looks blank ({} bytes): {}", png.len(), shot.display());
     }
