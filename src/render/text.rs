@@ -322,6 +322,29 @@ mod tests {
 
     use crate::document::{AnalysisDocument, ScopeInfo, Source};
 
+    /// `--logs` evidence: its lines on one evidence line, or the note saying why there are none.
+    #[test]
+    fn log_evidence_shows_its_lines_or_its_note() {
+        use mekhanikube_analyzers::Evidence;
+        let lines = Evidence::Logs {
+            container: "app".into(),
+            previous: true,
+            lines: vec!["starting".into(), "password=<redacted> refused".into()],
+            note: None,
+        };
+        assert_eq!(
+            super::evidence_line(&lines),
+            "log of container app (previous run, last 2): starting \u{23ce} password=<redacted> refused"
+        );
+        let note = Evidence::Logs {
+            container: "app".into(),
+            previous: false,
+            lines: Vec::new(),
+            note: Some("not allowed to read pods/log".into()),
+        };
+        assert_eq!(super::evidence_line(&note), "log of container app (this run): none, not allowed to read pods/log");
+    }
+
     /// `n` crash-looping pods, each of its own Deployment: `n` problems alike.
     fn alike(n: usize) -> AnalysisDocument {
         let findings = (0..n)
