@@ -144,6 +144,34 @@ const MEASURE: &str = r#"<script>
 })();
 </script>"#;
 
+/// A pod with a 63-character name in a long namespace, pulling an image by a long path and digest: the longest
+/// unbroken tokens a report shows.
+const LONG_NAMES: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: checkout-service-payments-reconciler-worker-7c9d5f6b8d-4xj2n
+    namespace: platform-observability-and-payments-reconciliation
+  spec:
+    containers:
+    - name: reconciler-sidecar-with-a-descriptive-name
+      image: registry.internal.example.com/platform/payments/checkout-service-payments-reconciler@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+  status:
+    phase: Pending
+    containerStatuses:
+    - name: reconciler-sidecar-with-a-descriptive-name
+      image: registry.internal.example.com/platform/payments/checkout-service-payments-reconciler@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+      imageID: ''
+      ready: false
+      restartCount: 0
+      state:
+        waiting:
+          reason: ImagePullBackOff
+          message: Back-off pulling image "registry.internal.example.com/platform/payments/checkout-service-payments-reconciler@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+"#;
+
 /// The demo's report at the widths people read it at: every message visible, names broken only between parts.
 #[test]
 fn demo_report_shows_every_message_at_1280_and_1920_px() {
@@ -152,10 +180,15 @@ fn demo_report_shows_every_message_at_1280_and_1920_px() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    // The demo, and a pod whose names and image are as long as Kubernetes allows.
+    let cluster = dir.path().join("cluster");
+    std::fs::create_dir(&cluster).unwrap();
+    std::fs::copy(repo_path("examples/demo-cluster.yaml"), cluster.join("demo.yaml")).unwrap();
+    std::fs::write(cluster.join("long.yaml"), LONG_NAMES).unwrap();
     let out = run(mekhanikube()
         .arg("report")
         .arg("--snapshot")
-        .arg(repo_path("examples/demo-cluster.yaml"))
+        .arg(&cluster)
         .arg("--out")
         .arg(dir.path().join("out"))
         .arg("--history")
