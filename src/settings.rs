@@ -365,4 +365,37 @@ mod mcp_tests {
         assert!(allowed.explain.options.anonymize, "a remote model gets anonymized prompts");
         assert!(resolve(&["--anonymize"]).unwrap().explain.options.anonymize);
     }
+
+    /// `--logs` reaches the server (its `explain` tool then reads the one problem's log); off by default.
+    #[test]
+    fn logs_are_off_unless_asked_for() {
+        assert!(!resolve(&[]).unwrap().logs);
+        assert!(resolve(&["--logs"]).unwrap().logs);
+    }
+}
+
+#[cfg(test)]
+mod logs_tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+    use crate::pipeline::Logs;
+
+    /// `analyze --logs` and `report --logs` read the logs of every problem; without the flag, none.
+    #[test]
+    fn logs_are_every_problem_when_asked_for_and_off_otherwise() {
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-cluster.yaml");
+        let parse = |args: &[&str]| {
+            let snapshot = ["--snapshot", demo];
+            Cli::try_parse_from(["mekhanikube"].iter().chain(args).chain(&snapshot)).unwrap().command
+        };
+        let Command::Analyze(on) = parse(&["analyze", "--logs"]) else { panic!() };
+        assert_eq!(super::analyze(&on).unwrap().scope.logs, Logs::Every);
+        let Command::Analyze(off) = parse(&["analyze"]) else { panic!() };
+        assert_eq!(super::analyze(&off).unwrap().scope.logs, Logs::Off);
+        let Command::Report(report) = parse(&["report", "--out", "/tmp/r", "--history", "/tmp/h", "--logs"]) else {
+            panic!()
+        };
+        assert_eq!(super::report(&report).unwrap().scope.logs, Logs::Every);
+    }
 }
