@@ -403,7 +403,6 @@ fn logs_that_cannot_be_read_are_notes_one_bounded_get_per_problem() {
     let (_, doc) = analyze_live(&env.reader_kubeconfig, &["-n", "shop", "--logs"]);
     let logs = log_evidence(&doc);
     assert!(!logs.is_empty(), "the demo's crash-looping pods get a logs entry");
-    eprintln!("--logs without a kubelet: {}", logs[0]);
     assert!(logs.len() <= doc["problems"].as_array().unwrap().len(), "at most one per problem");
     for l in &logs {
         let note = l["note"].as_str().unwrap_or_else(|| panic!("no kubelet, so no lines: {l}"));
