@@ -255,6 +255,10 @@ pub struct LlmArgs {
     /// Explain each problem with a local Ollama model, streamed as it is written.
     #[arg(long, help_heading = "Explanations")]
     pub explain: bool,
+    /// Read the last lines each problem's crashed container printed (one bounded `pods/log` GET per problem, its
+    /// previous run's log), redacted, into the evidence and the prompt. Needs `get` on pods/log; live only.
+    #[arg(long, help_heading = "Explanations")]
+    pub logs: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }

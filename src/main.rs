@@ -30,9 +30,12 @@ use crate::commands::ExitStatus;
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
-    let command = match config::load() {
-        Ok(Some(config)) => config.apply(Cli::command()),
-        Ok(None) => Cli::command(),
+    let configured = config::load().and_then(|config| match config {
+        Some(config) => config.apply(Cli::command()),
+        None => Ok(Cli::command()),
+    });
+    let command = match configured {
+        Ok(command) => command,
         // Help and the version never depend on the config file: a broken one must not hide how to fix it.
         Err(e) if asks_for_help_or_version() => {
             Printer::new(false, anstream::ColorChoice::Auto).warn(&format!("{e} (ignored for help and --version)"));

@@ -22,6 +22,19 @@ pub struct ScopeSettings {
     pub analyzers: Vec<&'static dyn Analyzer>,
     /// Which custom resources to read, when an analyzer reads any.
     pub crds: CrdSelection,
+    /// Whose crashed containers' logs to read (`--logs`).
+    pub logs: Logs,
+}
+
+/// `--logs`: for which problems the last lines of a crashed container are read (one request each).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Logs {
+    #[default]
+    Off,
+    /// Every problem of the analysis (`analyze`, `report`).
+    Every,
+    /// The problem with this root finding (the MCP `explain` tool).
+    Problem(String),
 }
 
 impl ScopeSettings {
@@ -50,7 +63,7 @@ pub async fn analysis(
     input: &Input,
     scope: &ScopeSettings,
 ) -> anyhow::Result<(AnalysisDocument, Snapshot)> {
-    let (snapshot, source) = read(printer, input, scope).await?;
+    let (snapshot, source, client) = read(printer, input, scope).await?;
     let started = std::time::Instant::now();
     let mut findings = run(&scope.analyzers, &snapshot);
     log_phase("analyze", started, format_args!("{} findings", findings.len()));
@@ -59,6 +72,17 @@ pub async fn analysis(
     let mut doc = AnalysisDocument::new(source, scope.info.clone(), findings, snapshot.skipped.clone());
     doc.link(&snapshot)?;
     log_phase("link", started, format_args!("{} problems", doc.problems.len()));
+    if let Some(client) = client.filter(|_| scope.logs != Logs::Off) {
+        let problems: Vec<_> = match &scope.logs {
+            Logs::Problem(root) => doc.problems.iter().filter(|p| &p.root == root).cloned().collect(),
+            _ => doc.problems.clone(),
+        };
+        let started = std::time::Instant::now();
+        let spinner = printer.spinner("reading the logs of crashed containers");
+        cluster::attach_logs(&client, &mut doc.findings, &problems).await;
+        spinner.finish_and_clear();
+        log_phase("logs", started, format_args!("{} problems", problems.len()));
+    }
     Ok((doc, snapshot))
 }
 
@@ -71,7 +95,7 @@ pub async fn constraints(
     scope: &ScopeSettings,
     namespace: &str,
 ) -> anyhow::Result<(ConstraintsDocument, Snapshot)> {
-    let (snapshot, source) = read(printer, input, scope).await?;
+    let (snapshot, source, _) = read(printer, input, scope).await?;
     let started = std::time::Instant::now();
     let findings = run(&scope.analyzers, &snapshot);
     let constraints = mekhanikube_analyzers::constraints::collect(&snapshot, namespace, &findings);
@@ -86,18 +110,27 @@ pub async fn constraints(
 }
 
 /// Reads the snapshot (live or from files, narrowed to the scope's namespace as a live read is) and checks that
-/// the scope names what is there.
-async fn read(printer: &Printer, input: &Input, scope: &ScopeSettings) -> anyhow::Result<(Snapshot, Source)> {
+/// the scope names what is there; live, the client too, for the logs.
+async fn read(
+    printer: &Printer,
+    input: &Input,
+    scope: &ScopeSettings,
+) -> anyhow::Result<(Snapshot, Source, Option<kube::Client>)> {
+    let mut client = None;
     let (snapshot, source) = match input {
         Input::Snapshot(path) => {
+            if scope.logs != Logs::Off {
+                printer.note("--logs: a saved snapshot holds no container logs, so none are shown");
+            }
             let snapshot = read_snapshot_files(path, scope)?;
             let source =
                 Source { mode: "snapshot".into(), snapshot: Some(path.display().to_string()), ..Source::default() };
             (snapshot, source)
         }
         Input::Cluster(options) => {
-            let (builder, info) =
+            let (builder, info, live) =
                 read_cluster(printer, options, scope, ValuePolicy::Redact).await.context("reading the cluster")?;
+            client = Some(live);
             let source =
                 Source { mode: "cluster".into(), context: info.context, server: Some(info.server), snapshot: None };
             let started = std::time::Instant::now();
@@ -107,7 +140,7 @@ async fn read(printer: &Printer, input: &Input, scope: &ScopeSettings) -> anyhow
         }
     };
     scope.scope.check_exists(&snapshot)?;
-    Ok((snapshot, source))
+    Ok((snapshot, source, client))
 }
 
 /// Moves the progress bar, and logs each kind's count and time since the read began (`-v`).
@@ -130,13 +163,13 @@ pub fn log_phase(phase: &str, started: std::time::Instant, what: std::fmt::Argum
 }
 
 /// Reads what the selected analyzers need from the live cluster; `values` says whether values that may be
-/// credentials are kept (only `snapshot --keep-values` keeps them).
+/// credentials are kept (only `snapshot --keep-values` keeps them). The client comes back for `--logs`.
 pub async fn read_cluster(
     printer: &Printer,
     options: &ClusterOptions,
     scope: &ScopeSettings,
     values: ValuePolicy,
-) -> anyhow::Result<(SnapshotBuilder, ClusterInfo)> {
+) -> anyhow::Result<(SnapshotBuilder, ClusterInfo, kube::Client)> {
     let prepared = cluster::prepare(options).await?;
     if prepared.insecure_tls() {
         printer.warn(&format!(
@@ -165,14 +198,14 @@ pub async fn read_cluster(
     let selection = scope.custom_selection();
     let required = scope.required_groups();
     if selection == CrdSelection::None && required.is_empty() {
-        return Ok((builder, info));
+        return Ok((builder, info, client));
     }
     let spinner = printer.spinner("reading custom resources");
     let started = std::time::Instant::now();
     let builder = cluster::read_custom(&client, &selection, &required, namespace, builder).await;
     spinner.finish_and_clear();
     log_phase("read custom resources", started, format_args!("{} objects", builder.custom().len()));
-    Ok((builder, info))
+    Ok((builder, info, client))
 }
 
 /// Loads a saved snapshot, narrowed to the namespace as a live read would be.

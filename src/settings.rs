@@ -16,7 +16,7 @@ use crate::cli::{
 use crate::cluster::{ClusterOptions, CrdSelection};
 use crate::document::ScopeInfo;
 use crate::llm::{self, Cache, ChatOptions, ExplainOptions, OllamaClient, PromptSet, Timeouts};
-use crate::pipeline::{Input, ScopeSettings};
+use crate::pipeline::{Input, Logs, ScopeSettings};
 use crate::render::{Format, ListFormat};
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub fn scope(args: &ScopeArgs) -> Result<ScopeSettings, SettingsError> {
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
         audience: crate::document::Audience::Operator,
     };
-    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
+    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds, logs: Logs::Off })
 }
 
 /// Sets who reads the output: the developer audience needs one namespace.
@@ -232,7 +232,7 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
         return Err(SettingsError::MetricsForOneCluster.into());
     }
     let explain = if args.llm.explain { Some(explain(&args.llm.model)?) } else { None };
-    let mut scope = scope(&args.scope)?;
+    let mut scope = ScopeSettings { logs: logs(&args.llm), ..scope(&args.scope)? };
     set_audience(args.audience, &mut scope)?;
     Ok(AnalyzeSettings {
         inputs,
@@ -244,6 +244,11 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<AnalyzeSettings> {
         fail_on: severity(args.fail_on),
         explain,
     })
+}
+
+/// `--logs`: every problem's crashed container, whether or not it is explained (the logs are evidence too).
+fn logs(args: &crate::cli::LlmArgs) -> Logs {
+    if args.logs { Logs::Every } else { Logs::Off }
 }
 
 /// `report`, resolved.
@@ -271,7 +276,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ReportSettings> {
     if inputs.len() > 1 && args.metrics_file.is_some() {
         return Err(SettingsError::MetricsForOneCluster.into());
     }
-    let mut scope = scope(&args.scope)?;
+    let mut scope = ScopeSettings { logs: logs(&args.llm), ..scope(&args.scope)? };
     set_audience(args.audience, &mut scope)?;
     Ok(ReportSettings {
         inputs,
@@ -323,6 +328,7 @@ pub fn constraints(args: &ConstraintsArgs) -> anyhow::Result<ConstraintsSettings
         analyzers,
         // Custom resources constrain nothing here yet: not read.
         crds: CrdSelection::None,
+        logs: Logs::Off,
     };
     set_audience(args.audience, &mut scope)?;
     Ok(ConstraintsSettings { input, scope, namespace, format: format(args.output), explain })
@@ -399,6 +405,7 @@ pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfi
         input: input(&args.cluster, &args.snapshot)?,
         explain: crate::mcp::ExplainConfig { client, options },
         history: args.history.clone().or_else(crate::report::default_history_path),
+        logs: args.llm.logs,
     })
 }
 
@@ -425,5 +432,38 @@ mod mcp_tests {
         let allowed = resolve(&["--ollama-url", "http://192.0.2.10:11434", "--allow-remote-llm"]).unwrap();
         assert!(allowed.explain.options.anonymize, "a remote model gets anonymized prompts");
         assert!(resolve(&["--anonymize"]).unwrap().explain.options.anonymize);
+    }
+
+    /// `--logs` reaches the server (its `explain` tool then reads the one problem's log); off by default.
+    #[test]
+    fn logs_are_off_unless_asked_for() {
+        assert!(!resolve(&[]).unwrap().logs);
+        assert!(resolve(&["--logs"]).unwrap().logs);
+    }
+}
+
+#[cfg(test)]
+mod logs_tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+    use crate::pipeline::Logs;
+
+    /// `analyze --logs` and `report --logs` read the logs of every problem; without the flag, none.
+    #[test]
+    fn logs_are_every_problem_when_asked_for_and_off_otherwise() {
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-cluster.yaml");
+        let parse = |args: &[&str]| {
+            let snapshot = ["--snapshot", demo];
+            Cli::try_parse_from(["mekhanikube"].iter().chain(args).chain(&snapshot)).unwrap().command
+        };
+        let Command::Analyze(on) = parse(&["analyze", "--logs"]) else { panic!() };
+        assert_eq!(super::analyze(&on).unwrap().scope.logs, Logs::Every);
+        let Command::Analyze(off) = parse(&["analyze"]) else { panic!() };
+        assert_eq!(super::analyze(&off).unwrap().scope.logs, Logs::Off);
+        let Command::Report(report) = parse(&["report", "--out", "/tmp/r", "--history", "/tmp/h", "--logs"]) else {
+            panic!()
+        };
+        assert_eq!(super::report(&report).unwrap().scope.logs, Logs::Every);
     }
 }

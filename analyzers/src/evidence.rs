@@ -36,6 +36,18 @@ pub enum Evidence {
     Event(EventSummary),
     /// Any other field worth showing (a spec value, a count).
     Field { name: String, value: String },
+    /// The last lines a crashed container printed (`--logs`, live only): fetched once per problem for its
+    /// representative pod, redacted like everything else. `note` says why there are no lines (not allowed, the
+    /// API server could not reach the node, a saved snapshot).
+    Logs {
+        container: String,
+        /// The previous run's log (the container restarted), not the current one.
+        previous: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lines: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
     /// What this finding is a consequence of: the nearest object upstream that carries a finding, or the object
     /// where the chain starts (a missing StorageClass, an exhausted ResourceQuota). Added by the problems stage.
     Cause {

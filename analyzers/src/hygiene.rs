@@ -288,9 +288,128 @@ pub fn redact_url_passwords(text: &str) -> String {
     out
 }
 
+/// A container's log line with what looks like a credential replaced by [`REDACTED`]: the value after a
+/// credential-like name (`password=x`, `token: x`, `"apiKey":"x"`), the credentials of `Authorization`-style
+/// schemes (`Bearer x`, `Basic x`), JSON Web Tokens and URL passwords. Logs are free text, so this errs on the
+/// side of hiding: a value is whatever runs to the next space, quote, comma or semicolon.
+pub fn redact_log_line(line: &str) -> String {
+    let line = redact_url_passwords(line);
+    let mut out = String::with_capacity(line.len());
+    let mut state = Wait::None;
+    // Words end at spaces and at the punctuation between pairs of JSON and query strings (`{"a":"b","c":"d"}`).
+    let mut rest = line.as_str();
+    while !rest.is_empty() {
+        let end = rest.find([' ', ',', '{', '}', '&', ';']).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let delimiter = after.chars().next();
+        rest = delimiter.map_or(after, |d| &after[d.len_utf8()..]);
+        let lower = word.to_ascii_lowercase();
+        let bare = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let separator = !word.is_empty() && word.chars().all(|c| matches!(c, ':' | '=' | '"' | '\''));
+        let (shown, next) = match state {
+            _ if word.is_empty() => (word.to_string(), state),
+            Wait::Value if separator || matches!(bare, "bearer" | "basic") => (word.to_string(), Wait::Value),
+            Wait::Value => (redact_value(word), Wait::None),
+            Wait::Name if separator => (word.to_string(), Wait::Value),
+            _ => redact_word(word, bare),
+        };
+        out.push_str(&shown);
+        out.extend(delimiter);
+        // Punctuation other than a space ends a value that was waiting (`token:,` holds none).
+        state = if delimiter.is_some_and(|d| d != ' ') && !word.is_empty() { Wait::None } else { next };
+    }
+    out
+}
+
+/// Where a credential's value may come: after a credential-like name and a separator (`token = x`), or right
+/// after a name that ends in one (`password: x`, `Bearer x`).
+#[derive(Clone, Copy)]
+enum Wait {
+    None,
+    Name,
+    Value,
+}
+
+/// A value, keeping the quotes and punctuation around it: `"x",` becomes `"<redacted>",`.
+fn redact_value(word: &str) -> String {
+    let start = word.find(|c: char| !matches!(c, '"' | '\'' | '(' | '[')).unwrap_or(word.len());
+    let value = &word[start..];
+    let end = value.find(['"', '\'', ',', ';', '}', ')', ']', '&']).unwrap_or(value.len());
+    format!("{}{REDACTED}{}", &word[..start], &value[end..])
+}
+
+/// One space-separated word outside a name/value pair: `name=value`, `name:value` or `"name":"value"` with a
+/// credential-like name keeps the name; a JSON Web Token goes whole; a credential-like name alone waits for its
+/// value.
+fn redact_word(word: &str, bare: &str) -> (String, Wait) {
+    if looks_like_jwt(word) {
+        return (REDACTED.to_string(), Wait::None);
+    }
+    if matches!(bare, "bearer" | "basic") {
+        return (word.to_string(), Wait::Value);
+    }
+    if let Some(at) = word.find(['=', ':']) {
+        let name = word[..at].trim_matches(|c: char| matches!(c, '"' | '\'' | '{' | ',' | '['));
+        if !is_credential_name(name) {
+            return (word.to_string(), Wait::None);
+        }
+        let rest = &word[at..];
+        let value_start = rest.find(|c: char| !matches!(c, ':' | '=' | '"' | '\'')).unwrap_or(rest.len());
+        if value_start == rest.len() {
+            return (word.to_string(), Wait::Value);
+        }
+        return (format!("{}{}", &word[..at + value_start], redact_value(&rest[value_start..])), Wait::None);
+    }
+    if word.len() < 40 && is_credential_name(bare) {
+        return (word.to_string(), Wait::Name);
+    }
+    (word.to_string(), Wait::None)
+}
+
+/// Three base64url segments, the first a JSON header (`eyJ`).
+fn looks_like_jwt(word: &str) -> bool {
+    let token = word.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')));
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && token.starts_with("eyJ")
+        && parts.iter().all(|p| p.len() >= 8 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_log_lines_are_redacted() {
+        let cases = [
+            ("connecting with password=hunter2 to db", "connecting with password=<redacted> to db"),
+            ("DB_PASSWORD: hunter2", "DB_PASSWORD: <redacted>"),
+            (
+                r#"{"level":"error","apiKey":"abc123","msg":"denied"}"#,
+                r#"{"level":"error","apiKey":"<redacted>","msg":"denied"}"#,
+            ),
+            ("Authorization: Bearer abc.def", "Authorization: Bearer <redacted>"),
+            ("token = s3cr3t; retrying", "token = <redacted>; retrying"),
+            ("got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.c2lnbmF0dXJlMTIz back", "got <redacted> back"),
+            ("dial postgres://app:hunter2@db:5432/x failed", "dial postgres://app:<redacted>@db:5432/x failed"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(redact_log_line(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn ordinary_log_lines_are_kept() {
+        for line in [
+            "Error: connect ECONNREFUSED 10.0.0.1:5432",
+            "panic: runtime error: index out of range [3] with length 2",
+            "level=info msg=\"listening on :8080\" user=me",
+            "2026-11-30T10:00:00Z starting server version=1.2.3",
+            "the token bucket is empty",
+        ] {
+            assert_eq!(redact_log_line(line), line);
+        }
+    }
 
     #[test]
     fn flags_assignments_and_url_passwords_are_redacted() {

@@ -1,7 +1,8 @@
 //! The config file parser, src/config.rs of the binary crate, compiled here as it is (the binary has no library
 //! target to depend on). Each input is written to a file that `$MEKHANIKUBE_CONFIG` names, read back by
-//! `config::load`; a config that loads is applied to a command with the argument ids and value parsers of
-//! src/cli.rs (which cannot be compiled alone), and clap must take its values.
+//! `config::load` and applied to a command with the kinds of flags of src/cli.rs (which cannot be compiled
+//! alone): text, paths, numbers, a bounded number, severities, switches, comma-separated lists, a global flag, a
+//! required flag. Either an error that names the file, or a command whose defaults clap then takes.
 #![no_main]
 
 use std::path::PathBuf;
@@ -28,25 +29,33 @@ fn file() -> &'static PathBuf {
 
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
 
-/// The config's flags as src/cli.rs declares them: the value parsers clap's derive picks for their types.
+/// Flags as src/cli.rs declares them: the value parsers and actions clap's derive picks for their types.
 fn command() -> Command {
     let text = |id: &'static str| Arg::new(id).long(id);
+    let switch = |id: &'static str| Arg::new(id).long(id).action(ArgAction::SetTrue);
     let analyze = Command::new("analyze")
         .arg(text("kubeconfig").value_parser(value_parser!(PathBuf)))
-        .arg(text("context"))
-        .arg(text("connect_timeout").value_parser(value_parser!(u64)))
-        .arg(text("request_timeout").value_parser(value_parser!(u64)))
-        .arg(text("min_severity").value_parser(SEVERITIES))
+        .arg(text("context").action(ArgAction::Append).value_delimiter(','))
+        .arg(text("filter").action(ArgAction::Append).value_delimiter(','))
+        .arg(text("connect_timeout").value_parser(value_parser!(u64)).default_value("5"))
+        .arg(text("min_severity").value_parser(SEVERITIES).default_value("info"))
         .arg(text("fail_on").value_parser(SEVERITIES))
         .arg(text("ollama_url"))
-        .arg(text("model"))
-        .arg(text("language"))
+        .arg(text("crds").default_value("all"))
         .arg(text("llm_concurrency").value_parser(value_parser!(usize)))
         .arg(text("llm_max_tokens").value_parser(value_parser!(u32)))
-        .arg(text("llm_timeout").value_parser(value_parser!(u64)))
+        .arg(text("keep_reports").value_parser(value_parser!(u32).range(1..)))
         .arg(text("prompts").value_parser(value_parser!(PathBuf)))
-        .arg(text("anonymize").action(ArgAction::SetTrue));
-    Command::new("mekhanikube").subcommand(analyze).subcommand(Command::new("analyzers"))
+        .arg(switch("anonymize"))
+        .arg(switch("logs"))
+        .arg(text("allow_remote_llm").action(ArgAction::SetTrue).value_parser(clap::builder::FalseyValueParser::new()))
+        .arg(text("out").value_parser(value_parser!(PathBuf)).required(true))
+        .arg(text("output").value_parser(["text", "json"]));
+    Command::new("mekhanikube")
+        .arg(switch("quiet").global(true))
+        .arg(text("verbose").action(ArgAction::Count).global(true))
+        .subcommand(analyze)
+        .subcommand(Command::new("analyzers"))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -55,12 +64,15 @@ fuzz_target!(|data: &[u8]| {
     let loaded = config::load();
     std::fs::remove_file(file).expect("remove the config file");
     match loaded {
-        Ok(Some(config)) => {
-            // A config that loads is one whose values clap takes: an error here would not name the file.
-            if let Err(e) = config.apply(command()).try_get_matches_from(["mekhanikube", "analyze"]) {
-                panic!("a config that loads is refused by the command line: {e}");
+        Ok(Some(config)) => match config.apply(command()) {
+            // A config that applies is one whose values clap takes: an error here would not name the file.
+            Ok(command) => {
+                if let Err(e) = command.try_get_matches_from(["mekhanikube", "analyze", "--out", "/reports"]) {
+                    panic!("a config that applies is refused by the command line: {e}");
+                }
             }
-        }
+            Err(e) => assert!(e.to_string().contains(&file.display().to_string()), "the error names the file: {e}"),
+        },
         Ok(None) => panic!("$MEKHANIKUBE_CONFIG is set: a config is always read"),
         Err(e) => assert!(e.to_string().contains(&file.display().to_string()), "the error names the file: {e}"),
     }

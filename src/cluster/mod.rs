@@ -2,6 +2,7 @@
 //! list per kind.
 
 mod custom;
+mod logs;
 mod probe;
 mod reader;
 mod readonly;
@@ -13,6 +14,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 pub use custom::read_custom;
+pub use logs::attach_logs;
 pub use mekhanikube_analyzers::CrdSelection;
 pub use probe::{ListAccess, probe_list};
 pub use reader::{ReadProgress, read};

@@ -9,7 +9,7 @@ use crate::settings::SnapshotSettings;
 use crate::snapshot_io;
 
 pub async fn run_snapshot(printer: &Printer, settings: SnapshotSettings) -> anyhow::Result<ExitStatus> {
-    let (builder, _info) = read_cluster(printer, &settings.cluster, &settings.scope, settings.values)
+    let (builder, _info, _client) = read_cluster(printer, &settings.cluster, &settings.scope, settings.values)
         .await
         .context("reading the cluster")?;
     let count = builder.object_count();

@@ -128,6 +128,11 @@ impl AnonymizerBuilder {
                 Evidence::Field { value, .. } => {
                     self.add_text(value);
                 }
+                Evidence::Logs { lines, note, .. } => {
+                    for line in lines.iter().chain(note) {
+                        self.add_text(line);
+                    }
+                }
                 Evidence::Cause { object, .. } => {
                     self.add_object(object);
                 }

@@ -151,12 +151,73 @@ pub fn checked_answer(content: &str, anonymizer: &Anonymizer, grounding: &Ground
         }
         Err(error) => {
             answer.schema_error = Some(error);
-            let raw = scrub(&clean(content), "answer", &mut answer.removed).0;
+            let raw = scrub(&clean(&readable_free_text(content)), "answer", &mut answer.removed).0;
             grounding.check_text(&raw, "answer", &mut answer.not_in_cluster);
             answer.raw = Some(raw);
         }
     }
     answer
+}
+
+/// A free-text answer as people read it. A model cut at the token cap leaves a JSON object without its end
+/// (`{"cause": "The image tag…`): its strings are shown as labelled lines (`Cause: …`, `- step`, `command: `…``)
+/// instead of as broken JSON, with `…` where the text was cut. Anything that is not such an object is kept.
+pub fn readable_free_text(content: &str) -> String {
+    let body = content.trim().trim_start_matches("```json").trim_start_matches("```").trim_start();
+    if !body.starts_with('{') {
+        return content.to_string();
+    }
+    let mut lines = Vec::new();
+    let mut key: Option<String> = None;
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let (text, closed) = json_string(&mut chars);
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if closed && chars.peek() == Some(&':') {
+            key = Some(text);
+            continue;
+        }
+        let cut = if closed { "" } else { "…" };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        lines.push(match key.as_deref() {
+            Some("cause") => format!("Cause: {text}{cut}"),
+            Some("impact") => format!("Impact: {text}{cut}"),
+            Some("text") => format!("- {text}{cut}"),
+            Some("command") => format!("  command: `{}`{cut}", text.replace('`', "'")),
+            Some(other) => format!("{other}: {text}{cut}"),
+            None => format!("{text}{cut}"),
+        });
+    }
+    if lines.is_empty() { content.to_string() } else { lines.join("\n") }
+}
+
+/// The rest of a JSON string after its opening quote, unescaped; false when the text ends before its closing
+/// quote.
+fn json_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> (String, bool) {
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return (out, true),
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push(' '),
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    (out, false)
 }
 
 /// One step, or None when its command (or a command in its text) is unsafe: the whole step goes, since its

@@ -88,6 +88,8 @@ pub struct EvidenceVars {
     pub conditions: Vec<ConditionVars>,
     pub containers: Vec<ContainerVars>,
     pub events: Vec<EventVars>,
+    /// The last lines crashed containers printed (`--logs`), redacted.
+    pub logs: Vec<LogVars>,
     /// Named values, in evidence order (a later value of the same name replaces the earlier one).
     pub fields: Data,
 }
@@ -117,6 +119,15 @@ pub struct ContainerVars {
     #[serde(rename = "exitCode", skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     pub restarts: i32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LogVars {
+    pub container: String,
+    pub previous: bool,
+    pub lines: Vec<String>,
+    #[serde(skip_serializing_if = "is_blank")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -238,9 +249,10 @@ impl PromptContext {
                 self.spec_kind = None;
                 "the spec"
             }
-            3 if !self.evidence.fields.is_empty() => {
+            3 if !(self.evidence.fields.is_empty() && self.evidence.logs.is_empty()) => {
                 self.evidence.fields = Data::map();
-                "the other evidence fields"
+                self.evidence.logs.clear();
+                "the other evidence fields and the container logs"
             }
             4 if !(self.owner_chain.is_empty() && self.affected.objects.is_empty()) => {
                 self.owner_chain.clear();
@@ -354,6 +366,12 @@ fn evidence_vars(evidence: &[Evidence], t: &dyn Fn(&str) -> String) -> EvidenceV
             Evidence::Field { name, value } => {
                 vars.fields.set(name, t(value));
             }
+            Evidence::Logs { container, previous, lines, note } => vars.logs.push(LogVars {
+                container: t(container),
+                previous: *previous,
+                lines: lines.iter().map(|l| t(l)).collect(),
+                note: note.as_deref().map(t),
+            }),
             // Names only: the link's free text may name objects the anonymizer was not given.
             Evidence::Cause { object, link, .. } => {
                 vars.fields.set("causedBy", t(&format!("{} ({})", object.display(), link.as_str())));
@@ -395,6 +413,7 @@ fn data_block(c: &PromptContext) -> Data {
     yaml.push("conditions", e.conditions.iter().map(ConditionVars::data).collect::<Vec<_>>())
         .push("containers", e.containers.iter().map(ContainerVars::data).collect::<Vec<_>>())
         .push("events", e.events.iter().map(EventVars::data).collect::<Vec<_>>())
+        .push("logs", e.logs.iter().map(LogVars::data).collect::<Vec<_>>())
         .push("fields", e.fields.clone());
     if let Some(kind) = &c.spec_kind {
         let mut spec = Data::map();
@@ -440,6 +459,17 @@ impl ContainerVars {
             .push("message", self.message.clone())
             .push("exitCode", self.exit_code)
             .push("restarts", self.restarts);
+        m
+    }
+}
+
+impl LogVars {
+    fn data(&self) -> Data {
+        let mut m = Data::map();
+        m.push("container", self.container.as_str())
+            .push("run", if self.previous { "previous" } else { "current" })
+            .push("lastLines", self.lines.clone())
+            .push("note", self.note.clone());
         m
     }
 }

@@ -332,6 +332,31 @@ mod tests {
         assert!(PromptSet::from_dir(&dir.path().join("missing")).is_err());
     }
 
+    /// `--logs`: the log lines are in the data block with a sentence pointing at them, anonymized like the rest.
+    #[test]
+    fn container_logs_reach_the_prompt_anonymized() {
+        let mut f = sample_finding("pod-crash-loop");
+        f.evidence.push(Evidence::Logs {
+            container: "app".into(),
+            previous: true,
+            lines: vec!["dial tcp: lookup sample-7d9f8b6c5d-x2x4z: no such host".into(), "exit 1".into()],
+            note: None,
+        });
+        let problems = group_findings(&[f]);
+        let plain = PromptSet::builtin().render(&prepare(&problems[0], &Snapshot::default(), false), "English", true);
+        let plain = plain.unwrap();
+        assert!(plain.user.contains("`logs` holds the last lines the crashed container printed"), "{}", plain.user);
+        assert!(plain.user.contains("lookup sample-7d9f8b6c5d-x2x4z: no such host"), "{}", plain.user);
+        assert!(plain.user.contains("run: previous"), "{}", plain.user);
+        let hidden = PromptSet::builtin().render(&prepare(&problems[0], &Snapshot::default(), true), "English", true);
+        let hidden = hidden.unwrap();
+        assert!(
+            hidden.user.contains("no such host") && !hidden.user.contains("sample-7d9f8b6c5d-x2x4z"),
+            "{}",
+            hidden.user
+        );
+    }
+
     #[test]
     fn data_is_fenced_even_when_it_contains_backticks() {
         let mut f = sample_finding("pod-crash-loop");

@@ -14,7 +14,16 @@ pub async fn analysis(
     state: &ServerState,
     params: &ScopeParams,
 ) -> Result<(AnalysisDocument, Snapshot, ScopeSettings), ToolError> {
-    let scope = scope_settings(params)?;
+    analysis_with_logs(state, params, pipeline::Logs::Off).await
+}
+
+/// The same, reading the crashed container's log of the problems `logs` names (the `explain` tool, `--logs`).
+pub async fn analysis_with_logs(
+    state: &ServerState,
+    params: &ScopeParams,
+    logs: pipeline::Logs,
+) -> Result<(AnalysisDocument, Snapshot, ScopeSettings), ToolError> {
+    let scope = ScopeSettings { logs, ..scope_settings(params)? };
     let (doc, snapshot) =
         pipeline::analysis(&state.printer, &state.config.input, &scope).await.map_err(|e| ToolError::failed(&e))?;
     Ok((doc, snapshot, scope))

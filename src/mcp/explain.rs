@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::analyze::analysis;
+use super::analyze::analysis_with_logs;
 use super::error::ToolError;
 use super::params::ExplainParams;
 use super::progress::ProgressSink;
@@ -31,7 +31,12 @@ pub async fn explain(
     progress: Option<ProgressSink>,
     cancel: impl Future<Output = ()>,
 ) -> Result<ExplainResult, ToolError> {
-    let (doc, snapshot, _) = analysis(state, &params.scope).await?;
+    let logs = if state.config.logs {
+        crate::pipeline::Logs::Problem(params.problem.clone())
+    } else {
+        crate::pipeline::Logs::Off
+    };
+    let (doc, snapshot, _) = analysis_with_logs(state, &params.scope, logs).await?;
     let problems = Problem::from_core(&doc.problems, &doc.findings);
     let Some(problem) = problems.iter().find(|p| p.core.root == params.problem) else {
         let owner = doc.problems.iter().find(|p| p.members.contains(&params.problem));

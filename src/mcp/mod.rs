@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub explain: ExplainConfig,
     /// The history `diff` reads; None when this system has no state directory and none was given.
     pub history: Option<PathBuf>,
+    /// `--logs`: the `explain` tool reads the last lines of the problem's crashed container.
+    pub logs: bool,
 }
 
 /// The model `explain` asks, already checked (loopback unless allowed; anonymization forced for a remote one).

@@ -23,7 +23,13 @@ pub fn scope_settings(params: &ScopeParams) -> Result<ScopeSettings, ToolError> 
     };
     // Custom resources as the CLI reads them by default: every group the server serves.
     let crds = crate::cluster::CrdSelection::default();
-    Ok(ScopeSettings { scope: Scope { namespace, selector, resource }, info, analyzers, crds })
+    Ok(ScopeSettings {
+        scope: Scope { namespace, selector, resource },
+        info,
+        analyzers,
+        crds,
+        logs: crate::pipeline::Logs::Off,
+    })
 }
 
 pub fn severity(param: SeverityParam) -> Severity {

@@ -273,6 +273,16 @@ pub fn evidence_line(e: &Evidence) -> String {
             format!("event {} {} ×{}{when}: {}", ev.event_type, ev.reason, ev.count, ev.message)
         }
         Evidence::Field { name, value } => format!("{name}: {value}"),
+        Evidence::Logs { container, previous, lines, note } => {
+            let run = if *previous { "previous run" } else { "this run" };
+            match note {
+                Some(note) => format!("log of container {container} ({run}): none, {note}"),
+                // One evidence line: the log's own lines are joined by a visible return sign.
+                None => {
+                    format!("log of container {container} ({run}, last {}): {}", lines.len(), lines.join(" \u{23ce} "))
+                }
+            }
+        }
         Evidence::Cause { object, link, message } => {
             format!("caused by {} ({}): {message}", object.label(), link.as_str())
         }
@@ -311,6 +321,29 @@ mod tests {
     use mekhanikube_analyzers::{ObjectRef, Snapshot};
 
     use crate::document::{AnalysisDocument, ScopeInfo, Source};
+
+    /// `--logs` evidence: its lines on one evidence line, or the note saying why there are none.
+    #[test]
+    fn log_evidence_shows_its_lines_or_its_note() {
+        use mekhanikube_analyzers::Evidence;
+        let lines = Evidence::Logs {
+            container: "app".into(),
+            previous: true,
+            lines: vec!["starting".into(), "password=<redacted> refused".into()],
+            note: None,
+        };
+        assert_eq!(
+            super::evidence_line(&lines),
+            "log of container app (previous run, last 2): starting \u{23ce} password=<redacted> refused"
+        );
+        let note = Evidence::Logs {
+            container: "app".into(),
+            previous: false,
+            lines: Vec::new(),
+            note: Some("not allowed to read pods/log".into()),
+        };
+        assert_eq!(super::evidence_line(&note), "log of container app (this run): none, not allowed to read pods/log");
+    }
 
     /// `n` crash-looping pods, each of its own Deployment: `n` problems alike.
     fn alike(n: usize) -> AnalysisDocument {

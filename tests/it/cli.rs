@@ -272,7 +272,8 @@ fn config_file_sets_defaults_that_flags_override() {
 fn bad_config_file_is_one_line_naming_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
-    for (text, needle) in [("failOn: severe\n", "failOn: unknown severity 'severe'"), ("modle: x\n", "modle")] {
+    for (text, needle) in [("failOn: severe\n", "failOn: invalid value 'severe'"), ("modle: x\n", "unknown key modle")]
+    {
         std::fs::write(&config, text).unwrap();
         let out = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(["analyzers"]));
         assert_eq!(out.code, 2, "{}", out.stderr);
@@ -288,7 +289,7 @@ fn bad_config_file_is_one_line_naming_file_and_key() {
         let out = run(mekhanikube().env("MEKHANIKUBE_CONFIG", &config).args(args));
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
         assert!(!out.stdout.is_empty(), "{args:?}");
-        assert!(out.stderr.contains("unknown severity 'severe'"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("failOn: invalid value 'severe'"), "{args:?}: {}", out.stderr);
     }
 }
 
@@ -469,4 +470,18 @@ fn policy_reports_are_read_from_a_file_even_with_crds_none() {
     }
     assert!(!none.iter().any(|c| c == "custom-resource-not-ready"), "the Certificate follows --crds: {none:?}");
     assert!(findings("all").iter().any(|c| c == "custom-resource-not-ready"));
+}
+
+/// `--logs` on a saved snapshot: a snapshot holds no logs, so one clear note and the usual analysis, not an error.
+#[test]
+fn logs_on_a_snapshot_is_a_note_not_an_error() {
+    let out = run(mekhanikube().args(["analyze", "--logs", "-o", "json", "--snapshot"]).arg(demo()));
+    assert_eq!(out.code, 1, "findings at or above high, as without --logs: {}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("--logs: a saved snapshot holds no container logs, so none are shown").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(r#""type": "logs""#) && !out.stdout.contains(r#""type":"logs""#));
 }

@@ -469,3 +469,54 @@ fn constraints_of_shop_match_offline() {
     }
     assert_eq!(doc["summary"]["total"], 0, "nothing it could not read is shown: {doc}");
 }
+
+/// The evidence entries of type `logs` in a document.
+fn log_evidence(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    let findings = doc["findings"].as_array().unwrap();
+    findings
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["type"] == "logs")
+        .collect()
+}
+
+/// `--logs` on the test bed. The reader holds the pods/log opt-in, but this API server has no kubelet to fetch a
+/// log from, so every request is answered with an error: that is a note in the evidence, and the run succeeds.
+/// One bounded GET per problem (audit log). The limited user may not read logs: a note naming the permission.
+#[test]
+fn logs_that_cannot_be_read_are_notes_one_bounded_get_per_problem() {
+    let env = shared();
+    let before = env.audit_events("reader").expect("audit log parses").len();
+    let (_, doc) = analyze_live(&env.reader_kubeconfig, &["-n", "shop", "--logs"]);
+    let logs = log_evidence(&doc);
+    assert!(!logs.is_empty(), "the demo's crash-looping pods get a logs entry");
+    assert!(logs.len() <= doc["problems"].as_array().unwrap().len(), "at most one per problem");
+    for l in &logs {
+        let note = l["note"].as_str().unwrap_or_else(|| panic!("no kubelet, so no lines: {l}"));
+        assert!(
+            note.starts_with("the API server could not return the log")
+                || note.starts_with("the log could not be read"),
+            "{note}"
+        );
+        assert!(l.get("lines").is_none(), "{l}");
+    }
+    let events = env.audit_events("reader").expect("audit log parses");
+    // A log is a streamed response: its audit event is logged when it starts and again when it completes.
+    let log_gets: Vec<_> = events[before..]
+        .iter()
+        .filter(|e| e.subresource.as_deref() == Some("log") && e.stage == "ResponseComplete")
+        .collect();
+    assert_eq!(log_gets.len(), logs.len(), "one request per logs entry: {log_gets:#?}");
+    for e in &log_gets {
+        assert_eq!((e.verb.as_str(), e.resource.as_deref()), ("get", Some("pods")), "{e:?}");
+        assert!(e.request_uri.contains("tailLines=30") && e.request_uri.contains("limitBytes=8192"), "{e:?}");
+        assert!(e.request_uri.contains("previous=true"), "the demo's pods restarted: {e:?}");
+    }
+
+    let (_, limited) = analyze_live(&env.limited_kubeconfig, &["-n", "shop", "--logs"]);
+    let refused = log_evidence(&limited);
+    assert_eq!(refused.len(), logs.len());
+    for l in &refused {
+        assert!(l["note"].as_str().unwrap().starts_with("not allowed to read pods/log"), "{l}");
+    }
+}

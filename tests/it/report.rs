@@ -176,10 +176,11 @@ fn md_section<'a>(md: &'a str, heading: &str) -> &'a str {
     &rest[..rest.find("\n## ").unwrap_or(rest.len())]
 }
 
-fn html_section<'a>(html: &'a str, id: &str) -> &'a str {
+/// One section of the HTML, with the line-break hints inside names (`Pod/<wbr>web`) taken out.
+fn html_section(html: &str, id: &str) -> String {
     let start = html.find(&format!(r#"<section id="{id}">"#)).unwrap_or_else(|| panic!("no section {id}"));
     let rest = &html[start..];
-    &rest[..rest.find("</section>").unwrap()]
+    rest[..rest.find("</section>").unwrap()].replace("<wbr>", "")
 }
 
 // The diff, in every format

@@ -21,6 +21,16 @@ with open(sys.argv[1]) as log:
         ref = e.get("objectRef") or {}
         if verb not in ("get", "list", "watch"):
             bad.append(f"{user} {verb} {e.get('requestURI')}")
+        # The one subresource read is pods/log (--logs): a get, bounded in lines and bytes, never followed.
+        sub = ref.get("subresource")
+        if sub:
+            uri = e.get("requestURI", "")
+            query = uri.partition("?")[2].split("&")
+            bounded = any(q.startswith("tailLines=") for q in query) and any(q.startswith("limitBytes=") for q in query)
+            if (ref.get("resource"), sub, verb) != ("pods", "log", "get") or not bounded or "follow=true" in query:
+                bad.append(f"{user} read a subresource other than a bounded pods/log get: {verb} {uri}")
+            else:
+                verbs[(user, "get pods/log")] += 1
         if ref.get("resource") == "secrets":
             if verb != "list":
                 bad.append(f"{user} fetched a Secret: {verb} {e.get('requestURI')}")

@@ -163,8 +163,29 @@ async fn an_answer_cut_at_the_token_cap_is_not_asked_again() {
     let report = explain_fixture(&server.uri(), &structured(None), &mut NullSink).await;
     assert_eq!(chat_requests(&server.received_requests().await.unwrap()).len(), 1);
     let outcome = &report.outcomes[0];
-    assert!(!outcome.explanation.as_ref().unwrap().parsed);
+    let answer = outcome.explanation.as_ref().unwrap();
+    assert!(!answer.parsed);
     assert!(outcome.warnings.iter().any(|w| w.contains("cut at 1024 tokens")), "{:?}", outcome.warnings);
+    // Shown as text, labelled, never as the broken JSON the model left.
+    assert_eq!(answer.raw.as_deref(), Some("Cause: The container exi…"));
+    assert!(outcome.text.starts_with("(free text:") && !outcome.text.contains('{'), "{}", outcome.text);
+}
+
+/// A cut JSON answer is read as text before it is checked: its strings are labelled lines, and an unsafe command
+/// inside it is removed like one in prose.
+#[test]
+fn a_cut_json_answer_reads_as_labelled_text_and_is_checked() {
+    use crate::llm::answer::readable_free_text;
+    let cut = r#"```json
+{"cause": "The tag \"v9\" does not exist.", "impact": "No pods run.", "steps": [{"text": "Clean up.", "command": "sudo docker rm -f $(docker ps -aq)", "changes_cluster": false}, {"text": "Fix the tag in the Deploy"#;
+    assert_eq!(
+        readable_free_text(cut),
+        "Cause: The tag \"v9\" does not exist.\nImpact: No pods run.\n- Clean up.\n  command: `sudo docker rm -f $(docker ps -aq)`\n- Fix the tag in the Deploy\u{2026}"
+    );
+    let mut removed = Vec::new();
+    let (text, _) = crate::llm::answer::scrub(&readable_free_text(cut), "answer", &mut removed);
+    assert!(!text.contains("sudo") && removed.len() == 1, "{text}");
+    assert_eq!(readable_free_text("The pod crashes.\nFix it."), "The pod crashes.\nFix it.", "prose is kept");
 }
 
 #[tokio::test]

@@ -154,11 +154,11 @@ fn problems_section(out: &mut String, doc: &ReportDocument) {
     for p in &rows {
         let _ = write!(
             out,
-            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr>{}<td>{}</td><td class=\"message\">{}</td><td class=\"message\">{}</td><td>{}</td></tr>",
             severity_cell(p.severity),
             if p.new { "<b>new</b>" } else { "persisting" },
-            esc(&p.summary),
-            esc(&p.blast.join(", ")),
+            breakable(&p.summary),
+            breakable(&p.blast.join(", ")),
             p.findings
         );
     }
@@ -177,12 +177,12 @@ fn short_table(out: &mut String, findings: &[Finding], class: &str) {
     for f in findings {
         let _ = write!(
             out,
-            "<tr>{}<td class=\"code\"><code>{}</code></td><td>{}</td><td class=\"object\">{}</td><td>{}</td></tr>",
+            "<tr>{}<td class=\"code\"><code>{}</code></td><td class=\"name\">{}</td><td class=\"object\">{}</td><td class=\"message\">{}</td></tr>",
             severity_cell(f.severity),
             esc(&f.code),
-            esc(&text::namespace(&f.object)),
-            esc(&text::object(&f.object)),
-            esc(&text::clean(&f.message)),
+            breakable(&text::namespace(&f.object)),
+            breakable(&text::object(&f.object)),
+            breakable(&text::clean(&f.message)),
         );
     }
     out.push_str("</tbody></table></div>\n");
@@ -204,9 +204,10 @@ fn all_findings(out: &mut String, doc: &ReportDocument) {
         } else {
             r#"<span class="badge">persisting</span>"#
         };
-        let mut message = esc(&text::clean(&f.message));
+        let mut message = breakable(&text::clean(&f.message));
         if !f.evidence.is_empty() {
-            let items: String = f.evidence.iter().map(|e| format!("<li>{}</li>", esc(&text::evidence(e)))).collect();
+            let items: String =
+                f.evidence.iter().map(|e| format!("<li>{}</li>", breakable(&text::evidence(e)))).collect();
             let _ = write!(
                 message,
                 "<details><summary>evidence ({})</summary><ul>{items}</ul></details>",
@@ -215,13 +216,13 @@ fn all_findings(out: &mut String, doc: &ReportDocument) {
         }
         let _ = write!(
             out,
-            "<tr><td class=\"num\">{}</td>{}<td>{status}</td><td class=\"code\"><code>{}</code></td><td>{}</td><td class=\"object\">{}</td><td>{}</td><td>{message}</td></tr>",
+            "<tr><td class=\"num\">{}</td>{}<td>{status}</td><td class=\"code\"><code>{}</code></td><td class=\"name\">{}</td><td class=\"object\">{}</td><td class=\"name\">{}</td><td class=\"message\">{message}</td></tr>",
             i + 1,
             severity_cell(f.severity),
             esc(&f.code),
-            esc(&text::namespace(&f.object)),
-            esc(&text::object(&f.object)),
-            esc(&text::parent(f).unwrap_or_else(|| "-".into())),
+            breakable(&text::namespace(&f.object)),
+            breakable(&text::object(&f.object)),
+            breakable(&text::parent(f).unwrap_or_else(|| "-".into())),
         );
     }
     out.push_str("</tbody></table></div>\n");
@@ -234,9 +235,9 @@ fn explanations(out: &mut String, doc: &ReportDocument) {
     }
     out.push_str(r#"<section id="explanations"><h2>Explanations</h2>"#);
     for e in list {
-        let _ = write!(out, r#"<article class="explanation"><h3>{}</h3>"#, esc(&e.heading));
+        let _ = write!(out, r#"<article class="explanation"><h3>{}</h3>"#, breakable(&e.heading));
         if !e.objects.is_empty() {
-            let objects: Vec<String> = e.objects.iter().map(|o| esc(o)).collect();
+            let objects: Vec<String> = e.objects.iter().map(|o| breakable(o)).collect();
             let _ = write!(out, r#"<p class="affects">Affects: {}</p>"#, objects.join(", "));
         }
         let _ = write!(out, "<div class=\"body\">{}</div></article>", esc(e.body.trim_end()));
@@ -246,6 +247,23 @@ fn explanations(out: &mut String, doc: &ReportDocument) {
 
 fn severity_cell(severity: Severity) -> String {
     format!(r#"<td><span class="sev sev-{0}">{0}</span></td>"#, severity.as_str())
+}
+
+/// Escapes text for element content and offers a line break after each `/`, `-`, `.`, `:` and `_`, so that a
+/// long name (`shop/Deployment/payment-gateway-7c9d5f6b8-4xj2n`, an image reference) wraps between its parts
+/// rather than mid-word or not at all.
+pub fn breakable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut run = 0;
+    for c in text.chars() {
+        out.push_str(&esc(c.encode_utf8(&mut [0; 4])));
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        // After a separator that ends a part (not one that opens a word, as in ` -v` or `.5`).
+        if matches!(c, '/' | '-' | '.' | ':' | '_') && run > 1 {
+            out.push_str("<wbr>");
+        }
+    }
+    out
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -266,7 +284,14 @@ pub fn esc(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::{breakable, esc};
+
+    #[test]
+    fn names_break_between_their_parts_only() {
+        assert_eq!(breakable("shop/Pod/api-7c9d.x"), "shop/<wbr>Pod/<wbr>api-<wbr>7c9d.<wbr>x");
+        assert_eq!(breakable("<a>/b"), "&lt;a&gt;/<wbr>b", "escaped first");
+        assert_eq!(breakable("run -v now"), "run -v now", "a flag is not split from its dash");
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

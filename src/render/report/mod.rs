@@ -81,7 +81,11 @@ mod tests {
         let r = render(&doc).unwrap();
         assert!(r.html.contains(r#"<section id="explanations">"#));
         assert!(r.html.contains("a &lt;missing&gt; setting.") && !r.html.contains("<missing>"));
-        assert!(r.html.contains("Affects: shop/Pod/api-1"));
+        assert!(r.html.replace("<wbr>", "").contains("Affects: shop/Pod/api-1"));
+        // The heading is the root finding's own message, never the grouping pattern with its placeholders.
+        let heading = &r.html[r.html.find("<h3>").unwrap()..r.html.find("</h3>").unwrap()];
+        assert!(heading.contains("api-") && !heading.contains("&lt;name&gt;"), "{heading}");
+        assert!(!r.markdown.contains("<name>") && !r.markdown.contains("\\<name\\>"), "{}", r.markdown);
         assert!(r.markdown.contains("## Explanations") && r.markdown.contains("1. kubectl logs api-1 --previous"));
         assert!(r.markdown.contains("crash \\<b\\>looping\\</b\\>"), "cluster text is escaped in Markdown");
         if let Some(dir) = std::env::var_os("MEKHANIKUBE_DUMP_REPORT") {

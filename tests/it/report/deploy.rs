@@ -204,6 +204,25 @@ fn secret_names_opt_in_grants_exactly_list_on_secrets_to_the_cronjobs_account() 
 }
 
 #[test]
+fn pod_logs_opt_in_grants_exactly_get_on_pods_log_to_the_cronjobs_account_and_is_off_by_default() {
+    let dir = repo_path("deploy/opt-in/pod-logs");
+    let read =
+        |file: &str| -> Value { serde_saphyr::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap() };
+    let kustomization = read("kustomization.yaml");
+    assert_eq!(kustomization["resources"], serde_json::json!(["clusterrole.yaml", "clusterrolebinding.yaml"]));
+    let role = read("clusterrole.yaml");
+    assert_read_verbs_only(&role);
+    assert_eq!(role["rules"].as_array().unwrap().len(), 1, "{role}");
+    assert_eq!(verbs_for(&role, "", "pods/log"), ["get"]);
+    let binding = read("clusterrolebinding.yaml");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"], deploy("clusterrolebinding.yaml")["subjects"], "the CronJob's account");
+    // Off by default: the default role grants nothing on pods/log and the CronJob does not ask for logs.
+    assert!(verbs_for(&deploy("clusterrole.yaml"), "", "pods/log").is_empty());
+    assert!(!deploy("cronjob.yaml").to_string().contains("--logs"), "the CronJob does not ask for logs");
+}
+
+#[test]
 fn kustomization_lists_every_manifest_and_the_cronjob_reports_to_the_pvc() {
     let kustomization = deploy("kustomization.yaml");
     let resources: Vec<&str> =
@@ -253,4 +272,20 @@ pub(super) fn cronjob_args(dir: &std::path::Path) -> Vec<String> {
         .filter(|a| a != "--explain" && a != "--allow-remote-llm")
         .map(|a| a.replace("=/reports", &format!("={}", dir.display())))
         .collect()
+}
+
+/// `make demo` runs the test bed's 135M model: the demo says so before any answer (the binary then says once that
+/// such a model's answers are unreliable: `llm::tests::orchestration::a_tiny_model_is_said_to_be_unreliable_once`),
+/// and its token cap below the product's default is a named, explained setting, not a bare flag.
+#[test]
+fn demo_names_its_model_as_a_test_model_and_explains_its_token_cap() {
+    let demo = std::fs::read_to_string(repo_path("tests/testenv/demo.sh")).unwrap();
+    let label = demo.lines().find(|l| l.contains("TEST MODEL")).expect("the demo names its model as a test model");
+    assert!(label.trim_start().starts_with("log ") && label.contains("$OLLAMA_MODEL"), "{label}");
+    assert!(!demo.contains("--llm-max-tokens 200"), "a bare cap: name it and say why");
+    let lines: Vec<&str> = demo.lines().collect();
+    let cap = lines.iter().position(|l| l.starts_with("demo_max_tokens=")).expect("the demo's cap is named");
+    let why: Vec<&str> = lines[..cap].iter().rev().take_while(|l| l.starts_with('#')).copied().collect();
+    assert!(why.iter().any(|l| l.contains("1024")), "the comment above the cap compares it with the default: {why:?}");
+    assert!(demo.contains(r#"--llm-max-tokens "$demo_max_tokens""#));
 }
