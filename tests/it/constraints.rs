@@ -166,7 +166,7 @@ fn the_audience_can_come_from_the_config_file() {
     let out = run(mekhanikube()
         .args(["constraints", "--snapshot", &demo(), "-n", "checkout"])
         .env("MEKHANIKUBE_CONFIG", &config));
-    assert_one_line_error(&out, "audience: 'everyone' is not operator or developer");
+    assert_one_line_error(&out, "audience: invalid value 'everyone' (possible values: operator, developer)");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,12 +3,13 @@
 //! without its name, its selectors or its rule source: it is cluster-scoped, and its words are shown to the
 //! namespace's developers as they are.
 //!
-//! Another source of admission policies (ValidatingAdmissionPolicy and its bindings, a policy engine) adds one
+//! ValidatingAdmissionPolicies count through their bindings: one entry per binding whose resources match the
+//! namespace, said the same way. Another source of admission policies (a policy engine) adds one
 //! [`AdmissionSource`] variant and one function here, called from [`constraints`].
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::admissionregistration::v1::RuleWithOperations;
+use k8s_openapi::api::admissionregistration::v1::{MatchResources, RuleWithOperations};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::workloads::Workloads;
@@ -20,6 +21,8 @@ use crate::snapshot::Snapshot;
 /// What one webhook declares, whatever its configuration's kind.
 struct Hook<'a> {
     name: &'a str,
+    /// False for a policy binding that only warns or audits.
+    refuses: bool,
     rules: &'a [RuleWithOperations],
     failure_policy: Option<&'a str>,
     namespace_selector: Option<&'a LabelSelector>,
@@ -29,6 +32,7 @@ struct Hook<'a> {
 pub(super) fn constraints(snapshot: &Snapshot, namespace: &str, workloads: &Workloads) -> Vec<Constraint> {
     let labels = namespace_labels(snapshot, namespace);
     let mut out = webhooks(snapshot, &labels, workloads);
+    out.extend(admission_policies(snapshot, &labels, workloads));
     for (i, c) in out.iter_mut().enumerate() {
         c.reference = format!("admission/{}", i + 1);
     }
@@ -50,6 +54,7 @@ fn webhooks(snapshot: &Snapshot, labels: &BTreeMap<String, String>, workloads: &
     for config in o.validating_webhook_configurations.iter() {
         let hooks = config.webhooks.iter().flatten().map(|w| Hook {
             name: &w.name,
+            refuses: true,
             rules: w.rules.as_deref().unwrap_or_default(),
             failure_policy: w.failure_policy.as_deref(),
             namespace_selector: w.namespace_selector.as_ref(),
@@ -61,6 +66,7 @@ fn webhooks(snapshot: &Snapshot, labels: &BTreeMap<String, String>, workloads: &
     for config in o.mutating_webhook_configurations.iter() {
         let hooks = config.webhooks.iter().flatten().map(|w| Hook {
             name: &w.name,
+            refuses: true,
             rules: w.rules.as_deref().unwrap_or_default(),
             failure_policy: w.failure_policy.as_deref(),
             namespace_selector: w.namespace_selector.as_ref(),
@@ -68,6 +74,60 @@ fn webhooks(snapshot: &Snapshot, labels: &BTreeMap<String, String>, workloads: &
         });
         let kind = (Kind::MutatingWebhookConfiguration, AdmissionSource::MutatingWebhook);
         out.extend(configuration(kind, &config.metadata, hooks.collect(), labels, workloads));
+    }
+    out
+}
+
+/// Each binding of an existing ValidatingAdmissionPolicy: the policy's rules, its failure policy, and the
+/// namespace and object selectors of both (a request must match the policy's and the binding's).
+fn admission_policies(
+    snapshot: &Snapshot,
+    labels: &BTreeMap<String, String>,
+    workloads: &Workloads,
+) -> Vec<Constraint> {
+    let o = &snapshot.objects;
+    let mut out = Vec::new();
+    for binding in o.validating_admission_policy_bindings.iter() {
+        let spec = &binding.spec;
+        let Some(policy) = o.validating_admission_policies.get("", &spec.policy_name) else {
+            continue;
+        };
+        let Some(policy_spec) = policy.spec.as_ref() else { continue };
+        let constraints = policy_spec.match_constraints.as_ref();
+        let selects = |m: Option<&MatchResources>| {
+            m.and_then(|m| m.namespace_selector.as_ref()).is_none_or(|s| label_selector_matches(s, Some(labels)))
+        };
+        if binding.metadata.deletion_timestamp.is_some() || !selects(constraints) {
+            continue;
+        }
+        let rules: Vec<RuleWithOperations> = constraints
+            .and_then(|c| c.resource_rules.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| RuleWithOperations {
+                api_groups: r.api_groups.clone(),
+                api_versions: r.api_versions.clone(),
+                operations: r.operations.clone(),
+                resources: r.resources.clone(),
+                scope: r.scope.clone(),
+            })
+            .collect();
+        let actions = &spec.validation_actions;
+        let object_selector = spec
+            .match_resources
+            .as_ref()
+            .and_then(|m| m.object_selector.as_ref())
+            .or_else(|| constraints.and_then(|c| c.object_selector.as_ref()));
+        let hook = Hook {
+            name: binding.metadata.name.as_deref().unwrap_or_default(),
+            refuses: actions.iter().any(|a| a == "Deny"),
+            rules: &rules,
+            failure_policy: policy_spec.failure_policy.as_deref(),
+            namespace_selector: spec.match_resources.as_ref().and_then(|m| m.namespace_selector.as_ref()),
+            object_selector,
+        };
+        let kind = (Kind::ValidatingAdmissionPolicy, AdmissionSource::ValidatingAdmissionPolicy);
+        out.extend(configuration(kind, &policy.metadata, vec![hook], labels, workloads));
     }
     out
 }
@@ -114,16 +174,13 @@ fn configuration(
         let fails_closed = hook.failure_policy != Some("Ignore");
         let selective = hook.object_selector.is_some_and(|s| *s != LabelSelector::default());
         rules.push(format!(
-            "{} intercepts {} of {} in this namespace{} ({})",
+            "{} {} {} of {} in this namespace{} ({})",
             source.words(),
+            if hook.refuses { "intercepts" } else { "only warns or audits on" },
             words(&operations, "every operation"),
             words(&resources, "every resource"),
             if selective { ", for some objects only (object selector)" } else { "" },
-            if fails_closed {
-                "fails closed: such requests are refused while it cannot be reached"
-            } else {
-                "fails open: it is skipped while it cannot be reached"
-            }
+            source.failure_words(fails_closed)
         ));
         for w in &workloads.list {
             let kind_hit = plain.iter().any(|r| covers(r, w.kind));

@@ -179,6 +179,8 @@ pub enum Detail {
 pub enum AdmissionSource {
     ValidatingWebhook,
     MutatingWebhook,
+    /// A ValidatingAdmissionPolicy through one of its bindings: CEL rules the API server itself evaluates.
+    ValidatingAdmissionPolicy,
 }
 
 impl AdmissionSource {
@@ -187,6 +189,21 @@ impl AdmissionSource {
         match self {
             AdmissionSource::ValidatingWebhook => "a cluster-wide validating admission webhook",
             AdmissionSource::MutatingWebhook => "a cluster-wide mutating admission webhook",
+            AdmissionSource::ValidatingAdmissionPolicy => "a cluster-wide admission policy",
+        }
+    }
+
+    /// What its failure policy means when it cannot decide.
+    pub fn failure_words(self, fails_closed: bool) -> &'static str {
+        match (self, fails_closed) {
+            (AdmissionSource::ValidatingAdmissionPolicy, true) => {
+                "fails closed: a request its rules cannot be evaluated on is refused"
+            }
+            (AdmissionSource::ValidatingAdmissionPolicy, false) => {
+                "fails open: a request its rules cannot be evaluated on is let through"
+            }
+            (_, true) => "fails closed: such requests are refused while it cannot be reached",
+            (_, false) => "fails open: it is skipped while it cannot be reached",
         }
     }
 }

@@ -181,3 +181,37 @@ fn the_demo_checkout_namespace() {
 fn constraints_snapshot() {
     insta::assert_json_snapshot!(constraints("constraints/two-teams.yaml", "team-a"));
 }
+
+/// A ValidatingAdmissionPolicy counts through each binding whose resources, and the policy's own, match the
+/// namespace; a Warn-only binding says it does not refuse; a binding of a missing policy is no entry.
+#[test]
+fn admission_policies_count_through_the_bindings_that_match_the_namespace() {
+    let team_a = constraints("constraints/admission-policies.yaml", "team-a");
+    let refs: Vec<&str> = team_a.iter().map(|c| c.reference.as_str()).collect();
+    assert_eq!(refs, ["admission/1"], "team-b's bindings and the orphan are not team-a's");
+    let deny = get(&team_a, "admission/1");
+    assert_eq!(
+        deny.rules,
+        [
+            "a cluster-wide admission policy intercepts CREATE, UPDATE of apps/deployments in this namespace (fails closed: a request its rules cannot be evaluated on is refused)"
+        ]
+    );
+    assert_eq!(
+        (deny.object.kind.as_str(), deny.object.name.as_str()),
+        ("ValidatingAdmissionPolicy", "require-team-label")
+    );
+    assert!(deny.cluster_scoped);
+    assert_eq!(names(deny), ["Deployment/api"]);
+
+    // In binding-name order: team-b-only, then team-b-warn.
+    let team_b = constraints("constraints/admission-policies.yaml", "team-b");
+    let rules: Vec<&str> = team_b.iter().map(|c| c.rules[0].as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "a cluster-wide admission policy intercepts CREATE of pods in this namespace (fails open: a request its rules cannot be evaluated on is let through)",
+            "a cluster-wide admission policy only warns or audits on CREATE, UPDATE of apps/deployments in this namespace (fails closed: a request its rules cannot be evaluated on is refused)",
+        ]
+    );
+    assert!(constraints("constraints/admission-policies.yaml", "team-c").is_empty(), "no namespace, no labels");
+}
