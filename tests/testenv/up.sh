@@ -148,7 +148,7 @@ start_daemon apiserver "$apiserver" \
   --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
   --client-ca-file="$pki/ca.crt" --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$pki/sa.pub" \
-  --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
+  --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.0.0.0/16 \
   --disable-admission-plugins=ServiceAccount,TaintNodesByCondition,DefaultStorageClass,DefaultIngressClass,DefaultTolerationSeconds,LimitRanger,ResourceQuota,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy \
   --endpoint-reconciler-type=none --allow-privileged=true --enable-priority-and-fairness=false \
   --profiling=false \
