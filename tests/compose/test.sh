@@ -40,8 +40,12 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [[ -z $watcher ]] || kill "$watcher" 2>/dev/null || true
-  if [[ -s "$dir/docker.env" ]]; then
-    (cd "$repo" && timeout 120 docker compose down --volumes --remove-orphans >"$dir/compose-down.log" 2>&1) || true
+  # Only on the test's own engine and project, found by their labels (no compose file needed): never a user's.
+  local host
+  host="$(sed -n 's/^DOCKER_HOST=//p' "$dir/docker.env" 2>/dev/null)" || host=""
+  if [[ -n $host ]]; then
+    (cd "$dir" && DOCKER_HOST="$host" timeout 120 docker compose -p "$project" down --volumes --remove-orphans \
+      >"$dir/compose-down.log" 2>&1) || true
   fi
   "$testenv/docker-down.sh" "$dir" || true
   "$testenv/down.sh" "$dir" || true
