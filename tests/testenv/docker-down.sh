@@ -20,8 +20,13 @@ if [[ "$pid" =~ ^[0-9]+$ && -n "$run" ]] && running "$pid" \
     for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
   fi
 fi
-# The run folder holds only sockets and state files once dockerd has stopped; never cross into a mount.
+# Once dockerd has stopped, the run folder holds sockets, state files and the host network namespace that dockerd
+# bind-mounted at exec/netns/default (and leaves mounted): unmount what is under it, then remove it, never crossing
+# into a mount that is still there.
 if [[ -n "$run" && "$run" == /tmp/mk-docker.* ]] && ! { [[ -n "$pid" ]] && running "$pid"; }; then
+  awk -v run="$run/" 'index($2, run) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
   rm -rf --one-file-system "$run" 2>/dev/null || true
 fi
 rm -f "$dir/dockerd.pid" "$dir/docker.env" "$dir/docker.run"
