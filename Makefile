@@ -68,7 +68,8 @@ bench-live:
 	done
 
 ## `make run` and `make report` in containers against the test bed, with a Docker engine of its own (root only;
-## one line and a skip where it cannot start one). Cold about 25 minutes on 2 cores, cached see docs/docker.md.
+## one line and a skip where it cannot start one). Cold about 45 minutes on 2 busy cores, most of it the release
+## build; with the caches warm about 6 minutes in a fresh clone (docs/docker.md).
 test-compose:
 	tests/compose/test.sh .testenv/compose
 
