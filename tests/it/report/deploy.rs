@@ -25,6 +25,12 @@ fn dockerfile_builds_with_the_makefiles_command() {
     );
     let stages: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(stages.len(), 2, "builder and final image: {stages:?}");
+    // Base images are build arguments defaulting to the official images (the compose test passes local ones),
+    // and no `# syntax=` line makes a build fetch a frontend image.
+    assert_eq!(stages, ["FROM ${RUST_IMAGE} AS builder", "FROM ${RUNTIME_IMAGE}"]);
+    assert!(dockerfile.contains("\nARG RUST_IMAGE=rust:1.95-slim-bookworm\n"));
+    assert!(dockerfile.contains("\nARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot\n"));
+    assert!(!dockerfile.lines().any(|l| l.starts_with("# syntax=")), "no syntax line");
     let final_stage = dockerfile.rsplit("\nFROM ").next().unwrap();
     let user = final_stage.lines().find_map(|l| l.strip_prefix("USER ")).expect("the final image sets USER");
     assert!(!user.starts_with('0') && !user.starts_with("root"), "non-root: {user}");
@@ -52,6 +58,8 @@ fn compose_file_has_ollama_the_model_pull_and_mekhanikube() {
     let pull = &services["ollama-pull"];
     assert!(pull["command"].to_string().contains("${MEKHANIKUBE_MODEL:-qwen2.5:1.5b}"), "{}", pull["command"]);
     assert_eq!(pull["depends_on"]["ollama"]["condition"], "service_healthy");
+    // A model already in the volume is not pulled again, so a later run needs no registry.
+    assert!(pull["entrypoint"].to_string().contains("ollama show"), "{}", pull["entrypoint"]);
 
     let mk = &services["mekhanikube"];
     assert_eq!(mk["build"]["dockerfile"], "Dockerfile");
@@ -62,6 +70,8 @@ fn compose_file_has_ollama_the_model_pull_and_mekhanikube() {
         mk["volumes"].as_array().unwrap().iter().find(|v| v["target"] == "/kube/config").expect("kubeconfig mount");
     assert_eq!(kubeconfig["read_only"], true);
     assert_eq!(mk["environment"]["KUBECONFIG"], "/kube/config");
+    assert_eq!(mk["init"], true, "an init as PID 1 passes signals on");
+    assert_eq!(mk["read_only"], true);
     assert!(mk["volumes"].to_string().contains(":/reports"), "reports go to a volume");
     assert!(mk["extra_hosts"].to_string().contains("host.docker.internal:host-gateway"));
     assert!(!text.contains("insecure-skip-tls-verify"), "no TLS shortcuts");
