@@ -49,33 +49,33 @@ fn namespace_labels(snapshot: &Snapshot, namespace: &str) -> BTreeMap<String, St
 
 /// Validating then mutating webhook configurations, each by name.
 fn webhooks(snapshot: &Snapshot, labels: &BTreeMap<String, String>, workloads: &Workloads) -> Vec<Constraint> {
-    let o = &snapshot.objects;
-    let mut out = Vec::new();
-    for config in o.validating_webhook_configurations.iter() {
-        let hooks = config.webhooks.iter().flatten().map(|w| Hook {
-            name: &w.name,
-            refuses: true,
-            rules: w.rules.as_deref().unwrap_or_default(),
-            failure_policy: w.failure_policy.as_deref(),
-            namespace_selector: w.namespace_selector.as_ref(),
-            object_selector: w.object_selector.as_ref(),
-        });
-        let kind = (Kind::ValidatingWebhookConfiguration, AdmissionSource::ValidatingWebhook);
-        out.extend(configuration(kind, &config.metadata, hooks.collect(), labels, workloads));
+    // The two webhook types are distinct structs with the same fields.
+    macro_rules! configurations {
+        ($store:ident, $kind:expr, $source:expr) => {
+            snapshot.objects.$store.iter().filter_map(|config| {
+                let hooks = config.webhooks.iter().flatten().map(|w| Hook {
+                    name: &w.name,
+                    refuses: true,
+                    rules: w.rules.as_deref().unwrap_or_default(),
+                    failure_policy: w.failure_policy.as_deref(),
+                    namespace_selector: w.namespace_selector.as_ref(),
+                    object_selector: w.object_selector.as_ref(),
+                });
+                configuration(($kind, $source), &config.metadata, hooks.collect(), labels, workloads)
+            })
+        };
     }
-    for config in o.mutating_webhook_configurations.iter() {
-        let hooks = config.webhooks.iter().flatten().map(|w| Hook {
-            name: &w.name,
-            refuses: true,
-            rules: w.rules.as_deref().unwrap_or_default(),
-            failure_policy: w.failure_policy.as_deref(),
-            namespace_selector: w.namespace_selector.as_ref(),
-            object_selector: w.object_selector.as_ref(),
-        });
-        let kind = (Kind::MutatingWebhookConfiguration, AdmissionSource::MutatingWebhook);
-        out.extend(configuration(kind, &config.metadata, hooks.collect(), labels, workloads));
-    }
-    out
+    let validating = configurations!(
+        validating_webhook_configurations,
+        Kind::ValidatingWebhookConfiguration,
+        AdmissionSource::ValidatingWebhook
+    );
+    let mutating = configurations!(
+        mutating_webhook_configurations,
+        Kind::MutatingWebhookConfiguration,
+        AdmissionSource::MutatingWebhook
+    );
+    validating.chain(mutating).collect()
 }
 
 /// Each binding of an existing ValidatingAdmissionPolicy: the policy's rules, its failure policy, and the
