@@ -141,6 +141,14 @@ fn policy_names(snapshot: &Snapshot) -> Vec<String> {
             client(&w.client_config, &mut out);
         }
     }
+    out.extend(o.validating_admission_policies.iter().filter_map(|p| p.metadata.name.clone()));
+    for binding in o.validating_admission_policy_bindings.iter() {
+        out.extend(binding.metadata.name.clone());
+        out.push(binding.spec.policy_name.clone());
+    }
+    // Cluster-scoped custom objects: Gatekeeper constraints, cluster policy reports and the like.
+    let cluster_scoped = snapshot.custom.iter().filter(|c| c.metadata.namespace.as_deref().is_none_or(str::is_empty));
+    out.extend(cluster_scoped.filter_map(|c| c.metadata.name.clone()));
     out
 }
 

@@ -409,6 +409,13 @@ pub struct McpArgs {
     /// The history the `diff` tool reads (never writes) [default: $XDG_STATE_HOME/mekhanikube/history.sqlite].
     #[arg(long, value_name = "PATH", env = "MEKHANIKUBE_HISTORY", help_heading = "Report")]
     pub history: Option<PathBuf>,
+    /// Who the tools answer: operator (everything) or developer (one namespace, given with -n: every tool answers
+    /// for it only, and cluster-wide policies and other namespaces appear without their names).
+    #[arg(long, value_enum, default_value_t = AudienceArg::Operator, help_heading = "Output")]
+    pub audience: AudienceArg,
+    /// The namespace served to its developers (with --audience developer).
+    #[arg(short, long, value_name = "NAME")]
+    pub namespace: Option<String>,
     /// The model of the `explain` tool.
     #[command(flatten)]
     pub llm: LlmArgs,

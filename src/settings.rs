@@ -47,6 +47,8 @@ pub enum SettingsError {
     DeveloperNeedsNamespace,
     #[error("constraints shows one namespace: pass -n NAMESPACE")]
     ConstraintsNeedNamespace,
+    #[error("mcp takes -n only with --audience developer: an operator's server answers for every namespace")]
+    McpNamespaceWithoutDeveloper,
     #[error(
         "--explain takes a reference as the list shows it (quota/NAME, limitrange/NAME, pdb/NAME, netpol/NAME, admission/N), not '{0}'"
     )]
@@ -406,6 +408,12 @@ pub fn mcp(args: &crate::cli::McpArgs) -> anyhow::Result<crate::mcp::ServerConfi
         explain: crate::mcp::ExplainConfig { client, options },
         history: args.history.clone().or_else(crate::report::default_history_path),
         logs: args.llm.logs,
+        developer: match (args.audience, &args.namespace) {
+            (AudienceArg::Developer, Some(ns)) => Some(ns.clone()),
+            (AudienceArg::Developer, None) => return Err(SettingsError::DeveloperNeedsNamespace.into()),
+            (AudienceArg::Operator, Some(_)) => return Err(SettingsError::McpNamespaceWithoutDeveloper.into()),
+            (AudienceArg::Operator, None) => None,
+        },
     })
 }
 

@@ -23,7 +23,7 @@ pub async fn analysis_with_logs(
     params: &ScopeParams,
     logs: pipeline::Logs,
 ) -> Result<(AnalysisDocument, Snapshot, ScopeSettings), ToolError> {
-    let scope = ScopeSettings { logs, ..scope_settings(params)? };
+    let scope = ScopeSettings { logs, ..scope_settings(params, state.config.developer.as_deref())? };
     let (doc, snapshot) =
         pipeline::analysis(&state.printer, &state.config.input, &scope).await.map_err(|e| ToolError::failed(&e))?;
     Ok((doc, snapshot, scope))

@@ -9,6 +9,7 @@ use super::analyze::analysis;
 use super::error::ToolError;
 use super::params::{DescribeParams, ScopeParams};
 use super::state::ServerState;
+use crate::audience::Redactor;
 
 pub async fn describe(state: &ServerState, params: &DescribeParams) -> Result<Value, ToolError> {
     let kind = Kind::parse_user(&params.kind).ok_or_else(|| {
@@ -23,6 +24,12 @@ pub async fn describe(state: &ServerState, params: &DescribeParams) -> Result<Va
         }
         (false, None) => "",
     };
+    // A developer-audience server shows its namespace's objects only (redacted below), never cluster-scoped ones.
+    if let Some(served) = state.config.developer.as_deref()
+        && namespace != served
+    {
+        return Err(ToolError::Invalid(format!("this server shows objects of namespace {served} only")));
+    }
     // Every analyzer: the snapshot then holds every kind that mekhanikube reads; a live read is narrowed to the
     // object's namespace (an unknown one is said as such).
     let scope = ScopeParams { namespace: Some(namespace.to_string()), ..ScopeParams::default() };
@@ -50,5 +57,10 @@ pub async fn describe(state: &ServerState, params: &DescribeParams) -> Result<Va
         fields.remove("data");
         fields.remove("stringData");
     }
-    Ok(object)
+    match state.config.developer.as_deref() {
+        Some(served) => Redactor::for_namespace(&snapshot, served)
+            .document(&object, "the object")
+            .map_err(|e| ToolError::Failed(e.to_string())),
+        None => Ok(object),
+    }
 }

@@ -7,6 +7,7 @@ use super::analyze::analysis;
 use super::error::ToolError;
 use super::params::DiffParams;
 use super::state::ServerState;
+use crate::audience::Redactor;
 use crate::document::Diff;
 use crate::report::{self, History};
 
@@ -21,11 +22,12 @@ pub struct DiffResult {
     pub diff: Diff,
 }
 
-pub async fn diff(state: &ServerState, params: &DiffParams) -> Result<DiffResult, ToolError> {
+/// A developer-audience server's diff is redacted as its analysis is: the history holds the operator's view.
+pub async fn diff(state: &ServerState, params: &DiffParams) -> Result<serde_json::Value, ToolError> {
     let path = state.config.history.as_ref().ok_or_else(|| {
         ToolError::Failed("no state or data directory for the history here: start the server with --history".into())
     })?;
-    let (doc, _, _) = analysis(state, &params.scope).await?;
+    let (doc, snapshot, _) = analysis(state, &params.scope).await?;
     let key = report::history_key(&doc.source, &doc.scope, params.history_key.as_deref());
     let previous = match History::open_read_only(path).map_err(|e| ToolError::Failed(e.to_string()))? {
         Some(history) => history.previous(&key.id).map_err(|e| ToolError::Failed(e.to_string()))?,
@@ -33,5 +35,13 @@ pub async fn diff(state: &ServerState, params: &DiffParams) -> Result<DiffResult
     };
     let mut diff = report::diff(previous, &doc.findings, doc.summary.health_score);
     diff.new_problems = report::new_problems(&doc.problems, &doc.findings, &diff.new);
-    Ok(DiffResult { history_key: key.id, history_label: key.label, health_score: doc.summary.health_score, diff })
+    let result =
+        DiffResult { history_key: key.id, history_label: key.label, health_score: doc.summary.health_score, diff };
+    let value = serde_json::to_value(&result).map_err(|e| ToolError::Failed(e.to_string()))?;
+    match state.config.developer.as_deref() {
+        Some(served) => Redactor::for_namespace(&snapshot, served)
+            .document(&value, "the diff")
+            .map_err(|e| ToolError::Failed(e.to_string())),
+        None => Ok(value),
+    }
 }

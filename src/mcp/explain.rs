@@ -3,6 +3,8 @@
 //! anonymized when forced or asked, the explanation cache). The answer streams to the client as progress
 //! notifications when the call carries a progress token; the result is the document's explanation entry.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::analyze::analysis_with_logs;
@@ -10,8 +12,9 @@ use super::error::ToolError;
 use super::params::ExplainParams;
 use super::progress::ProgressSink;
 use super::state::ServerState;
+use crate::audience::Redactor;
 use crate::document::{ExplanationEntry, ExplanationStatus};
-use crate::llm::{self, NullSink, Problem};
+use crate::llm::{self, ExplainOptions, NullSink, Problem};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,14 +51,17 @@ pub async fn explain(
         }));
     };
     let settings = &state.config.explain;
+    // The developer audience's prompts are redacted as the CLI's are (src/audience.rs).
+    let redactor = state.config.developer.as_deref().map(|ns| Arc::new(Redactor::for_namespace(&snapshot, ns)));
+    let options = ExplainOptions { redactor, ..settings.options.clone() };
     let one = std::slice::from_ref(problem);
     let report = match progress {
         Some(mut sink) => {
-            let report = llm::explain(&settings.client, &snapshot, one, &settings.options, cancel, &mut sink).await;
+            let report = llm::explain(&settings.client, &snapshot, one, &options, cancel, &mut sink).await;
             sink.finish().await;
             report
         }
-        None => llm::explain(&settings.client, &snapshot, one, &settings.options, cancel, &mut NullSink).await,
+        None => llm::explain(&settings.client, &snapshot, one, &options, cancel, &mut NullSink).await,
     };
     if let Some(fatal) = report.fatal {
         return Err(ToolError::Failed(format!("explanation unavailable: {fatal}")));

@@ -5,6 +5,7 @@
 //! Nothing writes to the cluster, and nothing is written to disk but the explanation cache. See docs/mcp.md.
 
 mod analyze;
+mod constraints;
 mod describe;
 mod diff;
 mod error;
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub history: Option<PathBuf>,
     /// `--logs`: the `explain` tool reads the last lines of the problem's crashed container.
     pub logs: bool,
+    /// `--audience developer -n NS`: every tool answers for this namespace only, redacted for its developers.
+    pub developer: Option<String>,
 }
 
 /// The model `explain` asks, already checked (loopback unless allowed; anonymization forced for a remote one).

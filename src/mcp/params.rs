@@ -70,3 +70,11 @@ pub struct DiffParams {
     #[serde(default)]
     pub history_key: Option<String>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstraintsParams {
+    /// The namespace whose constraints to list (a developer-audience server's own namespace when left out).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}

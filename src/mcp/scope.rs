@@ -7,19 +7,28 @@ use super::params::{ScopeParams, SeverityParam};
 use crate::document::ScopeInfo;
 use crate::pipeline::ScopeSettings;
 
-pub fn scope_settings(params: &ScopeParams) -> Result<ScopeSettings, ToolError> {
+/// `developer`: the namespace a developer-audience server answers for; a call naming another is refused.
+pub fn scope_settings(params: &ScopeParams, developer: Option<&str>) -> Result<ScopeSettings, ToolError> {
     let invalid = |e: &dyn std::fmt::Display| ToolError::Invalid(e.to_string());
     let analyzers = select(&params.analyzers).map_err(|e| invalid(&e))?;
     let selector = params.selector.as_deref().map(LabelQuery::parse).transpose().map_err(|e| invalid(&e))?;
     let resource = params.resource.as_deref().map(ResourceRef::parse).transpose().map_err(|e| invalid(&e))?;
     // An empty namespace is how some clients send "none": all namespaces, as with -A.
-    let namespace = params.namespace.clone().filter(|n| !n.is_empty());
+    let mut namespace = params.namespace.clone().filter(|n| !n.is_empty());
+    let mut audience = crate::document::Audience::Operator;
+    if let Some(served) = developer {
+        if namespace.as_deref().is_some_and(|n| n != served) {
+            return Err(ToolError::Invalid(format!("this server answers for namespace {served} only")));
+        }
+        namespace = Some(served.to_string());
+        audience = crate::document::Audience::Developer;
+    }
     let info = ScopeInfo {
         namespace: namespace.clone(),
         selector: params.selector.clone(),
         resource: params.resource.clone(),
         analyzers: analyzers.iter().map(|a| a.name().to_string()).collect(),
-        audience: crate::document::Audience::Operator,
+        audience,
     };
     // Custom resources as the CLI reads them by default: every group the server serves.
     let crds = crate::cluster::CrdSelection::default();

@@ -11,16 +11,17 @@ use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::error::{ToolError, json_result, respond};
-use super::params::{AnalyzeParams, DescribeParams, DiffParams, ExplainParams};
+use super::params::{AnalyzeParams, ConstraintsParams, DescribeParams, DiffParams, ExplainParams};
 use super::progress::ProgressSink;
 use super::state::ServerState;
-use super::{analyze, describe, diff, explain};
+use super::{analyze, constraints, describe, diff, explain};
 
 const INSTRUCTIONS: &str = "Read-only diagnosis of one Kubernetes cluster (or saved snapshot), chosen when this \
 server was started. Call `analyze` first: it returns findings and problems (root causes with what they take \
 down). `explain` gives a local model's explanation of one problem by its `root` id, `describe` shows one object \
-as read (Secrets as metadata only), `diff` compares with the last run `mekhanikube report` recorded. Every call \
-reads afresh; nothing is changed anywhere.";
+as read (Secrets as metadata only), `diff` compares with the last run `mekhanikube report` recorded, \
+`constraints` lists what applies to one namespace's workloads (quotas, limit ranges, disruption budgets, network \
+and admission policies) and what is blocking them. Every call reads afresh; nothing is changed anywhere.";
 
 #[derive(Clone)]
 pub struct McpServer {
@@ -89,6 +90,24 @@ impl McpServer {
     async fn describe(&self, Parameters(params): Parameters<DescribeParams>) -> CallToolResult {
         let state = self.state.clone();
         on_own_thread(async move || respond(describe::describe(&state, &params).await.map(|o| json_result(&o)))).await
+    }
+
+    /// List every constraint on the workloads of one namespace, as `mekhanikube constraints -n NAMESPACE -o json`:
+    /// quotas with their use, limit ranges, disruption budgets with the evictions they allow, network policies and
+    /// admission policies in plain words, which workloads each touches and whether it is blocking something now.
+    #[tool(annotations(
+        title = "Constraints of a namespace",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
+    async fn constraints(&self, Parameters(params): Parameters<ConstraintsParams>) -> CallToolResult {
+        let state = self.state.clone();
+        on_own_thread(async move || {
+            respond(constraints::constraints(&state, &params).await.map(|doc| json_result(&doc)))
+        })
+        .await
     }
 
     /// Compare this analysis with the last run that `mekhanikube report` recorded for the same source and scope

@@ -25,6 +25,14 @@ fn forbidden(file: &Path, namespace: &str) -> Vec<String> {
             }
             Some(ns) => out.extend([ns.to_string(), name]),
             None if item["kind"] == "Namespace" => out.push(name),
+            // Admission policies, their bindings and policy engines' cluster-wide objects.
+            None if ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterPolicyReport"]
+                .contains(&item["kind"].as_str().unwrap_or_default())
+                || item["apiVersion"].as_str().unwrap_or_default().starts_with("constraints.gatekeeper.sh/") =>
+            {
+                out.push(name);
+                out.extend(item["spec"]["policyName"].as_str().map(String::from));
+            }
             None if item["kind"].as_str().unwrap_or_default().ends_with("WebhookConfiguration") => {
                 out.push(name);
                 for hook in item["webhooks"].as_array().into_iter().flatten() {
@@ -154,5 +162,26 @@ async fn no_developer_output_or_prompt_names_another_namespace_or_a_cluster_poli
         for name in &hidden {
             assert!(!names(text, name), "{name} reached {place}:\n{text}");
         }
+    }
+}
+
+/// A cluster-wide Gatekeeper constraint that flags a `shop` Deployment, and an admission policy binding, are
+/// named to operators and hidden from `shop`'s developers, who still see what the violation is.
+#[test]
+fn cluster_wide_policy_engines_objects_are_not_named_to_developers() {
+    let demo = repo_path("examples/demo-cluster.yaml");
+    let hidden = forbidden(&demo, "shop");
+    for name in ["deployments-must-have-owner", "require-owner-label"] {
+        assert!(hidden.contains(&name.to_string()), "{name} is collected: {hidden:?}");
+    }
+    let snapshot = demo.display().to_string();
+    let base = ["analyze", "--snapshot", snapshot.as_str(), "-n", "shop", "-o", "json"];
+    let operator = run(mekhanikube().args(base));
+    assert!(names(&operator.stdout, "deployments-must-have-owner"), "the operator sees it: {}", operator.stdout);
+    let developer = run(mekhanikube().args(base).args(["--audience", "developer"]));
+    assert!(matches!(developer.code, 0 | 1), "{}", developer.stderr);
+    assert!(developer.stdout.contains("violates Gatekeeper constraint K8sRequiredLabels"), "{}", developer.stdout);
+    for name in &hidden {
+        assert!(!names(&developer.stdout, name), "{name} reached the developer view:\n{}", developer.stdout);
     }
 }

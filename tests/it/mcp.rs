@@ -102,8 +102,8 @@ fn tools_are_listed_read_only_and_analyze_matches_the_cli() {
     assert_eq!(t[0]["initialize"]["serverInfo"]["name"], "mekhanikube");
     let tools = t[1]["response"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), 4, "{names:?}");
-    for name in ["analyze", "explain", "describe", "diff"] {
+    assert_eq!(names.len(), 5, "{names:?}");
+    for name in ["analyze", "explain", "describe", "diff", "constraints"] {
         let tool = tools.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no tool {name}: {names:?}"));
         let a = &tool["annotations"];
         assert_eq!(
@@ -254,4 +254,68 @@ fn diff_reads_the_history_without_writing_it() {
     let t = session(&["--snapshot", &demo(), "--history", &never_arg], &[], calls).unwrap();
     assert!(!result(&t[1])["diff"]["new"].as_array().unwrap().is_empty());
     assert!(!Path::new(&never).parent().unwrap().exists(), "nothing was created for the history");
+}
+
+fn constraints_json(args: &[&str]) -> Value {
+    let out = run(mekhanikube().args(["constraints", "--snapshot", &demo(), "-o", "json"]).args(args));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    parse_json(&out.stdout)
+}
+
+/// The `constraints` tool gives what `constraints -n NS -o json` prints. A server started for one namespace's
+/// developers answers for that namespace only, redacted as the CLI's developer view is, and refuses the rest.
+#[test]
+fn constraints_tool_and_a_developer_server_kept_to_its_namespace() {
+    let calls = json!([
+        {"tool": "constraints", "arguments": {"namespace": "checkout"}},
+        {"tool": "constraints", "arguments": {}},
+    ]);
+    let Some(t) = session(&["--snapshot", &demo()], &[], calls) else { return skipped() };
+    assert_eq!(result(&t[1])["constraints"], constraints_json(&["-n", "checkout"])["constraints"]);
+    assert!(tool_error(&t[2]).contains("pass `namespace`"), "{}", t[2]);
+
+    let calls = json!([
+        {"tool": "constraints", "arguments": {}},
+        {"tool": "analyze", "arguments": {}},
+        {"tool": "analyze", "arguments": {"namespace": "shop"}},
+        {"tool": "describe", "arguments": {"kind": "node", "name": "node-c"}},
+        {"tool": "describe", "arguments": {"kind": "deploy", "namespace": "checkout", "name": "cart"}},
+        {"tool": "constraints", "arguments": {"namespace": "shop"}},
+    ]);
+    let developer = ["--snapshot", demo().as_str(), "--audience", "developer", "-n", "checkout"].map(String::from);
+    let args: Vec<&str> = developer.iter().map(String::as_str).collect();
+    let Some(t) = session(&args, &[], calls) else { return skipped() };
+    let cli = constraints_json(&["-n", "checkout", "--audience", "developer"]);
+    assert_eq!(result(&t[1])["constraints"], cli["constraints"]);
+    let analysis = result(&t[2]);
+    assert_eq!(analysis["scope"]["namespace"], "checkout");
+    assert_eq!(analysis["scope"]["audience"], "developer");
+    assert_eq!(comparable(analysis), comparable(&analyze_json(&["-n", "checkout", "--audience", "developer"])));
+    assert!(tool_error(&t[3]).contains("answers for namespace checkout only"), "{}", t[3]);
+    assert!(tool_error(&t[4]).contains("objects of namespace checkout only"), "{}", t[4]);
+    assert_eq!(result(&t[5])["metadata"]["name"], "cart");
+    assert!(tool_error(&t[6]).contains("answers for namespace checkout only"), "{}", t[6]);
+    // What the operator's server names and the developer's does not.
+    let transcript = serde_json::to_string(&t).unwrap();
+    for name in ["shop", "org-image-policy", "shop-policy"] {
+        let whole = |text: &str| {
+            text.match_indices(name).any(|(at, _)| {
+                let next = text[at + name.len()..].chars().next();
+                !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        let refusals = [&t[3], &t[6]].map(|e| serde_json::to_string(e).unwrap());
+        let rest = transcript.replace(&refusals[0], "").replace(&refusals[1], "");
+        assert!(!whole(&rest), "{name} reached a developer: {rest}");
+    }
+}
+
+#[test]
+fn a_developer_server_needs_its_namespace() {
+    let out = run(mekhanikube().args(["mcp", "--snapshot", &demo(), "--audience", "developer"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("pass -n NAMESPACE"), "{}", out.stderr);
+    let out = run(mekhanikube().args(["mcp", "--snapshot", &demo(), "-n", "shop"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("-n only with --audience developer"), "{}", out.stderr);
 }
