@@ -21,7 +21,7 @@ fn a_client_lists_analyzes_and_explains_the_live_cluster() {
         {"tool": "analyze", "arguments": {"namespace": NAMESPACE}},
     ]);
     let t = session(&args, &[("XDG_CACHE_HOME", &cache_dir)], calls).expect("the MCP client is installed");
-    assert_eq!(t[1]["response"]["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(t[1]["response"]["tools"].as_array().unwrap().len(), 5, "analyze, explain, describe, diff, constraints");
     let doc = result(&t[2]);
     assert_eq!(doc["source"]["mode"], "cluster", "{doc}");
     let problem = doc["problems"][0]["root"].as_str().expect("a problem in the crash-looping namespace").to_string();
