@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{Output, mekhanikube, repo_path, run};
+use crate::common::{Output, files_under, mekhanikube, repo_path, run};
 
 /// Every name a developer of `namespace` must not see, read from the whole file: objects of other namespaces,
 /// the other namespaces, webhook configurations with their webhooks and the Services and URLs they call.
@@ -65,17 +65,6 @@ fn names(text: &str, name: &str) -> bool {
         };
         !joined(&before) && !joined(&after)
     })
-}
-
-fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into()));
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -80,3 +80,15 @@ pub async fn mock_ollama(answer: &str, delay: Option<std::time::Duration>) -> wi
     Mock::given(method("POST")).and(path("/api/chat")).respond_with(chat).mount(&server).await;
     server
 }
+
+/// Every file under `dir`, recursively, as `(path, contents)`: for tests that search everything a run wrote.
+pub fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into()));
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Output, fixture, mekhanikube, run};
+use crate::common::{Output, files_under, fixture, mekhanikube, run};
 
 const VALUES: &[&str] = &[
     "s3cr3t-Pa55word-7731",
@@ -34,17 +34,6 @@ fn snapshot_with_a_problem(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("values.json");
     std::fs::write(&path, list.to_string()).unwrap();
     path
-}
-
-fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into()));
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
