@@ -128,14 +128,7 @@ async fn no_developer_output_or_prompt_names_another_namespace_or_a_cluster_poli
             .contains("egress: only to pods (selector hidden) in namespace (another namespace) on TCP 5432"),
         "{constraints_text}"
     );
-    let prompts: Vec<String> = model
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/api/chat")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let prompts = crate::common::chat_prompts(&model).await;
     assert!(prompts.len() >= 10, "the model was asked for problems and constraints: {}", prompts.len());
     assert!(prompts.iter().any(|p| p.contains("A developer asks about a constraint")), "a constraint prompt was sent");
 

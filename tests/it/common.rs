@@ -60,6 +60,16 @@ pub fn finding_keys(doc: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The bodies of the chat requests a mock model received, in order: the prompts a run sent.
+pub async fn chat_prompts(model: &wiremock::MockServer) -> Vec<String> {
+    let requests = model.received_requests().await.unwrap();
+    requests
+        .iter()
+        .filter(|r| r.url.path() == "/api/chat")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
 /// An Ollama that has every model and answers every chat with `answer` as NDJSON (after `delay`, if any).
 pub async fn mock_ollama(answer: &str, delay: Option<std::time::Duration>) -> wiremock::MockServer {
     use wiremock::matchers::{method, path};

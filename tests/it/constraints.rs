@@ -135,14 +135,7 @@ async fn explain_one_constraint_through_the_model() {
     let doc = json(&out.stdout);
     assert_eq!(doc["explanation"]["status"], "explained", "{doc}");
     assert_eq!(doc["explanation"]["code"], "constraint-netpol");
-    let prompts: Vec<String> = model
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/api/chat")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let prompts = crate::common::chat_prompts(&model).await;
     assert_eq!(prompts.len(), 1);
     // The constraint's template, for a developer, with the plain words and the finding that shows it blocking.
     assert!(prompts[0].contains("A developer asks about a constraint"), "{}", prompts[0]);

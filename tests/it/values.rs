@@ -79,14 +79,7 @@ async fn no_value_reaches_outputs_prompts_cache_or_reports() {
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator.iter_errors(&explained).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let prompts: Vec<String> = model
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/api/chat")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let prompts = crate::common::chat_prompts(&model).await;
     assert!(prompts.len() >= 2, "the model was asked: {}", prompts.len());
     assert!(prompts[0].contains("API_KEY") && prompts[0].contains("<redacted>"), "the spec is in the prompt");
 
