@@ -12,12 +12,10 @@
 //!   never what they hold, and a ConfigMap holds configuration that may well be secret in all but name.
 //! - Always: `managedFields`, which only adds bulk.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Container, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Pod, PodSpec, PodTemplateSpec,
-    Probe, Secret,
+use crate::model::{
+    Container, CronJob, DaemonSet, Deployment, Job, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet,
 };
+use k8s_openapi::api::core::v1::{ConfigMap, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Probe, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The annotation kubectl writes on `apply`; it holds the applied object verbatim.
@@ -175,7 +173,8 @@ macro_rules! scrub_container_fields {
         scrub_args(c.command.as_mut());
         scrub_args(c.args.as_mut());
         for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
-            scrub_probe(probe.as_mut());
+            // Boxed in the compact container, inline in the API's ephemeral one.
+            scrub_probe(probe.as_mut().map(|p| std::borrow::BorrowMut::<Probe>::borrow_mut(p)));
         }
         if let Some(lifecycle) = c.lifecycle.as_mut() {
             scrub_handler(lifecycle.post_start.as_mut());

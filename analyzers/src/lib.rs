@@ -15,6 +15,7 @@ mod kind;
 mod kinds;
 mod links;
 mod load;
+pub mod model;
 mod problems;
 mod quantity;
 mod scope;

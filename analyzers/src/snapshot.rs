@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use crate::custom::{CustomKind, CustomObject, CustomObjects};
 use crate::finding::ObjectRef;
 use crate::hygiene::ValuePolicy;
 use crate::kind::{Kind, KindObject, Objects};
+use crate::model::Pod;
 
 /// Objects of one kind, keyed by namespace then name, so iteration order is stable. Each object is boxed: a
 /// typed object is large (a Pod is 2.4 KB before any of its containers), and B-tree nodes hold their values

@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    Endpoints, Event, Namespace, Node, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+    Endpoints, Event, Namespace, Node, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -20,6 +18,7 @@ use mekhanikube_analyzers::{Kind, KindObject, SnapshotBuilder};
 use serde::de::DeserializeOwned;
 
 use super::{ClusterError, ClusterInfo, classify};
+use mekhanikube_analyzers::model::{CronJob, DaemonSet, Deployment, Job, Pod, ReplicaSet, StatefulSet};
 
 /// HTTP/1.1 only: more lists in flight than this just queue on connections.
 pub(super) const MAX_IN_FLIGHT: usize = 8;

@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, LimitRange, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod, PodSpec, Probe,
-    ResourceQuota, Service, Toleration, Volume,
+    EnvVar, LimitRange, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Probe, ResourceQuota, Service,
+    Toleration,
 };
 use k8s_openapi::api::networking::v1::{
     Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort,
@@ -27,6 +25,9 @@ use mekhanikube_analyzers::{Kind, ObjectRef, Objects, Snapshot};
 use serde_json::Value;
 
 use super::data::Data;
+use mekhanikube_analyzers::model::{
+    Container, CronJob, DaemonSet, Deployment, Job, JobSpec, Pod, PodSpec, ReplicaSet, StatefulSet, Volume,
+};
 
 /// A trimmed spec and the names it mentions (for the anonymizer), as (category, name).
 #[derive(Clone, Debug, Default)]
@@ -710,7 +711,7 @@ impl Viewer<'_> {
             ("livenessProbe", &c.liveness_probe),
             ("readinessProbe", &c.readiness_probe),
         ] {
-            d.push(key, probe.as_ref().map(probe_view));
+            d.push(key, probe.as_deref().map(probe_view));
         }
         let mounts: Vec<String> = c
             .volume_mounts

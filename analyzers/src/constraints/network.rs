@@ -95,7 +95,7 @@ fn dns_elsewhere(
     snapshot: &Snapshot,
     policies: &[&NetworkPolicy],
     this: &NetworkPolicy,
-    pods: &[&k8s_openapi::api::core::v1::Pod],
+    pods: &[&crate::model::Pod],
 ) -> bool {
     policies.iter().any(|other| {
         !std::ptr::eq(*other, this)

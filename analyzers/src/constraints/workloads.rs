@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::object_ref;
@@ -11,6 +10,7 @@ use crate::finding::ObjectRef;
 use crate::kind::Kind;
 use crate::kinds::references::templates;
 use crate::kinds::{name_of, namespace_of};
+use crate::model::Pod;
 use crate::selector::label_selector_matches;
 use crate::snapshot::Snapshot;
 

@@ -5,8 +5,6 @@
 //! seconds field, case-sensitive descriptors). croner alone disagrees on several of these, so the schedule is
 //! first checked and rewritten here the way robfig reads it, and croner then expands the canonical fields.
 
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-
 use super::job::{cron_job_owner, failure, failure_evidence, failure_summary};
 use super::{name_of, namespace_of};
 use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
@@ -14,6 +12,7 @@ use crate::cron::{never_fires, parse_schedule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::{CronJob, Job};
 use crate::snapshot::Snapshot;
 
 pub(crate) struct CronJobAnalyzer;

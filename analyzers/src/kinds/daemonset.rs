@@ -1,6 +1,5 @@
 //! DaemonSets: pods that are not ready on the nodes that should run them, imagePullSecrets that do not exist.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
@@ -8,6 +7,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::DaemonSet;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct DaemonSetAnalyzer;

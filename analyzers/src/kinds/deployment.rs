@@ -1,12 +1,11 @@
 //! Deployments: replicas below the minimum availability, rollouts past their progress deadline, paused rollouts.
 
-use k8s_openapi::api::apps::v1::Deployment;
-
 use super::{condition, condition_evidence, name_of, namespace_of, shortfall_severity};
 use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::Deployment;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct DeploymentAnalyzer;

@@ -1,12 +1,13 @@
 //! Jobs: failed for good (backoff limit, active deadline, pod failure policy, failed indexes).
 
-use k8s_openapi::api::batch::v1::{Job, JobCondition};
+use k8s_openapi::api::batch::v1::JobCondition;
 
 use super::{condition, condition_evidence, name_of, namespace_of};
 use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::Job;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct JobAnalyzer;

@@ -9,7 +9,7 @@
 //! range's Container defaults; items of type `PersistentVolumeClaim` bound a claim's storage request (checked on
 //! StatefulSets' claim templates and on existing claims).
 
-use k8s_openapi::api::core::v1::{Container, LimitRange, LimitRangeItem, PersistentVolumeClaimSpec, PodSpec};
+use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, PersistentVolumeClaimSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 
 use super::references::templates;
@@ -18,6 +18,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::{Container, PodSpec};
 use crate::quantity::Quantity;
 use crate::snapshot::Snapshot;
 

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -17,6 +16,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::Pod;
 use crate::selector::{label_selector_matches, map_selects};
 use crate::snapshot::Snapshot;
 

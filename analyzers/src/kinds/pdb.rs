@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -16,6 +15,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::Pod;
 use crate::selector::label_selector_matches;
 use crate::snapshot::Snapshot;
 

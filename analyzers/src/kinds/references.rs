@@ -5,7 +5,6 @@
 //! one problem. `optional: true` references never block, and a missing object is reported only when its kind was
 //! read.
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::namespace_of;
@@ -13,6 +12,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, ObjectRef, Severity};
 use crate::kind::Kind;
+use crate::model::{Container, PodSpec};
 use crate::snapshot::Snapshot;
 
 pub(crate) struct ReferencesAnalyzer;

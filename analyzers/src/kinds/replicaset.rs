@@ -1,13 +1,12 @@
 //! ReplicaSets: pods the controller cannot create (quota, missing ServiceAccount, admission webhook or
 //! PodSecurity denial).
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-
 use super::{condition, condition_evidence, name_of, namespace_of};
 use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::ReplicaSet;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct ReplicaSetAnalyzer;

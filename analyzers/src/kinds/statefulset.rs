@@ -1,7 +1,6 @@
 //! StatefulSets: a missing governing Service, pods that are not ready, volume claim templates naming a
 //! StorageClass that does not exist.
 
-use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{int_or_percent, name_of, namespace_of, shortfall_severity};
@@ -9,6 +8,7 @@ use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::StatefulSet;
 use crate::snapshot::Snapshot;
 
 pub(crate) struct StatefulSetAnalyzer;

@@ -12,7 +12,6 @@
 //! to the range of the namespace that the controller's template breaks, when there is one (kinds/limitrange.rs).
 
 use k8s_openapi::Metadata;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Ctx, Link, LinkKind, name_after, object, of, quoted_after};
@@ -21,6 +20,7 @@ use crate::kind::Kind;
 use crate::kinds::limitrange;
 use crate::kinds::references::Missing;
 use crate::kinds::{condition, name_of, namespace_of};
+use crate::model::{Deployment, ReplicaSet};
 
 /// Who refused, as the message names it.
 #[derive(Debug, PartialEq, Eq)]

@@ -9,13 +9,11 @@
 //! it. A workload whose template references a missing ConfigMap or key is linked too, so that its
 //! `reference-configmap-*` finding and its pods' failures are one problem.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
-
 use super::{Ctx, Link, LinkKind, finished, name_after, object, of, quoted_after, waiting};
 use crate::kind::Kind;
 use crate::kinds::references::{self, Missing};
 use crate::kinds::{name_of, namespace_of};
+use crate::model::{Container, DaemonSet, Pod, PodSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Source {

@@ -17,13 +17,13 @@ mod storage;
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, ObjectRef};
 use crate::kind::Kind;
+use crate::model::Pod;
 use crate::snapshot::Snapshot;
 
 /// The families of links, one per file of this module.

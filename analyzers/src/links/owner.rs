@@ -2,13 +2,10 @@
 //! ReplicaSet short of ready pods from its Deployment; a failed Job from its CronJob. Only `controller: true`
 //! owner references count.
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
-
 use super::{Ctx, Link, LinkKind, controller, finished, not_ready, of, owner_object};
 use crate::kind::Kind;
 use crate::kinds::{condition, namespace_of};
+use crate::model::{Job, Pod, ReplicaSet};
 
 pub(super) fn links(ctx: &Ctx) -> Vec<Link> {
     let objects = &ctx.snapshot.objects;

@@ -6,12 +6,12 @@
 //! mode is pending because its pod is not scheduled, not the other way round, so a pending claim alone is not
 //! enough.
 
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
 use super::{Ctx, Link, LinkKind, finished, object, of, other};
 use crate::kind::Kind;
 use crate::kinds::{condition, name_of, namespace_of};
+use crate::model::{Pod, StatefulSet};
 
 /// The reason the scheduler's volume binding plugin gives for a pod whose immediate-binding claims are unbound.
 const UNBOUND_IMMEDIATE: &str = "pod has unbound immediate PersistentVolumeClaims";
