@@ -32,9 +32,15 @@ pub fn load(path: &Path, builder: &mut SnapshotBuilder) -> Result<usize, Snapsho
         vec![path.to_path_buf()]
     };
     for file in &files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|source| SnapshotFileError::Read { path: file.display().to_string(), source })?;
-        builder.add_text(&file.display().to_string(), &text)?;
+        let name = file.display().to_string();
+        let read_err = |source| SnapshotFileError::Read { path: name.clone(), source };
+        // A List is parsed as it is read; anything else is read whole, by the path that also words the errors.
+        let reader = std::fs::File::open(file).map_err(read_err)?;
+        let bytes = reader.metadata().map_err(read_err)?.len();
+        if !builder.add_list_reader(&name, reader, usize::try_from(bytes).unwrap_or(usize::MAX)) {
+            let text = std::fs::read_to_string(file).map_err(read_err)?;
+            builder.add_text(&name, &text)?;
+        }
     }
     Ok(files.len())
 }

@@ -22,12 +22,25 @@ impl SnapshotBuilder {
     /// fails adds nothing.
     pub fn add_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
         let mut loaded = self.fragment();
-        if !stream_list(&mut loaded, source_name, text) {
+        if !stream_list::<std::io::Empty>(&mut loaded, source_name, Input::Text(text)) {
             loaded = self.fragment();
             loaded.add_whole_text(source_name, text)?;
         }
         self.merge_loaded(loaded);
         Ok(())
+    }
+
+    /// Streams a file as it is read, when it is one List: the text is never held whole (a 100,000-pod snapshot is
+    /// 220 MB of it). True when the file was one List, now added; false for anything else, which adds nothing:
+    /// read it whole and give it to [`add_text`](Self::add_text), the path that also words the errors.
+    pub fn add_list_reader<R: std::io::Read>(&mut self, source_name: &str, reader: R, bytes: usize) -> bool {
+        let mut loaded = self.fragment();
+        let reader = std::io::BufReader::with_capacity(READ_BUFFER, reader);
+        let taken = stream_list(&mut loaded, source_name, Input::Reader { reader, bytes });
+        if taken {
+            self.merge_loaded(loaded);
+        }
+        taken
     }
 
     fn add_whole_text(&mut self, source_name: &str, text: &str) -> Result<(), LoadError> {
@@ -119,23 +132,49 @@ impl SnapshotBuilder {
     }
 }
 
+/// Bytes read from a file at a time while streaming it.
+const READ_BUFFER: usize = 1 << 16;
+
 fn is_json(text: &str) -> bool {
     text.trim_start().starts_with(['{', '['])
 }
 
-/// Streams `text` into `into` if it is one document holding a List; false for anything else, `into` then being
+/// What a List is streamed from: text already in memory, or a file as it is read.
+enum Input<'t, R> {
+    Text(&'t str),
+    Reader { reader: std::io::BufReader<R>, bytes: usize },
+}
+
+/// Streams `input` into `into` if it is one document holding a List; false for anything else, `into` then being
 /// of no use.
-fn stream_list(into: &mut SnapshotBuilder, source_name: &str, text: &str) -> bool {
+fn stream_list<R: std::io::Read>(into: &mut SnapshotBuilder, source_name: &str, input: Input<'_, R>) -> bool {
     let mut failure = None;
     let visitor = DocumentVisitor { into, source_name, failure: &mut failure };
-    let streamed = if is_json(text) {
-        let mut json = serde_json::Deserializer::from_str(text);
-        json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
-    } else {
-        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text.len()), |yaml| {
-            yaml.deserialize_any(visitor)
-        })
-        .ok()
+    let streamed = match input {
+        Input::Text(text) if is_json(text) => {
+            let mut json = serde_json::Deserializer::from_str(text);
+            json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
+        }
+        Input::Text(text) => {
+            serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text.len()), |yaml| {
+                yaml.deserialize_any(visitor)
+            })
+            .ok()
+        }
+        Input::Reader { mut reader, bytes } => {
+            let json = std::io::BufRead::fill_buf(&mut reader).is_ok_and(|start| {
+                start.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| matches!(b, b'{' | b'['))
+            });
+            if json {
+                let mut json = serde_json::Deserializer::from_reader(reader);
+                json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
+            } else {
+                serde_saphyr::with_deserializer_from_reader_with_options(reader, yaml_options(bytes), |yaml| {
+                    yaml.deserialize_any(visitor)
+                })
+                .ok()
+            }
+        }
     };
     failure.is_none() && streamed == Some(Shape::List)
 }
@@ -230,6 +269,7 @@ fn yaml_options(bytes: usize) -> serde_saphyr::Options {
     budget.max_events = budget.max_events.max(bytes);
     budget.max_nodes = budget.max_nodes.max(bytes);
     budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
+    budget.max_reader_input_bytes = budget.max_reader_input_bytes.map(|limit| limit.max(bytes));
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options
@@ -287,8 +327,13 @@ mod tests {
         let json = serde_json::to_string(&doc).unwrap();
         for (name, text) in [("demo.yaml", yaml.to_string()), ("demo.json", json)] {
             let mut builder = SnapshotBuilder::new();
-            assert!(stream_list(&mut builder, name, &text), "{name}");
+            assert!(stream_list::<std::io::Empty>(&mut builder, name, Input::Text(&text)), "{name}");
             assert!(builder.object_count() > 50, "{name}: {}", builder.object_count());
+            // Read from a file, the same List loads as it is read, to the same objects.
+            let mut read = SnapshotBuilder::new();
+            assert!(read.add_list_reader(name, text.as_bytes(), text.len()), "{name} from a reader");
+            assert_eq!(read.object_count(), builder.object_count(), "{name}");
+            assert_eq!(read.build().objects.to_list_items(), builder.build().objects.to_list_items(), "{name}");
         }
         let not_lists = [
             "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
@@ -297,7 +342,18 @@ mod tests {
             "[1, 2]",
         ];
         for text in not_lists {
-            assert!(!stream_list(&mut SnapshotBuilder::new(), "x", text), "{text}");
+            assert!(!stream_list::<std::io::Empty>(&mut SnapshotBuilder::new(), "x", Input::Text(text)), "{text}");
+            let mut read = SnapshotBuilder::new();
+            assert!(!read.add_list_reader("x", text.as_bytes(), text.len()), "{text} from a reader");
+            assert_eq!(read.object_count(), 0, "{text}: a file not taken as a List adds nothing");
         }
+        // An invalid item stops the stream and adds nothing: the whole-text path then words the error.
+        let invalid = r#"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": 3}}]}"#;
+        let mut read = SnapshotBuilder::new();
+        assert!(!read.add_list_reader("bad.json", invalid.as_bytes(), invalid.len()));
+        assert_eq!(read.object_count(), 0);
+        let error = SnapshotBuilder::new().add_text("bad.json", invalid).unwrap_err().to_string();
+        assert!(error.contains("item 1 (Pod p)"), "{error}");
     }
 }
