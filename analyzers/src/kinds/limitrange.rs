@@ -10,7 +10,6 @@
 //! StatefulSets' claim templates and on existing claims).
 
 use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, PersistentVolumeClaimSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 
 use super::references::templates;
 use super::{name_of, namespace_of, refusal};
@@ -327,8 +326,8 @@ fn pod_violations(spec: &PodSpec, item: &LimitRangeItem, defaults: Option<&Limit
     out
 }
 
-fn get<'a>(map: Option<&'a std::collections::BTreeMap<String, ApiQuantity>>, resource: &str) -> Option<&'a str> {
-    map.and_then(|m| m.get(resource)).map(|q| q.0.as_str())
+fn get<'a>(map: Option<&'a impl crate::model::Amounts>, resource: &str) -> Option<&'a str> {
+    map.and_then(|m| m.amount(resource)).map(|q| q.0.as_str())
 }
 
 /// The effective request and limit of one resource, as the API server and the LimitRanger would set them: a

@@ -8,6 +8,7 @@
 //! so analyzers read them as before.
 
 mod pod;
+mod resources;
 mod workloads;
 
 #[cfg(test)]
@@ -18,6 +19,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 pub use pod::{Container, PodSpec, PodTemplateSpec, Volume};
+pub use resources::{Amounts, ResourceList, ResourceRequirements};
 pub use workloads::{
     CronJobSpec, DaemonSetSpec, DeploymentSpec, JobSpec, JobTemplateSpec, ReplicaSetSpec, StatefulSetSpec,
 };

@@ -120,7 +120,7 @@ pub struct Container {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resize_policy: Option<Vec<k8s_openapi::api::core::v1::ContainerResizePolicy>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<k8s_openapi::api::core::v1::ResourceRequirements>,
+    pub resources: Option<super::ResourceRequirements>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

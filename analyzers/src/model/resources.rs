@@ -1,0 +1,88 @@
+//! A container's requests and limits in a compact layout: the API's B-tree map takes a 544-byte node for the one or
+//! two amounts a container sets, twice per container.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use serde::{Deserialize, Serialize};
+
+/// The API's ResourceRequirements, with its two maps as [`ResourceList`]s.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ResourceRequirements {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Vec<k8s_openapi::api::core::v1::ResourceClaim>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceList>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ResourceList>,
+}
+
+/// Named amounts (`cpu: 500m`), sorted by name as the API's map is, and read and written as that map.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceList(Vec<(String, Quantity)>);
+
+impl ResourceList {
+    pub fn get(&self, name: &str) -> Option<&Quantity> {
+        self.0.binary_search_by(|(key, _)| key.as_str().cmp(name)).ok().map(|at| &self.0[at].1)
+    }
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &Quantity)> {
+        self.0.iter().map(|(key, value)| (key, value))
+    }
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &String> {
+        self.0.iter().map(|(key, _)| key)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a ResourceList {
+    type Item = (&'a String, &'a Quantity);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, Quantity)>, fn(&'a (String, Quantity)) -> Self::Item>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(key, value)| (key, value))
+    }
+}
+
+impl FromIterator<(String, Quantity)> for ResourceList {
+    /// Sorted, and the last amount of a repeated name wins, as in the map.
+    fn from_iter<I: IntoIterator<Item = (String, Quantity)>>(amounts: I) -> Self {
+        ResourceList(amounts.into_iter().collect::<BTreeMap<_, _>>().into_iter().collect())
+    }
+}
+
+impl Serialize for ResourceList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, Quantity>::deserialize(deserializer).map(|map| ResourceList(map.into_iter().collect()))
+    }
+}
+
+/// Amounts by name, in a container's list or a limit range's map alike.
+pub trait Amounts {
+    fn amount(&self, name: &str) -> Option<&Quantity>;
+}
+
+impl Amounts for ResourceList {
+    fn amount(&self, name: &str) -> Option<&Quantity> {
+        self.get(name)
+    }
+}
+
+impl Amounts for BTreeMap<String, Quantity> {
+    fn amount(&self, name: &str) -> Option<&Quantity> {
+        self.get(name)
+    }
+}
