@@ -1,6 +1,7 @@
 //! Structured evidence attached to findings, and helpers that extract it from typed objects.
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Event};
+use crate::model::ContainerStatus;
+use k8s_openapi::api::core::v1::Event;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +139,7 @@ impl Evidence {
         };
         push(status.state.as_ref(), false);
         if status.last_state.as_ref().is_some_and(|s| s.terminated.is_some()) {
-            push(status.last_state.as_ref(), true);
+            push(status.last_state.as_deref(), true);
         }
         out
     }

@@ -162,9 +162,9 @@ fn stream_list<R: std::io::Read>(into: &mut SnapshotBuilder, source_name: &str, 
             .ok()
         }
         Input::Reader { mut reader, bytes } => {
-            let json = std::io::BufRead::fill_buf(&mut reader).is_ok_and(|start| {
-                start.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| matches!(b, b'{' | b'['))
-            });
+            // The same test as for text (a character cut at the buffer's end does not matter to it).
+            let json =
+                std::io::BufRead::fill_buf(&mut reader).is_ok_and(|start| is_json(&String::from_utf8_lossy(start)));
             if json {
                 let mut json = serde_json::Deserializer::from_reader(reader);
                 json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())

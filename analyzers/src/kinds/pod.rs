@@ -1,13 +1,12 @@
 //! Pods: container waiting reasons, terminations, scheduling, stuck sandbox or volume setup, failing probes,
 //! evictions.
 
-use k8s_openapi::api::core::v1::ContainerStatus;
-
 use super::{condition, condition_evidence, name_of, namespace_of};
 use crate::analyzer::{Analyzer, CodeInfo, SeverityRule};
 use crate::evidence::{Evidence, recent_warnings};
 use crate::finding::{Finding, Severity};
 use crate::kind::Kind;
+use crate::model::ContainerStatus;
 use crate::model::Pod;
 use crate::snapshot::Snapshot;
 

@@ -9,6 +9,7 @@
 
 mod pod;
 mod resources;
+mod status;
 mod workloads;
 
 #[cfg(test)]
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use pod::{Container, PodSpec, PodTemplateSpec, Volume};
 pub use resources::{Amounts, ResourceList, ResourceRequirements};
+pub use status::{ContainerStatus, PodStatus};
 pub use workloads::{
     CronJobSpec, DaemonSetSpec, DeploymentSpec, JobSpec, JobTemplateSpec, ReplicaSetSpec, StatefulSetSpec,
 };
@@ -97,7 +99,7 @@ impl Part for CronJobSpec {
 
 resource! {
     Pod mirrors k8s_openapi::api::core::v1::Pod {
-        spec: Option<PodSpec>, status: k8s_openapi::api::core::v1::PodStatus
+        spec: Option<PodSpec>, status: PodStatus
     }
     Deployment mirrors k8s_openapi::api::apps::v1::Deployment {
         spec: Option<DeploymentSpec>, status: k8s_openapi::api::apps::v1::DeploymentStatus
