@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 use serde::{Deserialize, Serialize};
@@ -265,16 +266,23 @@ impl SnapshotBuilder {
 
 type ObjectKey = (Kind, String, String);
 
+/// The label that ties an EndpointSlice to its Service.
+pub(crate) const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
 /// The read-only view analyzers get: objects, which kinds were read, and indexes built once.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub objects: Objects,
     read: BTreeSet<Kind>,
     pub skipped: Vec<Skipped>,
-    events_by_object: HashMap<ObjectKey, Vec<Event>>,
+    /// Event names (in their namespace) by the object they are about, newest first.
+    events_by_object: HashMap<ObjectKey, Vec<(String, String)>>,
     /// Pod names by namespace and label, in name order: selecting the pods of every Service by scanning its
     /// namespace was quadratic (30,000 pods behind 3,000 Services: 90 million label comparisons).
     pods_by_label: HashMap<(String, String, String), Vec<String>>,
+    /// EndpointSlice names by namespace and the Service they belong to (their `kubernetes.io/service-name`
+    /// label): finding every Service's slices by scanning its namespace was quadratic.
+    slices_by_service: HashMap<(String, String), Vec<String>>,
     /// Custom resources, unstructured (see [`crate::custom`]).
     pub custom: CustomObjects,
     read_at: Option<jiff::Timestamp>,
@@ -282,7 +290,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     fn index(objects: Objects, read: BTreeSet<Kind>, mut skipped: Vec<Skipped>) -> Snapshot {
-        let mut events_by_object: HashMap<ObjectKey, Vec<Event>> = HashMap::new();
+        let mut about: HashMap<ObjectKey, Vec<&Event>> = HashMap::new();
         for event in objects.events.iter() {
             let involved = &event.involved_object;
             let (Some(kind), Some(name)) = (involved.kind.as_deref(), involved.name.as_deref()) else {
@@ -296,17 +304,29 @@ impl Snapshot {
             } else {
                 String::new()
             };
-            events_by_object.entry((kind, namespace, name.to_string())).or_default().push(event.clone());
+            about.entry((kind, namespace, name.to_string())).or_default().push(event);
         }
-        for events in events_by_object.values_mut() {
-            // Newest first; ties broken by reason so the order never depends on input order.
-            events.sort_by(|a, b| {
-                crate::evidence::event_last_time(b)
-                    .cmp(&crate::evidence::event_last_time(a))
-                    .then_with(|| a.reason.cmp(&b.reason))
-                    .then_with(|| a.metadata.name.cmp(&b.metadata.name))
-            });
-        }
+        // The events are held once, in their store; the index keeps their names.
+        let events_by_object: HashMap<ObjectKey, Vec<(String, String)>> = about
+            .into_iter()
+            .map(|(object, mut events)| {
+                // Newest first; ties broken by reason so the order never depends on input order.
+                events.sort_by(|a, b| {
+                    crate::evidence::event_last_time(b)
+                        .cmp(&crate::evidence::event_last_time(a))
+                        .then_with(|| a.reason.cmp(&b.reason))
+                        .then_with(|| a.metadata.name.cmp(&b.metadata.name))
+                });
+                let names = events
+                    .iter()
+                    .map(|e| {
+                        let meta = &e.metadata;
+                        (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+                    })
+                    .collect();
+                (object, names)
+            })
+            .collect();
         skipped.sort();
         skipped.dedup();
         let mut pods_by_label: HashMap<(String, String, String), Vec<String>> = HashMap::new();
@@ -317,12 +337,21 @@ impl Snapshot {
                 names.push(name.clone().unwrap_or_default());
             }
         }
+        let mut slices_by_service: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for slice in objects.endpoint_slices.iter() {
+            let meta = &slice.metadata;
+            if let Some(service) = meta.labels.as_ref().and_then(|l| l.get(SERVICE_NAME_LABEL)) {
+                let key = (meta.namespace.clone().unwrap_or_default(), service.clone());
+                slices_by_service.entry(key).or_default().push(meta.name.clone().unwrap_or_default());
+            }
+        }
         Snapshot {
             objects,
             read,
             skipped,
             events_by_object,
             pods_by_label,
+            slices_by_service,
             custom: CustomObjects::default(),
             read_at: None,
         }
@@ -344,12 +373,20 @@ impl Snapshot {
     }
 
     /// Events about one object, newest first.
-    pub fn events_for(&self, kind: Kind, namespace: &str, name: &str) -> &[Event] {
+    pub fn events_for<'a>(&'a self, kind: Kind, namespace: &str, name: &str) -> impl Iterator<Item = &'a Event> + 'a {
         let namespace = if kind.namespaced() { namespace } else { "" };
-        self.events_by_object
-            .get(&(kind, namespace.to_string(), name.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        let names = self.events_by_object.get(&(kind, namespace.to_string(), name.to_string()));
+        names.into_iter().flatten().filter_map(|(ns, name)| self.objects.events.get(ns, name))
+    }
+
+    /// The EndpointSlices of a Service, in name order.
+    pub fn endpoint_slices_of<'a>(
+        &'a self,
+        namespace: &'a str,
+        service: &str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        let names = self.slices_by_service.get(&(namespace.to_string(), service.to_string()));
+        names.into_iter().flatten().filter_map(move |name| self.objects.endpoint_slices.get(namespace, name))
     }
 
     /// The pods of a namespace whose labels include every label of `selector`, in name order; none for an empty
@@ -369,7 +406,7 @@ impl Snapshot {
 
     /// Warning events about one object, newest first.
     pub fn warnings_for<'a>(&'a self, kind: Kind, namespace: &str, name: &str) -> impl Iterator<Item = &'a Event> + 'a {
-        self.events_for(kind, namespace, name).iter().filter(|e| e.type_.as_deref() == Some("Warning"))
+        self.events_for(kind, namespace, name).filter(|e| e.type_.as_deref() == Some("Warning"))
     }
 
     /// The chain of controlling owners above an object, nearest first. Owners are resolved by kind and name

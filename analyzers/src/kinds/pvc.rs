@@ -101,9 +101,11 @@ fn analyze_pvc(snapshot: &Snapshot, pvc: &PersistentVolumeClaim) -> Option<Findi
     }
 
     // The newest provisioning outcome decides: a failure followed by a success is a claim about to bind.
-    let events = snapshot.events_for(Kind::PersistentVolumeClaim, ns, name);
-    let outcome =
-        events.iter().find(|e| matches!(e.reason.as_deref(), Some("ProvisioningFailed" | "ProvisioningSucceeded")))?;
+    let events: Vec<_> = snapshot.events_for(Kind::PersistentVolumeClaim, ns, name).collect();
+    let outcome = events
+        .iter()
+        .copied()
+        .find(|e| matches!(e.reason.as_deref(), Some("ProvisioningFailed" | "ProvisioningSucceeded")))?;
     if outcome.reason.as_deref() != Some("ProvisioningFailed") || outcome.type_.as_deref() != Some("Warning") {
         return None;
     }
@@ -118,7 +120,7 @@ fn analyze_pvc(snapshot: &Snapshot, pvc: &PersistentVolumeClaim) -> Option<Findi
                 format!("claim is Pending: provisioning failed: {detail}"),
             )
             .with_evidence(class.map(|c| Evidence::field("storageClassName", c)))
-            .with_evidence(recent_warnings(events.iter().filter(|e| {
+            .with_evidence(recent_warnings(events.iter().copied().filter(|e| {
                 e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some("ProvisioningFailed")
             }))),
     )

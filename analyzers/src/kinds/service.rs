@@ -17,7 +17,6 @@ pub(crate) struct ServiceAnalyzer;
 const NAME: &str = "service";
 
 /// The label the EndpointSlice controllers (and the mirroring controller) put on every slice of a Service.
-const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 const NO_PODS: CodeInfo = CodeInfo {
     code: "service-no-pods",
@@ -60,10 +59,7 @@ pub(crate) fn endpoint_counts(snapshot: &Snapshot, namespace: &str, service: &st
     let mut not_ready = BTreeSet::new();
     let mut found = false;
     if snapshot.has_read(Kind::EndpointSlice) {
-        let slices = snapshot.objects.endpoint_slices.in_namespace(namespace).filter(|s| {
-            s.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME_LABEL)).map(String::as_str) == Some(service)
-        });
-        for slice in slices {
+        for slice in snapshot.endpoint_slices_of(namespace, service) {
             found = true;
             for ep in slice.endpoints.iter().flatten() {
                 let key = endpoint_key(ep.target_ref.as_ref(), ep.addresses.first().map(String::as_str));
