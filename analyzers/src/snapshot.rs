@@ -266,7 +266,7 @@ impl SnapshotBuilder {
 
 type ObjectKey = (Kind, String, String);
 
-/// The label that ties an EndpointSlice to its Service.
+/// The label the EndpointSlice controllers (and the mirroring controller) put on every slice of a Service.
 pub(crate) const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// The read-only view analyzers get: objects, which kinds were read, and indexes built once.

@@ -16,8 +16,6 @@ pub(crate) struct ServiceAnalyzer;
 
 const NAME: &str = "service";
 
-/// The label the EndpointSlice controllers (and the mirroring controller) put on every slice of a Service.
-
 const NO_PODS: CodeInfo = CodeInfo {
     code: "service-no-pods",
     summary: "The Service's selector matches no running pods, so it has no backends.",
