@@ -37,7 +37,25 @@ pub fn write_atomic_readable(path: &Path, body: &[u8]) -> std::io::Result<()> {
     write_atomic_mode(path, body, true, 0o644)
 }
 
+/// [`write_atomic`] for a body written piece by piece by `write` (through a buffer), never held whole.
+pub fn write_atomic_with(
+    path: &Path,
+    replace: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_atomic_mode_with(path, replace, 0o600, write)
+}
+
 fn write_atomic_mode(path: &Path, body: &[u8], replace: bool, mode: u32) -> std::io::Result<()> {
+    write_atomic_mode_with(path, replace, mode, |file| file.write_all(body))
+}
+
+fn write_atomic_mode_with(
+    path: &Path,
+    replace: bool,
+    mode: u32,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // `.tmp-XXXX.ext`: named so that whoever cleans the directory recognizes leftovers of a killed process.
     let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
@@ -46,7 +64,10 @@ fn write_atomic_mode(path: &Path, body: &[u8], replace: bool, mode: u32) -> std:
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(body)?;
+    let mut buffered = std::io::BufWriter::new(&mut tmp);
+    write(&mut buffered)?;
+    buffered.flush()?;
+    drop(buffered);
     tmp.as_file().sync_all()?;
     if replace {
         tmp.persist(path).map_err(|e| e.error)?;

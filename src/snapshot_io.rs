@@ -66,14 +66,19 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotFileE
 }
 
 /// Encodes what a builder read as a kubectl-compatible `kind: List` (JSON when `json`, YAML otherwise), its info
-/// item first. Objects are serialized one at a time from the builder's stores: the cluster is never also held as
-/// JSON values, which took more memory than the objects themselves.
-pub fn encode_list(builder: &SnapshotBuilder, json: bool) -> Result<String, SnapshotFileError> {
+/// item first, into `out`. Objects are serialized one at a time from the builder's stores and written as they
+/// are encoded: the cluster is never also held as JSON values or as the whole text.
+pub fn encode_list(
+    builder: &SnapshotBuilder,
+    json: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), SnapshotFileError> {
     let list = SavedList { info: builder.info_item(), builder };
     if json {
-        serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| SnapshotFileError::Encode(e.to_string()))
+        serde_json::to_writer_pretty(&mut *out, &list).map_err(|e| SnapshotFileError::Encode(e.to_string()))?;
+        out.write_all(b"\n").map_err(|e| SnapshotFileError::Encode(e.to_string()))
     } else {
-        serde_saphyr::to_string(&list).map_err(|e| SnapshotFileError::Encode(e.to_string()))
+        serde_saphyr::to_io_writer(&mut &mut *out, &list).map_err(|e| SnapshotFileError::Encode(e.to_string()))
     }
 }
 
@@ -109,9 +114,15 @@ impl Serialize for Items<'_> {
 }
 
 /// Writes through a temporary file and a rename, so an interrupted run never leaves half a snapshot; owner-only.
-pub fn write_atomic(path: &Path, contents: &str) -> Result<(), SnapshotFileError> {
-    crate::private_fs::write_atomic(path, contents.as_bytes(), true)
-        .map_err(|source| SnapshotFileError::Write { path: path.display().to_string(), source })
+pub fn write_atomic(path: &Path, builder: &SnapshotBuilder, json: bool) -> Result<(), SnapshotFileError> {
+    let mut encoded = Ok(());
+    let written = crate::private_fs::write_atomic_with(path, true, |file| {
+        encoded = encode_list(builder, json, file);
+        // An encoding error stops the write; the temporary file is then removed, never renamed.
+        encoded.as_ref().map(|_| ()).map_err(|_| std::io::Error::other("encoding failed"))
+    });
+    encoded?;
+    written.map_err(|source| SnapshotFileError::Write { path: path.display().to_string(), source })
 }
 
 #[cfg(all(test, unix))]
@@ -121,9 +132,11 @@ mod tests {
     fn written_snapshots_are_private() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cluster.yaml");
-        super::write_atomic(&path, "kind: List\n").unwrap();
-        super::write_atomic(&path, "kind: List\nitems: []\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "kind: List\nitems: []\n");
+        let builder = mekhanikube_analyzers::SnapshotBuilder::new();
+        super::write_atomic(&path, &builder, true).unwrap();
+        super::write_atomic(&path, &builder, false).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("kind: List") && written.contains("mekhanikube-snapshot-info"), "{written}");
         assert_eq!(crate::private_fs::tests::mode(&path), 0o600);
     }
 }

@@ -13,11 +13,14 @@ pub async fn run_snapshot(printer: &Printer, settings: SnapshotSettings) -> anyh
         .await
         .context("reading the cluster")?;
     let count = builder.object_count();
-    let text = snapshot_io::encode_list(&builder, settings.json)?;
     match &settings.file {
-        None => printer.out(&text)?,
+        None => {
+            let mut text = Vec::new();
+            snapshot_io::encode_list(&builder, settings.json, &mut text)?;
+            printer.out(&String::from_utf8_lossy(&text))?
+        }
         Some(file) => {
-            snapshot_io::write_atomic(file, &text)?;
+            snapshot_io::write_atomic(file, &builder, settings.json)?;
             printer.note(&format!("wrote {count} objects to {}", file.display()));
         }
     }
