@@ -7,14 +7,12 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::{Deserialize, Serialize};
 
 /// The API's ResourceRequirements, with its two maps as [`ResourceList`]s.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ResourceRequirements {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<k8s_openapi::api::core::v1::ResourceClaim>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<ResourceList>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<ResourceList>,
 }
 
