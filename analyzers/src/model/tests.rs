@@ -167,5 +167,5 @@ fn a_pod_is_a_third_of_the_api_layout() {
     let api = size_of::<k8s_openapi::api::core::v1::Pod>()
         + size_of::<k8s_openapi::api::core::v1::Container>()
         + size_of::<k8s_openapi::api::core::v1::Volume>();
-    assert!(ours * 2 < api, "a pod with one container and one volume: {ours} bytes against the API's {api}");
+    assert!(ours * 3 <= api, "a pod with one container and one volume: {ours} bytes against the API's {api}");
 }
