@@ -132,9 +132,6 @@ impl SnapshotBuilder {
     }
 }
 
-/// Parsed items waiting for the decoder: enough to keep both threads busy, few enough to hold little memory.
-const ITEMS_IN_FLIGHT: usize = 64;
-
 /// Bytes read from a file at a time while streaming it.
 const READ_BUFFER: usize = 1 << 16;
 
@@ -251,45 +248,16 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
         f.write_str("a sequence of objects")
     }
 
-    /// The parser (this thread) and the decoder of parsed items into their typed form (a worker) run side by side,
-    /// a bounded queue apart: each is about half the work of loading a big file.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let (queue, parsed_items) = std::sync::mpsc::sync_channel::<(usize, serde_json::Value)>(ITEMS_IN_FLIGHT);
-        let (into, source_name) = (self.into, self.source_name);
-        let (parsed, decoded) = std::thread::scope(|scope| {
-            let decoder = scope.spawn(move || {
-                for (index, item) in parsed_items {
-                    into.add_item(source_name, index, item)?;
-                }
-                Ok::<(), LoadError>(())
-            });
-            let mut parsed = Ok(());
-            for index in 0.. {
-                match seq.next_element::<serde_json::Value>() {
-                    Ok(Some(item)) => {
-                        // A closed queue means the decoder refused an item: it holds the error.
-                        if queue.send((index, item)).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        parsed = Err(e);
-                        break;
-                    }
-                }
+        let mut index = 0;
+        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            if let Err(e) = self.into.add_item(self.source_name, index, item) {
+                *self.failure = Some(e);
+                return Err(de::Error::custom("an item was refused"));
             }
-            drop(queue);
-            (parsed, decoder.join())
-        });
-        match decoded {
-            Ok(Ok(())) => parsed,
-            Ok(Err(refused)) => {
-                *self.failure = Some(refused);
-                Err(de::Error::custom("an item was refused"))
-            }
-            Err(panic) => std::panic::resume_unwind(panic),
+            index += 1;
         }
+        Ok(())
     }
 }
 
