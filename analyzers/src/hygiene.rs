@@ -51,6 +51,10 @@ pub trait Scrub {
 /// Metadata rules shared by every kind.
 pub(crate) fn scrub_meta(meta: &mut ObjectMeta, policy: ValuePolicy) {
     meta.managed_fields = None;
+    // Decoded straight from text, an array has room for four (see `model::exact`).
+    if let Some(owners) = meta.owner_references.as_mut() {
+        owners.shrink_to_fit();
+    }
     if policy == ValuePolicy::Redact
         && let Some(annotations) = meta.annotations.as_mut()
     {

@@ -94,6 +94,14 @@ macro_rules! define_kinds {
                 }
                 Ok(())
             }
+            /// Decodes one object of `kind` from its JSON text and keeps what [`crate::hygiene`] allows of it.
+            pub(crate) fn insert_text(&mut self, kind: Kind, text: &str, policy: ValuePolicy)
+                -> Result<(), serde_json::Error> {
+                match kind {
+                    $(Kind::$variant => self.insert_object(serde_json::from_str::<$ty>(text)?, policy)),*
+                }
+                Ok(())
+            }
             /// Metadata of one object, whatever its kind.
             pub fn meta(&self, kind: Kind, namespace: &str, name: &str)
                 -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {

@@ -10,6 +10,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::custom::{group_of, is_builtin_group};
 use crate::kind::Kind;
@@ -35,7 +36,11 @@ impl SnapshotBuilder {
     /// read it whole and give it to [`add_text`](Self::add_text), the path that also words the errors.
     pub fn add_list_reader<R: std::io::Read>(&mut self, source_name: &str, reader: R, bytes: usize) -> bool {
         let mut loaded = self.fragment();
-        let reader = std::io::BufReader::with_capacity(READ_BUFFER, reader);
+        let mut reader = std::io::BufReader::with_capacity(READ_BUFFER, reader);
+        // The first bytes say whether it is JSON.
+        if std::io::BufRead::fill_buf(&mut reader).is_err() {
+            return false;
+        }
         let taken = stream_list(&mut loaded, source_name, Input::Reader { reader, bytes });
         if taken {
             self.merge_loaded(loaded);
@@ -120,6 +125,29 @@ impl SnapshotBuilder {
         Ok(())
     }
 
+    /// One item of a JSON List, as its raw text. Once a saved file's info item has set the clock (`snapshot`
+    /// writes it first), the kinds of the compact model are decoded straight from the text: the JSON tree of the
+    /// other path cost as much as the decoding, and is needed only to find the newest observed time.
+    fn add_raw_item(&mut self, source_name: &str, index: usize, raw: &RawValue) -> Result<(), LoadError> {
+        let clock_known = self.saved_info.as_ref().is_some_and(|info| info.read_at.is_some());
+        if clock_known && let Ok(head) = serde_json::from_str::<ItemHead>(raw.get()) {
+            let kind = head.api_version.as_deref().zip(head.kind.as_deref()).and_then(|(v, k)| Kind::from_type(v, k));
+            if let Some(kind) = kind.filter(|k| DECODED_FROM_TEXT.contains(k)) {
+                self.insert_text(kind, raw.get()).map_err(|e| LoadError::Invalid {
+                    source_name: source_name.into(),
+                    index,
+                    kind: kind.name().into(),
+                    name: head.metadata.and_then(|m| m.name).map_or_else(|| "<unnamed>".into(), |n| n.into_owned()),
+                    message: e.to_string(),
+                })?;
+                return Ok(());
+            }
+        }
+        let item = serde_json::from_str(raw.get())
+            .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?;
+        self.add_item(source_name, index, item)
+    }
+
     /// Moves in what one file added.
     fn merge_loaded(&mut self, mut loaded: SnapshotBuilder) {
         self.from_files |= loaded.from_files;
@@ -130,6 +158,28 @@ impl SnapshotBuilder {
         }
         self.absorb(loaded);
     }
+}
+
+/// The kinds decoded straight from an item's text: the compact model's, whose arrays are shrunk as they are
+/// decoded (`model::exact`). Other kinds go through a JSON value, which gives every array its length.
+const DECODED_FROM_TEXT: &[Kind] =
+    &[Kind::Pod, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob];
+
+/// What an item says it is, read from its text without decoding the rest.
+#[derive(serde::Deserialize)]
+struct ItemHead<'a> {
+    #[serde(rename = "apiVersion", borrow)]
+    api_version: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    metadata: Option<ItemHeadMeta<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemHeadMeta<'a> {
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Bytes read from a file at a time while streaming it.
@@ -149,9 +199,14 @@ enum Input<'t, R> {
 /// of no use.
 fn stream_list<R: std::io::Read>(into: &mut SnapshotBuilder, source_name: &str, input: Input<'_, R>) -> bool {
     let mut failure = None;
-    let visitor = DocumentVisitor { into, source_name, failure: &mut failure };
+    let json = match &input {
+        Input::Text(text) => is_json(text),
+        // The same test as for text (a character cut at the buffer's end does not matter to it).
+        Input::Reader { reader, .. } => is_json(&String::from_utf8_lossy(reader.buffer())),
+    };
+    let visitor = DocumentVisitor { into, source_name, failure: &mut failure, raw_items: json };
     let streamed = match input {
-        Input::Text(text) if is_json(text) => {
+        Input::Text(text) if json => {
             let mut json = serde_json::Deserializer::from_str(text);
             json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
         }
@@ -161,10 +216,7 @@ fn stream_list<R: std::io::Read>(into: &mut SnapshotBuilder, source_name: &str, 
             })
             .ok()
         }
-        Input::Reader { mut reader, bytes } => {
-            // The same test as for text (a character cut at the buffer's end does not matter to it).
-            let json =
-                std::io::BufRead::fill_buf(&mut reader).is_ok_and(|start| is_json(&String::from_utf8_lossy(start)));
+        Input::Reader { reader, bytes } => {
             if json {
                 let mut json = serde_json::Deserializer::from_reader(reader);
                 json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
@@ -190,6 +242,8 @@ struct DocumentVisitor<'a> {
     into: &'a mut SnapshotBuilder,
     source_name: &'a str,
     failure: &'a mut Option<LoadError>,
+    /// JSON: items are taken as their raw text (see [`SnapshotBuilder::add_raw_item`]).
+    raw_items: bool,
 }
 
 impl<'de> Visitor<'de> for DocumentVisitor<'_> {
@@ -210,6 +264,7 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_> {
                         into: self.into,
                         source_name: self.source_name,
                         failure: self.failure,
+                        raw_items: self.raw_items,
                     })?;
                     has_items = true;
                 }
@@ -231,6 +286,7 @@ struct ItemsSeed<'a> {
     into: &'a mut SnapshotBuilder,
     source_name: &'a str,
     failure: &'a mut Option<LoadError>,
+    raw_items: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
@@ -249,13 +305,22 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while let Some(item) = seq.next_element::<serde_json::Value>()? {
-            if let Err(e) = self.into.add_item(self.source_name, index, item) {
+        for index in 0.. {
+            let added = if self.raw_items {
+                match seq.next_element::<Box<RawValue>>()? {
+                    Some(raw) => self.into.add_raw_item(self.source_name, index, &raw),
+                    None => break,
+                }
+            } else {
+                match seq.next_element::<serde_json::Value>()? {
+                    Some(item) => self.into.add_item(self.source_name, index, item),
+                    None => break,
+                }
+            };
+            if let Err(e) = added {
                 *self.failure = Some(e);
                 return Err(de::Error::custom("an item was refused"));
             }
-            index += 1;
         }
         Ok(())
     }
@@ -355,5 +420,31 @@ mod tests {
         assert_eq!(read.object_count(), 0);
         let error = SnapshotBuilder::new().add_text("bad.json", invalid).unwrap_err().to_string();
         assert!(error.contains("item 1 (Pod p)"), "{error}");
+    }
+
+    /// After a saved file's info item, pods and the workload kinds are decoded straight from their JSON text: the
+    /// objects must be those of the JSON-value path, and every array only as long as it is.
+    #[test]
+    fn saved_json_items_decoded_from_their_text_equal_the_value_path() {
+        let yaml = include_str!("../../examples/demo-cluster.yaml");
+        let mut doc: serde_json::Value = serde_saphyr::from_str(yaml).unwrap();
+        let info = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": SNAPSHOT_INFO_NAME, "annotations": {READ_AT_ANNOTATION: "2026-11-23T09:00:00Z"}}});
+        doc["items"].as_array_mut().unwrap().insert(0, info);
+        let json = serde_json::to_string(&doc).unwrap();
+        let (mut from_text, mut from_values) = (SnapshotBuilder::new(), SnapshotBuilder::new());
+        from_text.add_text("saved.json", &json).unwrap();
+        from_values.add_text("demo.yaml", yaml).unwrap();
+        let (from_text, from_values) = (from_text.build(), from_values.build());
+        assert_eq!(from_text.objects.to_list_items(), from_values.objects.to_list_items());
+        assert!(from_text.objects.pods.len() > 10 && from_text.objects.deployments.len() > 3);
+        for pod in from_text.objects.pods.iter() {
+            let spec = pod.spec.as_ref().unwrap();
+            assert_eq!(spec.containers.capacity(), spec.containers.len());
+            let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref());
+            assert!(statuses.is_none_or(|s| s.capacity() == s.len()), "{:?}", pod.metadata.name);
+            let owners = pod.metadata.owner_references.as_ref();
+            assert!(owners.is_none_or(|o| o.capacity() == o.len()), "{:?}", pod.metadata.name);
+        }
     }
 }

@@ -192,6 +192,14 @@ impl SnapshotBuilder {
         Ok(())
     }
 
+    /// Adds one object of a known kind from its JSON text (not a Secret: its payload is dropped on the JSON value).
+    pub(crate) fn insert_text(&mut self, kind: Kind, text: &str) -> Result<(), serde_json::Error> {
+        debug_assert!(kind != Kind::Secret, "a Secret's payload is dropped on its JSON value");
+        self.objects.insert_text(kind, text, self.values)?;
+        self.read.insert(kind);
+        Ok(())
+    }
+
     /// Adds one decoded object, as a live read does page by page.
     pub fn insert<K: KindObject>(&mut self, object: K) {
         self.objects.insert_object(object, self.values);

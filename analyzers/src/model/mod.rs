@@ -82,6 +82,23 @@ macro_rules! resource {
     )*};
 }
 
+/// Arrays decoded straight from JSON text get room for four elements (the text gives serde no length to go by):
+/// shrunk as they are decoded, a pod's one container takes its own size.
+fn exact<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(input: D) -> Result<Option<Vec<T>>, D::Error> {
+    let mut items = Option::<Vec<T>>::deserialize(input)?;
+    if let Some(items) = &mut items {
+        items.shrink_to_fit();
+    }
+    Ok(items)
+}
+
+/// [`exact`] for an array the API requires (a pod's containers).
+fn exact_required<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(input: D) -> Result<Vec<T>, D::Error> {
+    let mut items = Vec::<T>::deserialize(input)?;
+    items.shrink_to_fit();
+    Ok(items)
+}
+
 /// Whether a top-level part is written: an optional spec when set, a required one (a CronJob's) always.
 trait Part: Serialize {
     fn present(&self) -> bool;

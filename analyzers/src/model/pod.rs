@@ -12,11 +12,14 @@ pub struct PodSpec {
     pub active_deadline_seconds: Option<i64>,
     pub affinity: Option<Box<k8s_openapi::api::core::v1::Affinity>>,
     pub automount_service_account_token: Option<bool>,
+    #[serde(deserialize_with = "super::exact_required")]
     pub containers: Vec<Container>,
     pub dns_config: Option<Box<k8s_openapi::api::core::v1::PodDNSConfig>>,
     pub dns_policy: Option<String>,
     pub enable_service_links: Option<bool>,
+    #[serde(deserialize_with = "super::exact")]
     pub ephemeral_containers: Option<Vec<k8s_openapi::api::core::v1::EphemeralContainer>>,
+    #[serde(deserialize_with = "super::exact")]
     pub host_aliases: Option<Vec<k8s_openapi::api::core::v1::HostAlias>>,
     #[serde(rename = "hostIPC")]
     pub host_ipc: Option<bool>,
@@ -26,7 +29,9 @@ pub struct PodSpec {
     pub host_users: Option<bool>,
     pub hostname: Option<String>,
     pub hostname_override: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub image_pull_secrets: Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>>,
+    #[serde(deserialize_with = "super::exact")]
     pub init_containers: Option<Vec<Container>>,
     pub node_name: Option<String>,
     pub node_selector: Option<BTreeMap<String, String>>,
@@ -35,12 +40,15 @@ pub struct PodSpec {
     pub preemption_policy: Option<String>,
     pub priority: Option<i32>,
     pub priority_class_name: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub readiness_gates: Option<Vec<k8s_openapi::api::core::v1::PodReadinessGate>>,
+    #[serde(deserialize_with = "super::exact")]
     pub resource_claims: Option<Vec<k8s_openapi::api::core::v1::PodResourceClaim>>,
     pub resources: Option<Box<k8s_openapi::api::core::v1::ResourceRequirements>>,
     pub restart_policy: Option<String>,
     pub runtime_class_name: Option<String>,
     pub scheduler_name: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub scheduling_gates: Option<Vec<k8s_openapi::api::core::v1::PodSchedulingGate>>,
     pub scheduling_group: Option<Box<k8s_openapi::api::core::v1::PodSchedulingGroup>>,
     pub security_context: Option<Box<k8s_openapi::api::core::v1::PodSecurityContext>>,
@@ -51,8 +59,11 @@ pub struct PodSpec {
     pub share_process_namespace: Option<bool>,
     pub subdomain: Option<String>,
     pub termination_grace_period_seconds: Option<i64>,
+    #[serde(deserialize_with = "super::exact")]
     pub tolerations: Option<Vec<k8s_openapi::api::core::v1::Toleration>>,
+    #[serde(deserialize_with = "super::exact")]
     pub topology_spread_constraints: Option<Vec<k8s_openapi::api::core::v1::TopologySpreadConstraint>>,
+    #[serde(deserialize_with = "super::exact")]
     pub volumes: Option<Vec<Volume>>,
 }
 
@@ -60,20 +71,27 @@ pub struct PodSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Container {
+    #[serde(deserialize_with = "super::exact")]
     pub args: Option<Vec<String>>,
+    #[serde(deserialize_with = "super::exact")]
     pub command: Option<Vec<String>>,
+    #[serde(deserialize_with = "super::exact")]
     pub env: Option<Vec<k8s_openapi::api::core::v1::EnvVar>>,
+    #[serde(deserialize_with = "super::exact")]
     pub env_from: Option<Vec<k8s_openapi::api::core::v1::EnvFromSource>>,
     pub image: Option<String>,
     pub image_pull_policy: Option<String>,
     pub lifecycle: Option<Box<k8s_openapi::api::core::v1::Lifecycle>>,
     pub liveness_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     pub name: String,
+    #[serde(deserialize_with = "super::exact")]
     pub ports: Option<Vec<k8s_openapi::api::core::v1::ContainerPort>>,
     pub readiness_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
+    #[serde(deserialize_with = "super::exact")]
     pub resize_policy: Option<Vec<k8s_openapi::api::core::v1::ContainerResizePolicy>>,
     pub resources: Option<super::ResourceRequirements>,
     pub restart_policy: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub restart_policy_rules: Option<Vec<k8s_openapi::api::core::v1::ContainerRestartRule>>,
     pub security_context: Option<Box<k8s_openapi::api::core::v1::SecurityContext>>,
     pub startup_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
@@ -82,7 +100,9 @@ pub struct Container {
     pub termination_message_path: Option<String>,
     pub termination_message_policy: Option<String>,
     pub tty: Option<bool>,
+    #[serde(deserialize_with = "super::exact")]
     pub volume_devices: Option<Vec<k8s_openapi::api::core::v1::VolumeDevice>>,
+    #[serde(deserialize_with = "super::exact")]
     pub volume_mounts: Option<Vec<k8s_openapi::api::core::v1::VolumeMount>>,
     pub working_dir: Option<String>,
 }

@@ -10,16 +10,21 @@ use serde::{Deserialize, Serialize};
 #[serde(default, rename_all = "camelCase")]
 pub struct PodStatus {
     pub allocated_resources: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    #[serde(deserialize_with = "super::exact")]
     pub conditions: Option<Vec<k8s_openapi::api::core::v1::PodCondition>>,
+    #[serde(deserialize_with = "super::exact")]
     pub container_statuses: Option<Vec<ContainerStatus>>,
+    #[serde(deserialize_with = "super::exact")]
     pub ephemeral_container_statuses: Option<Vec<ContainerStatus>>,
     pub extended_resource_claim_status: Option<Box<k8s_openapi::api::core::v1::PodExtendedResourceClaimStatus>>,
     #[serde(rename = "hostIP")]
     pub host_ip: Option<String>,
-    #[serde(rename = "hostIPs")]
+    #[serde(rename = "hostIPs", deserialize_with = "super::exact")]
     pub host_ips: Option<Vec<k8s_openapi::api::core::v1::HostIP>>,
+    #[serde(deserialize_with = "super::exact")]
     pub init_container_statuses: Option<Vec<ContainerStatus>>,
     pub message: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub node_allocatable_resource_claim_statuses:
         Option<Vec<k8s_openapi::api::core::v1::NodeAllocatableResourceClaimStatus>>,
     pub nominated_node_name: Option<String>,
@@ -27,11 +32,12 @@ pub struct PodStatus {
     pub phase: Option<String>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
-    #[serde(rename = "podIPs")]
+    #[serde(rename = "podIPs", deserialize_with = "super::exact")]
     pub pod_ips: Option<Vec<k8s_openapi::api::core::v1::PodIP>>,
     pub qos_class: Option<String>,
     pub reason: Option<String>,
     pub resize: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
     pub resource_claim_statuses: Option<Vec<k8s_openapi::api::core::v1::PodResourceClaimStatus>>,
     pub resources: Option<Box<k8s_openapi::api::core::v1::ResourceRequirements>>,
     pub start_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
@@ -42,6 +48,7 @@ pub struct PodStatus {
 #[serde(default, rename_all = "camelCase")]
 pub struct ContainerStatus {
     pub allocated_resources: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    #[serde(deserialize_with = "super::exact")]
     pub allocated_resources_status: Option<Vec<k8s_openapi::api::core::v1::ResourceStatus>>,
     #[serde(rename = "containerID")]
     pub container_id: Option<String>,
@@ -57,5 +64,6 @@ pub struct ContainerStatus {
     pub state: Option<k8s_openapi::api::core::v1::ContainerState>,
     pub stop_signal: Option<String>,
     pub user: Option<Box<k8s_openapi::api::core::v1::ContainerUser>>,
+    #[serde(deserialize_with = "super::exact")]
     pub volume_mounts: Option<Vec<k8s_openapi::api::core::v1::VolumeMountStatus>>,
 }

@@ -44,6 +44,7 @@ pub struct StatefulSetSpec {
     pub service_name: Option<String>,
     pub template: PodTemplateSpec,
     pub update_strategy: Option<k8s_openapi::api::apps::v1::StatefulSetUpdateStrategy>,
+    #[serde(deserialize_with = "super::exact")]
     pub volume_claim_templates: Option<Vec<k8s_openapi::api::core::v1::PersistentVolumeClaim>>,
 }
 

@@ -47,6 +47,17 @@ pub fn cluster(pods: usize) -> Value {
     json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
 
+/// The whole cluster as `mekhanikube snapshot` saves it: its info item first, with the time it was read.
+pub fn saved_file(pods: usize) -> Value {
+    let mut list = cluster(pods);
+    let info = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mekhanikube-snapshot-info",
+        "annotations": {"mekhanikube.io/read-at": TIME}}});
+    if let Some(items) = list["items"].as_array_mut() {
+        items.insert(0, info);
+    }
+    list
+}
+
 fn namespace(n: usize) -> String {
     format!("bench-{n}")
 }

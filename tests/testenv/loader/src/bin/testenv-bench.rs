@@ -1,6 +1,7 @@
 //! `testenv-bench PODS RUNS BIN`: the live benchmark behind `make bench-live`. `testenv-bench --offline PODS RUNS
 //! BIN` needs no test bed: it writes the synthetic cluster as a JSON `kind: List` and times `analyze --snapshot`.
-//! `testenv-bench --write PODS FILE` only writes that file, for a look at a big cluster's output.
+//! `testenv-bench --write PODS FILE` only writes that file, for a look at a big cluster's output. Both files are
+//! shaped as `snapshot` saves them, with the info item first.
 //!
 //! The live benchmark: Loads a synthetic cluster of PODS
 //! pods into the running test bed, then times `BIN analyze` against one `kubectl get` of the same kinds with
@@ -166,7 +167,7 @@ async fn run(pods: usize, runs: usize, bin: &Path) -> Result<()> {
 /// The offline path alone: a file of the synthetic cluster, read by `analyze --snapshot`.
 fn run_offline(pods: usize, runs: usize, bin: &Path) -> Result<()> {
     let file = tempfile_path("offline.json");
-    std::fs::write(&file, serde_json::to_vec(&synthetic::cluster(pods))?)?;
+    std::fs::write(&file, serde_json::to_vec(&synthetic::saved_file(pods))?)?;
     let size = std::fs::metadata(&file)?.len();
     let args = ["analyze", "--snapshot", file.to_str().context("path")?, "-o", "json"];
     let out = tempfile_path("offline-out.json");
@@ -196,7 +197,7 @@ async fn main() -> ExitCode {
             eprintln!("error: PODS is a number");
             return ExitCode::from(2);
         };
-        let list = serde_json::to_vec(&synthetic::cluster(pods)).expect("a JSON value serializes");
+        let list = serde_json::to_vec(&synthetic::saved_file(pods)).expect("a JSON value serializes");
         return match std::fs::write(file, list) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
