@@ -51,9 +51,8 @@ impl<K: Metadata<Ty = ObjectMeta>> Store<K> {
     pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a K> + 'a {
         // Keys sort by namespace first, so one range walk visits only this namespace.
         let prefix = store_key(namespace, "");
-        let start = std::ops::Bound::Included(prefix.clone());
         self.items
-            .range::<str, _>((start.as_ref().map(String::as_str), std::ops::Bound::Unbounded))
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
             .take_while(move |(key, _)| key.starts_with(prefix.as_str()))
             .map(|(_, o)| &**o)
     }

@@ -3,7 +3,7 @@
 //! redacted as it arrives. A refusal or a failure is a note in the evidence, never an error of the run.
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod; // the log subresource is kube's, on the API type
+use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, LogParams};
 use mekhanikube_analyzers::hygiene::redact_log_line;
@@ -71,8 +71,7 @@ pub async fn container_log(client: &Client, namespace: &str, pod: &str, containe
         limit_bytes: Some(LOG_BYTES),
         ..LogParams::default()
     };
-    let pods = Api::<Pod>::namespaced(client.clone(), namespace);
-    let (lines, note) = match pods.logs(pod, &params).await {
+    let (lines, note) = match Api::<Pod>::namespaced(client.clone(), namespace).logs(pod, &params).await {
         Ok(text) if text.trim().is_empty() => (Vec::new(), Some("the container printed nothing".to_string())),
         Ok(text) => (lines(&text), None),
         Err(e) => (Vec::new(), Some(failure_note(&e))),

@@ -24,20 +24,8 @@ impl ResourceList {
     pub fn get(&self, name: &str) -> Option<&Quantity> {
         self.0.binary_search_by(|(key, _)| key.as_str().cmp(name)).ok().map(|at| &self.0[at].1)
     }
-    pub fn contains_key(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &Quantity)> {
-        self.0.iter().map(|(key, value)| (key, value))
-    }
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &String> {
-        self.0.iter().map(|(key, _)| key)
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    pub fn iter(&self) -> <&Self as IntoIterator>::IntoIter {
+        self.into_iter()
     }
 }
 
@@ -46,13 +34,6 @@ impl<'a> IntoIterator for &'a ResourceList {
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, Quantity)>, fn(&'a (String, Quantity)) -> Self::Item>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(key, value)| (key, value))
-    }
-}
-
-impl FromIterator<(String, Quantity)> for ResourceList {
-    /// Sorted, and the last amount of a repeated name wins, as in the map.
-    fn from_iter<I: IntoIterator<Item = (String, Quantity)>>(amounts: I) -> Self {
-        ResourceList(amounts.into_iter().collect::<BTreeMap<_, _>>().into_iter().collect())
     }
 }
 
