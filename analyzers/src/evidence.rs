@@ -110,7 +110,7 @@ impl Evidence {
     /// Evidence for a container's current state and, when it has one, its last termination.
     pub fn container(status: &ContainerStatus, init: bool) -> Vec<Evidence> {
         let mut out = Vec::new();
-        let state_evidence = |state: &k8s_openapi::api::core::v1::ContainerState, last: bool| {
+        let state_evidence = |state: &crate::model::ContainerState, last: bool| {
             if let Some(w) = &state.waiting {
                 Some(("waiting", w.reason.clone(), w.message.clone(), None))
             } else if let Some(t) = &state.terminated {
@@ -124,7 +124,7 @@ impl Evidence {
                 state.running.as_ref().map(|_| ("running", None, None, None))
             }
         };
-        let mut push = |state: Option<&k8s_openapi::api::core::v1::ContainerState>, last: bool| {
+        let mut push = |state: Option<&crate::model::ContainerState>, last: bool| {
             if let Some((name, reason, message, exit_code)) = state.and_then(|s| state_evidence(s, last)) {
                 out.push(Evidence::ContainerState {
                     container: status.name.clone(),

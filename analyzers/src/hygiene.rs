@@ -15,7 +15,7 @@
 use crate::model::{
     Container, CronJob, DaemonSet, Deployment, Job, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet,
 };
-use k8s_openapi::api::core::v1::{ConfigMap, EnvVar, EphemeralContainer, HTTPHeader, LifecycleHandler, Probe, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, EphemeralContainer, HTTPHeader, LifecycleHandler, Probe, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The annotation kubectl writes on `apply`; it holds the applied object verbatim.
@@ -173,7 +173,10 @@ fn scrub_pod_spec(spec: Option<&mut PodSpec>, policy: ValuePolicy) {
 macro_rules! scrub_container_fields {
     ($c:expr) => {{
         let c = $c;
-        scrub_env(c.env.as_mut());
+        // Values dropped, names kept.
+        for var in c.env.iter_mut().flatten() {
+            var.value = None;
+        }
         scrub_args(c.command.as_mut());
         scrub_args(c.args.as_mut());
         for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe] {
@@ -193,12 +196,6 @@ fn scrub_container(c: &mut Container) {
 
 fn scrub_ephemeral_container(c: &mut EphemeralContainer) {
     scrub_container_fields!(c)
-}
-
-fn scrub_env(env: Option<&mut Vec<EnvVar>>) {
-    for var in env.into_iter().flatten() {
-        var.value = None;
-    }
 }
 
 fn scrub_args(args: Option<&mut Vec<String>>) {

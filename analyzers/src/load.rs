@@ -133,7 +133,7 @@ impl SnapshotBuilder {
         if clock_known && let Ok(head) = serde_json::from_str::<ItemHead>(raw.get()) {
             let kind = head.api_version.as_deref().zip(head.kind.as_deref()).and_then(|(v, k)| Kind::from_type(v, k));
             if let Some(kind) = kind.filter(|k| DECODED_FROM_TEXT.contains(k)) {
-                self.insert_text(kind, raw.get()).map_err(|e| LoadError::Invalid {
+                self.insert_json(kind, raw.get()).map_err(|e| LoadError::Invalid {
                     source_name: source_name.into(),
                     index,
                     kind: kind.name().into(),
@@ -162,7 +162,7 @@ impl SnapshotBuilder {
 
 /// The kinds decoded straight from an item's text: the compact model's, whose arrays are shrunk as they are
 /// decoded (`model::exact`). Other kinds go through a JSON value, which gives every array its length.
-const DECODED_FROM_TEXT: &[Kind] =
+pub(crate) const DECODED_FROM_TEXT: &[Kind] =
     &[Kind::Pod, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob];
 
 /// What an item says it is, read from its text without decoding the rest.

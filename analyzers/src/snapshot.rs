@@ -191,12 +191,18 @@ impl SnapshotBuilder {
         Ok(())
     }
 
-    /// Adds one object of a known kind from its JSON text (not a Secret: its payload is dropped on the JSON value).
-    pub(crate) fn insert_text(&mut self, kind: Kind, text: &str) -> Result<(), serde_json::Error> {
-        debug_assert!(kind != Kind::Secret, "a Secret's payload is dropped on its JSON value");
-        self.objects.insert_text(kind, text, self.values)?;
-        self.read.insert(kind);
-        Ok(())
+    /// Adds one object of a known kind from its JSON text, as a live page or a saved file holds it. The kinds of
+    /// the compact model are decoded straight from the text, their arrays shrunk as they are decoded
+    /// (`model::exact`); other kinds go through a JSON value, which gives every array its length and is where a
+    /// Secret's payload is dropped.
+    pub fn insert_json(&mut self, kind: Kind, text: &str) -> Result<(), serde_json::Error> {
+        if crate::load::DECODED_FROM_TEXT.contains(&kind) {
+            self.objects.insert_text(kind, text, self.values)?;
+            self.read.insert(kind);
+            Ok(())
+        } else {
+            self.insert_value(kind, serde_json::from_str(text)?)
+        }
     }
 
     /// Adds one decoded object, as a live read does page by page.

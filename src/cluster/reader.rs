@@ -82,10 +82,10 @@ pub async fn read(
 }
 
 /// Lists one kind into `fragment`; returns it with the number of objects read. Each page is split into its items'
-/// raw text, and each item goes through a JSON value into its typed form, the path of a snapshot file's items:
-/// decoded straight from the page text, every array in an object got room for four elements (the text gives
-/// serde no length), which doubled the memory of a live run; and a whole page of 500 pods as JSON values took
-/// about ten times its text while it was being inserted.
+/// raw text, and each item is inserted from its text as a saved file's items are ([`SnapshotBuilder::insert_json`]):
+/// a whole page decoded at once gave every array in an object room for four elements (the text gives serde no
+/// length), which doubled the memory of a live run, and a page of 500 pods as JSON values took about ten times
+/// its text.
 async fn list_kind(
     client: &Client,
     kind: Kind,
@@ -102,10 +102,7 @@ async fn list_kind(
             let request = collection.list(&params).map_err(kube::Error::BuildRequest);
             async move { client.request::<ObjectList<Box<RawValue>>>(request?).await }
         },
-        |builder, item| {
-            let value = serde_json::from_str(item.get()).map_err(kube::Error::SerdeError)?;
-            builder.insert_value(kind, value).map_err(kube::Error::SerdeError)
-        },
+        |builder, item| builder.insert_json(kind, item.get()).map_err(kube::Error::SerdeError),
     )
     .await
 }

@@ -103,6 +103,11 @@ impl From<String> for Data {
         Data::Str(s)
     }
 }
+impl From<std::borrow::Cow<'_, str>> for Data {
+    fn from(s: std::borrow::Cow<'_, str>) -> Data {
+        Data::Str(s.into_owned())
+    }
+}
 impl From<&String> for Data {
     fn from(s: &String) -> Data {
         Data::Str(s.clone())

@@ -11,8 +11,7 @@ use k8s_openapi::api::admissionregistration::v1::{
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    EnvVar, LimitRange, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Probe, ResourceQuota, Service,
-    Toleration,
+    LimitRange, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Probe, ResourceQuota, Service, Toleration,
 };
 use k8s_openapi::api::networking::v1::{
     Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort,
@@ -26,7 +25,7 @@ use serde_json::Value;
 
 use super::data::Data;
 use mekhanikube_analyzers::model::{
-    Container, CronJob, DaemonSet, Deployment, Job, JobSpec, Pod, PodSpec, ReplicaSet, StatefulSet, Volume,
+    Container, CronJob, DaemonSet, Deployment, EnvVar, Job, JobSpec, Pod, PodSpec, ReplicaSet, StatefulSet, Volume,
 };
 
 /// A trimmed spec and the names it mentions (for the anonymizer), as (category, name).
@@ -603,14 +602,14 @@ impl Viewer<'_> {
         let mut d = Data::map();
         let Some(ps) = ps else { return d };
         for (key, category, value) in [
-            ("serviceAccountName", "serviceaccount", &ps.service_account_name),
-            ("nodeName", "node", &ps.node_name),
-            ("priorityClassName", "priorityclass", &ps.priority_class_name),
+            ("serviceAccountName", "serviceaccount", ps.service_account_name.as_deref()),
+            ("nodeName", "node", ps.node_name.as_deref()),
+            ("priorityClassName", "priorityclass", ps.priority_class_name.as_deref()),
         ] {
             if let Some(v) = value {
                 self.view.name(category, v);
             }
-            d.push(key, value.clone());
+            d.push(key, value);
         }
         for (key, containers) in
             [("initContainers", ps.init_containers.as_deref()), ("containers", Some(&ps.containers[..]))]

@@ -10,6 +10,7 @@
 mod pod;
 mod resources;
 mod status;
+mod words;
 mod workloads;
 
 #[cfg(test)]
@@ -19,9 +20,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
-pub use pod::{Container, PodSpec, PodTemplateSpec, Volume};
+pub use pod::{Container, EnvVar, PodSpec, PodTemplateSpec, Volume};
 pub use resources::{Amounts, ResourceList, ResourceRequirements};
-pub use status::{ContainerStatus, PodStatus};
+pub use status::{ContainerState, ContainerStatus, PodCondition, PodStatus};
+pub use words::Word;
 pub use workloads::{
     CronJobSpec, DaemonSetSpec, DeploymentSpec, JobSpec, JobTemplateSpec, ReplicaSetSpec, StatefulSetSpec,
 };

@@ -15,7 +15,8 @@ pub struct PodSpec {
     #[serde(deserialize_with = "super::exact_required")]
     pub containers: Vec<Container>,
     pub dns_config: Option<Box<k8s_openapi::api::core::v1::PodDNSConfig>>,
-    pub dns_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub dns_policy: Option<super::Word>,
     pub enable_service_links: Option<bool>,
     #[serde(deserialize_with = "super::exact")]
     pub ephemeral_containers: Option<Vec<k8s_openapi::api::core::v1::EphemeralContainer>>,
@@ -37,7 +38,8 @@ pub struct PodSpec {
     pub node_selector: Option<BTreeMap<String, String>>,
     pub os: Option<Box<k8s_openapi::api::core::v1::PodOS>>,
     pub overhead: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
-    pub preemption_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub preemption_policy: Option<super::Word>,
     pub priority: Option<i32>,
     pub priority_class_name: Option<String>,
     #[serde(deserialize_with = "super::exact")]
@@ -45,15 +47,19 @@ pub struct PodSpec {
     #[serde(deserialize_with = "super::exact")]
     pub resource_claims: Option<Vec<k8s_openapi::api::core::v1::PodResourceClaim>>,
     pub resources: Option<Box<k8s_openapi::api::core::v1::ResourceRequirements>>,
-    pub restart_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub restart_policy: Option<super::Word>,
     pub runtime_class_name: Option<String>,
-    pub scheduler_name: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub scheduler_name: Option<super::Word>,
     #[serde(deserialize_with = "super::exact")]
     pub scheduling_gates: Option<Vec<k8s_openapi::api::core::v1::PodSchedulingGate>>,
     pub scheduling_group: Option<Box<k8s_openapi::api::core::v1::PodSchedulingGroup>>,
     pub security_context: Option<Box<k8s_openapi::api::core::v1::PodSecurityContext>>,
-    pub service_account: Option<String>,
-    pub service_account_name: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub service_account: Option<super::Word>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub service_account_name: Option<super::Word>,
     #[serde(rename = "setHostnameAsFQDN")]
     pub set_hostname_as_fqdn: Option<bool>,
     pub share_process_namespace: Option<bool>,
@@ -76,11 +82,12 @@ pub struct Container {
     #[serde(deserialize_with = "super::exact")]
     pub command: Option<Vec<String>>,
     #[serde(deserialize_with = "super::exact")]
-    pub env: Option<Vec<k8s_openapi::api::core::v1::EnvVar>>,
+    pub env: Option<Vec<EnvVar>>,
     #[serde(deserialize_with = "super::exact")]
     pub env_from: Option<Vec<k8s_openapi::api::core::v1::EnvFromSource>>,
     pub image: Option<String>,
-    pub image_pull_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub image_pull_policy: Option<super::Word>,
     pub lifecycle: Option<Box<k8s_openapi::api::core::v1::Lifecycle>>,
     pub liveness_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     pub name: String,
@@ -90,15 +97,18 @@ pub struct Container {
     #[serde(deserialize_with = "super::exact")]
     pub resize_policy: Option<Vec<k8s_openapi::api::core::v1::ContainerResizePolicy>>,
     pub resources: Option<super::ResourceRequirements>,
-    pub restart_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub restart_policy: Option<super::Word>,
     #[serde(deserialize_with = "super::exact")]
     pub restart_policy_rules: Option<Vec<k8s_openapi::api::core::v1::ContainerRestartRule>>,
     pub security_context: Option<Box<k8s_openapi::api::core::v1::SecurityContext>>,
     pub startup_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     pub stdin: Option<bool>,
     pub stdin_once: Option<bool>,
-    pub termination_message_path: Option<String>,
-    pub termination_message_policy: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub termination_message_path: Option<super::Word>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub termination_message_policy: Option<super::Word>,
     pub tty: Option<bool>,
     #[serde(deserialize_with = "super::exact")]
     pub volume_devices: Option<Vec<k8s_openapi::api::core::v1::VolumeDevice>>,
@@ -152,4 +162,14 @@ pub struct Volume {
 pub struct PodTemplateSpec {
     pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     pub spec: Option<PodSpec>,
+}
+
+/// An env var: its source boxed, as most variables have a plain value (the API's inline source takes 312 bytes).
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub value_from: Option<Box<k8s_openapi::api::core::v1::EnvVarSource>>,
 }

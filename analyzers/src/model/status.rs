@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct PodStatus {
     pub allocated_resources: Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
     #[serde(deserialize_with = "super::exact")]
-    pub conditions: Option<Vec<k8s_openapi::api::core::v1::PodCondition>>,
+    pub conditions: Option<Vec<PodCondition>>,
     #[serde(deserialize_with = "super::exact")]
     pub container_statuses: Option<Vec<ContainerStatus>>,
     #[serde(deserialize_with = "super::exact")]
@@ -29,12 +29,14 @@ pub struct PodStatus {
         Option<Vec<k8s_openapi::api::core::v1::NodeAllocatableResourceClaimStatus>>,
     pub nominated_node_name: Option<String>,
     pub observed_generation: Option<i64>,
-    pub phase: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub phase: Option<super::Word>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
     #[serde(rename = "podIPs", deserialize_with = "super::exact")]
     pub pod_ips: Option<Vec<k8s_openapi::api::core::v1::PodIP>>,
-    pub qos_class: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub qos_class: Option<super::Word>,
     pub reason: Option<String>,
     pub resize: Option<String>,
     #[serde(deserialize_with = "super::exact")]
@@ -55,15 +57,42 @@ pub struct ContainerStatus {
     pub image: String,
     #[serde(rename = "imageID")]
     pub image_id: String,
-    pub last_state: Option<Box<k8s_openapi::api::core::v1::ContainerState>>,
+    pub last_state: Option<Box<ContainerState>>,
     pub name: String,
     pub ready: bool,
     pub resources: Option<Box<k8s_openapi::api::core::v1::ResourceRequirements>>,
     pub restart_count: i32,
     pub started: Option<bool>,
-    pub state: Option<k8s_openapi::api::core::v1::ContainerState>,
+    pub state: Option<ContainerState>,
     pub stop_signal: Option<String>,
     pub user: Option<Box<k8s_openapi::api::core::v1::ContainerUser>>,
     #[serde(deserialize_with = "super::exact")]
     pub volume_mounts: Option<Vec<k8s_openapi::api::core::v1::VolumeMountStatus>>,
+}
+
+/// A container's state, with the waiting and terminated details boxed: the API lays all three out inline (208
+/// bytes), and a container is in one state at a time, most often running.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerState {
+    pub running: Option<k8s_openapi::api::core::v1::ContainerStateRunning>,
+    pub terminated: Option<Box<k8s_openapi::api::core::v1::ContainerStateTerminated>>,
+    pub waiting: Option<Box<k8s_openapi::api::core::v1::ContainerStateWaiting>>,
+}
+
+/// A pod condition, its type and status read as [`super::Word`]s (four conditions per pod, each with two strings).
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodCondition {
+    pub last_probe_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub last_transition_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub message: Option<String>,
+    pub observed_generation: Option<i64>,
+    pub reason: Option<String>,
+    #[serde(deserialize_with = "super::words::word")]
+    pub status: super::Word,
+    #[serde(rename = "type", deserialize_with = "super::words::word")]
+    pub type_: super::Word,
 }

@@ -80,6 +80,7 @@ fn every_compact_type_has_exactly_the_fields_of_the_api_type() {
         Pod => core::Pod, PodSpec => core::PodSpec, Container => core::Container, Volume => core::Volume,
         PodTemplateSpec => core::PodTemplateSpec, ResourceRequirements => core::ResourceRequirements,
         PodStatus => core::PodStatus, ContainerStatus => core::ContainerStatus,
+        ContainerState => core::ContainerState, EnvVar => core::EnvVar, PodCondition => core::PodCondition,
         Deployment => apps::Deployment, DeploymentSpec => apps::DeploymentSpec,
         ReplicaSet => apps::ReplicaSet, ReplicaSetSpec => apps::ReplicaSetSpec,
         StatefulSet => apps::StatefulSet, StatefulSetSpec => apps::StatefulSetSpec,
