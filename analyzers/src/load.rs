@@ -130,18 +130,15 @@ impl SnapshotBuilder {
     /// other path cost as much as the decoding, and is needed only to find the newest observed time.
     fn add_raw_item(&mut self, source_name: &str, index: usize, raw: &RawValue) -> Result<(), LoadError> {
         let clock_known = self.saved_info.as_ref().is_some_and(|info| info.read_at.is_some());
-        if clock_known && let Ok(head) = serde_json::from_str::<ItemHead>(raw.get()) {
-            let kind = head.api_version.as_deref().zip(head.kind.as_deref()).and_then(|(v, k)| Kind::from_type(v, k));
-            if let Some(kind) = kind.filter(|k| DECODED_FROM_TEXT.contains(k)) {
-                self.insert_json(kind, raw.get()).map_err(|e| LoadError::Invalid {
-                    source_name: source_name.into(),
-                    index,
-                    kind: kind.name().into(),
-                    name: head.metadata.and_then(|m| m.name).map_or_else(|| "<unnamed>".into(), |n| n.into_owned()),
-                    message: e.to_string(),
-                })?;
-                return Ok(());
-            }
+        if clock_known && let Some(kind) = item_type(raw.get()).filter(|k| DECODED_FROM_TEXT.contains(k)) {
+            self.insert_json(kind, raw.get()).map_err(|e| LoadError::Invalid {
+                source_name: source_name.into(),
+                index,
+                kind: kind.name().into(),
+                name: item_name(raw.get()),
+                message: e.to_string(),
+            })?;
+            return Ok(());
         }
         let item = serde_json::from_str(raw.get())
             .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?;
@@ -165,21 +162,51 @@ impl SnapshotBuilder {
 pub(crate) const DECODED_FROM_TEXT: &[Kind] =
     &[Kind::Pod, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob];
 
-/// What an item says it is, read from its text without decoding the rest.
-#[derive(serde::Deserialize)]
-struct ItemHead<'a> {
-    #[serde(rename = "apiVersion", borrow)]
-    api_version: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    metadata: Option<ItemHeadMeta<'a>>,
+/// The kind an item names, from its `apiVersion` and `kind`. The scan stops once both are seen (`snapshot` and
+/// kubectl write them first), so the rest of the text is read once, by the typed decode.
+fn item_type(text: &str) -> Option<Kind> {
+    let mut found = (None, None);
+    // Stopping early leaves the object unclosed, which the parser reports: what was found by then is all we need.
+    let _ = serde_json::Deserializer::from_str(text).deserialize_map(TypeFields(&mut found));
+    Kind::from_type(found.0?, found.1?)
 }
 
-#[derive(serde::Deserialize)]
-struct ItemHeadMeta<'a> {
-    #[serde(borrow)]
-    name: Option<std::borrow::Cow<'a, str>>,
+/// Fills in `apiVersion` and `kind` as a map goes by, then stops.
+struct TypeFields<'f, 'de>(&'f mut (Option<&'de str>, Option<&'de str>));
+
+impl<'de> Visitor<'de> for TypeFields<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while self.0.0.is_none() || self.0.1.is_none() {
+            let Some(key) = map.next_key::<&'de str>()? else { break };
+            match key {
+                "apiVersion" => self.0.0 = Some(map.next_value()?),
+                "kind" => self.0.1 = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An item's name for an error, read only when one is reported.
+fn item_name(text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Item {
+        metadata: Option<Metadata>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        name: Option<String>,
+    }
+    serde_json::from_str::<Item>(text).ok().and_then(|i| i.metadata?.name).unwrap_or_else(|| "<unnamed>".into())
 }
 
 /// Bytes read from a file at a time while streaming it.
@@ -446,5 +473,30 @@ mod tests {
             let owners = pod.metadata.owner_references.as_ref();
             assert!(owners.is_none_or(|o| o.capacity() == o.len()), "{:?}", pod.metadata.name);
         }
+    }
+
+    #[test]
+    fn an_items_kind_is_read_from_its_type_fields_wherever_they_are() {
+        let pod = Some(Kind::Pod);
+        assert_eq!(item_type(r#"{"apiVersion":"v1","kind":"Pod","spec":{"containers":[]}}"#), pod);
+        assert_eq!(item_type(r#"{"metadata":{"name":"a"},"kind":"Pod","spec":{},"apiVersion":"v1"}"#), pod);
+        // The scan stops at both fields, so text after them is left to the typed decode.
+        assert_eq!(item_type(r#"{"kind":"Pod","apiVersion":"v1","spec":"#), pod);
+        assert_eq!(item_type(r#"{"apiVersion":"apps/v1","kind":"Pod"}"#), None);
+        assert_eq!(item_type(r#"{"kind":"Pod"}"#), None);
+        assert_eq!(item_type(r#"{"apiVersion":"v1","kind":"P\u006fd"}"#), None, "escaped: left to the value path");
+        assert_eq!(item_type("[]"), None);
+    }
+
+    #[test]
+    fn an_item_refused_from_its_text_is_named() {
+        let info = format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{SNAPSHOT_INFO_NAME}","annotations":{{"{READ_AT_ANNOTATION}":"2026-11-23T09:00:00Z"}}}}}}"#
+        );
+        let bad =
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"a"},"spec":{"containers":7}}"#;
+        let text = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{info},{bad}]}}"#);
+        let error = SnapshotBuilder::new().add_text("saved.json", &text).unwrap_err().to_string();
+        assert!(error.contains("saved.json") && error.contains("Pod") && error.contains("web"), "{error}");
     }
 }

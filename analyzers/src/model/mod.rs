@@ -9,6 +9,7 @@
 
 mod pod;
 mod resources;
+mod security;
 mod status;
 mod words;
 mod workloads;
@@ -20,8 +21,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
-pub use pod::{Container, EnvVar, PodSpec, PodTemplateSpec, Volume};
+pub use pod::{Container, ContainerPort, EnvVar, PodSpec, PodTemplateSpec, Volume};
 pub use resources::{Amounts, ResourceList, ResourceRequirements};
+pub use security::{PodSecurityContext, SecurityContext};
 pub use status::{ContainerState, ContainerStatus, PodCondition, PodStatus};
 pub use words::Word;
 pub use workloads::{

@@ -55,7 +55,7 @@ pub struct PodSpec {
     #[serde(deserialize_with = "super::exact")]
     pub scheduling_gates: Option<Vec<k8s_openapi::api::core::v1::PodSchedulingGate>>,
     pub scheduling_group: Option<Box<k8s_openapi::api::core::v1::PodSchedulingGroup>>,
-    pub security_context: Option<Box<k8s_openapi::api::core::v1::PodSecurityContext>>,
+    pub security_context: Option<Box<super::PodSecurityContext>>,
     #[serde(deserialize_with = "super::words::optional_word")]
     pub service_account: Option<super::Word>,
     #[serde(deserialize_with = "super::words::optional_word")]
@@ -92,7 +92,7 @@ pub struct Container {
     pub liveness_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     pub name: String,
     #[serde(deserialize_with = "super::exact")]
-    pub ports: Option<Vec<k8s_openapi::api::core::v1::ContainerPort>>,
+    pub ports: Option<Vec<ContainerPort>>,
     pub readiness_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     #[serde(deserialize_with = "super::exact")]
     pub resize_policy: Option<Vec<k8s_openapi::api::core::v1::ContainerResizePolicy>>,
@@ -101,7 +101,7 @@ pub struct Container {
     pub restart_policy: Option<super::Word>,
     #[serde(deserialize_with = "super::exact")]
     pub restart_policy_rules: Option<Vec<k8s_openapi::api::core::v1::ContainerRestartRule>>,
-    pub security_context: Option<Box<k8s_openapi::api::core::v1::SecurityContext>>,
+    pub security_context: Option<Box<super::SecurityContext>>,
     pub startup_probe: Option<Box<k8s_openapi::api::core::v1::Probe>>,
     pub stdin: Option<bool>,
     pub stdin_once: Option<bool>,
@@ -172,4 +172,18 @@ pub struct EnvVar {
     pub name: String,
     pub value: Option<String>,
     pub value_from: Option<Box<k8s_openapi::api::core::v1::EnvVarSource>>,
+}
+
+/// A container port, its protocol read as a [`super::Word`] (the API server writes `TCP` into every port).
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerPort {
+    pub container_port: i32,
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<String>,
+    pub host_port: Option<i32>,
+    pub name: Option<String>,
+    #[serde(deserialize_with = "super::words::optional_word")]
+    pub protocol: Option<super::Word>,
 }

@@ -1,0 +1,44 @@
+//! Pod and container security contexts in the compact layout of [`super`]: the API server writes an empty
+//! `securityContext: {}` into every pod, and the API's type lays out all its options inline (448 bytes), most of
+//! them nested structs that few pods set. Those are boxed here.
+
+use serde::{Deserialize, Serialize};
+
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    pub app_armor_profile: Option<Box<k8s_openapi::api::core::v1::AppArmorProfile>>,
+    pub fs_group: Option<i64>,
+    pub fs_group_change_policy: Option<String>,
+    pub run_as_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub run_as_user: Option<i64>,
+    pub se_linux_change_policy: Option<String>,
+    pub se_linux_options: Option<Box<k8s_openapi::api::core::v1::SELinuxOptions>>,
+    pub seccomp_profile: Option<Box<k8s_openapi::api::core::v1::SeccompProfile>>,
+    #[serde(deserialize_with = "super::exact")]
+    pub supplemental_groups: Option<Vec<i64>>,
+    pub supplemental_groups_policy: Option<String>,
+    #[serde(deserialize_with = "super::exact")]
+    pub sysctls: Option<Vec<k8s_openapi::api::core::v1::Sysctl>>,
+    pub windows_options: Option<Box<k8s_openapi::api::core::v1::WindowsSecurityContextOptions>>,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SecurityContext {
+    pub allow_privilege_escalation: Option<bool>,
+    pub app_armor_profile: Option<Box<k8s_openapi::api::core::v1::AppArmorProfile>>,
+    pub capabilities: Option<Box<k8s_openapi::api::core::v1::Capabilities>>,
+    pub privileged: Option<bool>,
+    pub proc_mount: Option<String>,
+    pub read_only_root_filesystem: Option<bool>,
+    pub run_as_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub run_as_user: Option<i64>,
+    pub se_linux_options: Option<Box<k8s_openapi::api::core::v1::SELinuxOptions>>,
+    pub seccomp_profile: Option<Box<k8s_openapi::api::core::v1::SeccompProfile>>,
+    pub windows_options: Option<Box<k8s_openapi::api::core::v1::WindowsSecurityContextOptions>>,
+}
