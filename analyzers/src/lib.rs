@@ -11,6 +11,7 @@ mod evidence;
 mod finding;
 mod health;
 pub mod hygiene;
+mod json_list;
 mod kind;
 mod kinds;
 mod links;

@@ -128,19 +128,19 @@ impl SnapshotBuilder {
     /// One item of a JSON List, as its raw text. Once a saved file's info item has set the clock (`snapshot`
     /// writes it first), the kinds of the compact model are decoded straight from the text: the JSON tree of the
     /// other path cost as much as the decoding, and is needed only to find the newest observed time.
-    fn add_raw_item(&mut self, source_name: &str, index: usize, raw: &RawValue) -> Result<(), LoadError> {
+    fn add_raw_item(&mut self, source_name: &str, index: usize, raw: &str) -> Result<(), LoadError> {
         let clock_known = self.saved_info.as_ref().is_some_and(|info| info.read_at.is_some());
-        if clock_known && let Some(kind) = item_type(raw.get()).filter(|k| DECODED_FROM_TEXT.contains(k)) {
-            self.insert_json(kind, raw.get()).map_err(|e| LoadError::Invalid {
+        if clock_known && let Some(kind) = item_type(raw).filter(|k| DECODED_FROM_TEXT.contains(k)) {
+            self.insert_json(kind, raw).map_err(|e| LoadError::Invalid {
                 source_name: source_name.into(),
                 index,
                 kind: kind.name().into(),
-                name: item_name(raw.get()),
+                name: item_name(raw),
                 message: e.to_string(),
             })?;
             return Ok(());
         }
-        let item = serde_json::from_str(raw.get())
+        let item = serde_json::from_str(raw)
             .map_err(|e| LoadError::Syntax { source_name: source_name.into(), message: e.to_string() })?;
         self.add_item(source_name, index, item)
     }
@@ -231,28 +231,32 @@ fn stream_list<R: std::io::Read>(into: &mut SnapshotBuilder, source_name: &str, 
         // The same test as for text (a character cut at the buffer's end does not matter to it).
         Input::Reader { reader, .. } => is_json(&String::from_utf8_lossy(reader.buffer())),
     };
-    let visitor = DocumentVisitor { into, source_name, failure: &mut failure, raw_items: json };
+    let visitor = |into, failure| DocumentVisitor { into, source_name, failure, raw_items: json };
     let streamed = match input {
         Input::Text(text) if json => {
             let mut json = serde_json::Deserializer::from_str(text);
-            json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
+            json.deserialize_any(visitor(into, &mut failure)).ok().filter(|_| json.end().is_ok())
         }
         Input::Text(text) => {
             serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(text.len()), |yaml| {
-                yaml.deserialize_any(visitor)
+                yaml.deserialize_any(visitor(into, &mut failure))
             })
             .ok()
         }
+        // Split in large blocks: serde_json's reader takes a byte at a time.
+        Input::Reader { reader, .. } if json => {
+            let split = crate::json_list::split_list(reader, |index, item| {
+                into.add_raw_item(source_name, index, item).map_err(|e| failure = Some(e)).is_ok()
+            });
+            let taken = matches!(split, Ok(crate::json_list::Split::List));
+            into.from_files |= taken;
+            taken.then_some(Shape::List)
+        }
         Input::Reader { reader, bytes } => {
-            if json {
-                let mut json = serde_json::Deserializer::from_reader(reader);
-                json.deserialize_any(visitor).ok().filter(|_| json.end().is_ok())
-            } else {
-                serde_saphyr::with_deserializer_from_reader_with_options(reader, yaml_options(bytes), |yaml| {
-                    yaml.deserialize_any(visitor)
-                })
-                .ok()
-            }
+            serde_saphyr::with_deserializer_from_reader_with_options(reader, yaml_options(bytes), |yaml| {
+                yaml.deserialize_any(visitor(into, &mut failure))
+            })
+            .ok()
         }
     };
     failure.is_none() && streamed == Some(Shape::List)
@@ -335,7 +339,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
         for index in 0.. {
             let added = if self.raw_items {
                 match seq.next_element::<Box<RawValue>>()? {
-                    Some(raw) => self.into.add_raw_item(self.source_name, index, &raw),
+                    Some(raw) => self.into.add_raw_item(self.source_name, index, raw.get()),
                     None => break,
                 }
             } else {
