@@ -16,6 +16,32 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 #[error("stdout was closed")]
 pub struct OutputClosed;
 
+/// A writer that remembers whether its reader went away (the error itself reaches the caller as its own).
+struct PipeWatch<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if result.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            self.gone = true;
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.watch(result)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Printer {
     quiet: bool,
@@ -56,6 +82,24 @@ impl Printer {
             // Other write errors (a full disk behind a redirect) surface when the command checks at its end.
             _ => Ok(()),
         }
+    }
+
+    /// Writes data to stdout as `write` produces it, through a buffer: for output too large to build first (the
+    /// snapshot of a big cluster). Its reader going away is [`OutputClosed`], as for [`out`](Self::out).
+    pub fn out_stream<E>(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<Result<(), E>, OutputClosed> {
+        self.check_open()?;
+        let mut sink = PipeWatch { inner: std::io::BufWriter::new(anstream::stdout().lock()), gone: false };
+        let written = write(&mut sink);
+        let _ = sink.flush();
+        if sink.gone {
+            self.closed.flag.store(true, Ordering::Relaxed);
+            self.closed.notify.notify_waiters();
+            return Err(OutputClosed);
+        }
+        Ok(written)
     }
 
     /// Resolves when stdout's reader has gone, so long work whose output nobody reads can stop.

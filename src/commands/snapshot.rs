@@ -14,11 +14,8 @@ pub async fn run_snapshot(printer: &Printer, settings: SnapshotSettings) -> anyh
         .context("reading the cluster")?;
     let count = builder.object_count();
     match &settings.file {
-        None => {
-            let mut text = Vec::new();
-            snapshot_io::encode_list(&builder, settings.json, &mut text)?;
-            printer.out(&String::from_utf8_lossy(&text))?
-        }
+        // Written as it is encoded: a big cluster's text is never held whole.
+        None => printer.out_stream(|out| snapshot_io::encode_list(&builder, settings.json, out))??,
         Some(file) => {
             snapshot_io::write_atomic(file, &builder, settings.json)?;
             printer.note(&format!("wrote {count} objects to {}", file.display()));

@@ -58,3 +58,55 @@ async fn closed_stdout_stops_explanations() {
     // The demo has 18 problems; generation stopped after the first ones that were in flight.
     assert!(chats < 18, "{chats} model calls: explanations went on for a closed stdout");
 }
+
+/// A kubeconfig for a fake API server, and the runtime that serves it beside the binary under test.
+fn fake_cluster(dir: &std::path::Path) -> (tokio::runtime::Runtime, wiremock::MockServer, std::path::PathBuf) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = rt.block_on(crate::fake_cluster::mock_apiserver());
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, crate::fake_cluster::kubeconfig_text(&server.uri(), false)).unwrap();
+    (rt, server, kubeconfig)
+}
+
+/// `snapshot -o -` is written as it is encoded, and is the text `snapshot -o FILE` writes (but for the time read).
+#[test]
+fn a_snapshot_on_stdout_is_the_file_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_rt, _server, kubeconfig) = fake_cluster(dir.path());
+    let saved = dir.path().join("saved.yaml");
+    let to_file = crate::common::run(
+        crate::common::mekhanikube().arg("snapshot").arg("--kubeconfig").arg(&kubeconfig).arg("-o").arg(&saved),
+    );
+    assert_eq!(to_file.code, 0, "{}", to_file.stderr);
+    let to_stdout = crate::common::run(
+        crate::common::mekhanikube().arg("snapshot").arg("--kubeconfig").arg(&kubeconfig).args(["-o", "-"]),
+    );
+    assert_eq!(to_stdout.code, 0, "{}", to_stdout.stderr);
+    let without_time = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| !l.contains("mekhanikube.io/read-at")).map(str::to_string).collect()
+    };
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert!(file.contains("mekhanikube-snapshot-info") && file.contains("kind: List"), "{file}");
+    assert_eq!(without_time(&to_stdout.stdout), without_time(&file));
+}
+
+#[test]
+fn a_snapshot_whose_reader_has_gone_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_rt, _server, kubeconfig) = fake_cluster(dir.path());
+    let mut child = mekhanikube_process()
+        .arg("snapshot")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
