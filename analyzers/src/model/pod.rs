@@ -55,7 +55,8 @@ pub struct PodSpec {
     #[serde(deserialize_with = "super::exact")]
     pub scheduling_gates: Option<Vec<k8s_openapi::api::core::v1::PodSchedulingGate>>,
     pub scheduling_group: Option<Box<k8s_openapi::api::core::v1::PodSchedulingGroup>>,
-    pub security_context: Option<Box<super::PodSecurityContext>>,
+    #[serde(deserialize_with = "super::security::shared_when_empty")]
+    pub security_context: Option<std::sync::Arc<super::PodSecurityContext>>,
     #[serde(deserialize_with = "super::words::optional_word")]
     pub service_account: Option<super::Word>,
     #[serde(deserialize_with = "super::words::optional_word")]

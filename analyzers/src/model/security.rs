@@ -1,8 +1,24 @@
-//! Pod and container security contexts in the compact layout of [`super`]: the API server writes an empty
-//! `securityContext: {}` into every pod, and the API's type lays out all its options inline (448 bytes), most of
-//! them nested structs that few pods set. Those are boxed here.
+//! Pod and container security contexts in the compact layout of [`super`]: the API's types lay out all their
+//! options inline (448 bytes for a pod's), most of them nested structs that few pods set. Those are boxed here.
+//! The API server writes an empty `securityContext: {}` into every pod and template: all empty ones share one.
+
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
+
+/// `deserialize_with` for a pod spec's security context: an empty one is the shared empty one.
+pub(super) fn shared_when_empty<'de, D: serde::Deserializer<'de>>(
+    input: D,
+) -> Result<Option<Arc<PodSecurityContext>>, D::Error> {
+    static EMPTY: OnceLock<Arc<PodSecurityContext>> = OnceLock::new();
+    Ok(Option::<PodSecurityContext>::deserialize(input)?.map(|context| {
+        if context == PodSecurityContext::default() {
+            Arc::clone(EMPTY.get_or_init(Arc::default))
+        } else {
+            Arc::new(context)
+        }
+    }))
+}
 
 #[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]

@@ -171,3 +171,20 @@ fn a_pod_is_a_third_of_the_api_layout() {
         + size_of::<k8s_openapi::api::core::v1::Volume>();
     assert!(ours * 3 <= api, "a pod with one container and one volume: {ours} bytes against the API's {api}");
 }
+
+#[test]
+fn empty_pod_security_contexts_share_one_allocation_and_still_read_and_write_as_written() {
+    let pod = |context: serde_json::Value| -> Pod {
+        serde_json::from_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+            "spec": {"containers": [{"name": "app"}], "securityContext": context}}))
+        .unwrap()
+    };
+    let context = |pod: &Pod| pod.spec.as_ref().unwrap().security_context.clone().unwrap();
+    let (a, b) = (pod(serde_json::json!({})), pod(serde_json::json!({})));
+    assert!(std::sync::Arc::ptr_eq(&context(&a), &context(&b)));
+    let set = pod(serde_json::json!({"runAsNonRoot": true}));
+    assert!(!std::sync::Arc::ptr_eq(&context(&a), &context(&set)));
+    assert_eq!(context(&set).run_as_non_root, Some(true));
+    let written = serde_json::to_value(&a).unwrap();
+    assert_eq!(written["spec"]["securityContext"], serde_json::json!({}));
+}
