@@ -11,19 +11,20 @@ fn demo() -> String {
     repo_path("examples/demo-cluster.yaml").display().to_string()
 }
 
-#[test]
-fn closed_stdout_is_not_an_error() {
-    let mut child = mekhanikube_process()
-        .args(["analyze", "--snapshot", &demo(), "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Runs the binary with `args`, its stdout closed from the start: the exit code and stderr.
+fn with_stdout_closed(args: &mut std::process::Command) -> (Option<i32>, String) {
+    let mut child = args.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     drop(child.stdout.take());
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let (code, stderr) =
+        with_stdout_closed(mekhanikube_process().args(["analyze", "--snapshot", &demo(), "-o", "json"]));
+    assert_eq!(code, Some(0), "stderr: {stderr}");
     assert!(stderr.is_empty(), "nothing to report: {stderr}");
 }
 
@@ -94,19 +95,9 @@ fn a_snapshot_on_stdout_is_the_file_snapshot() {
 fn a_snapshot_whose_reader_has_gone_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (_rt, _server, kubeconfig) = fake_cluster(dir.path());
-    let mut child = mekhanikube_process()
-        .arg("snapshot")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["-o", "-"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    let (code, stderr) = with_stdout_closed(
+        mekhanikube_process().arg("snapshot").arg("--kubeconfig").arg(&kubeconfig).args(["-o", "-"]),
+    );
+    assert_eq!(code, Some(0), "stderr: {stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
