@@ -269,7 +269,7 @@ mod tests {
     fn items_come_out_as_their_text_however_the_input_is_cut() {
         let text = r#" {"apiVersion": "v1", "items": [{"a": "}]\"{[", "b": [1, {"c": null}]}, "x\"]", 12.5e3, true, [], {}],
             "metadata": {"resourceVersion": ""}, "kind": "List"} "#;
-        let want = vec![r#"{"a": "}]\"{[", "b": [1, {"c": null}]}"#, r#""x\"]""#, "12.5e3", "true", "[]", "{}"];
+        let want = [r#"{"a": "}]\"{[", "b": [1, {"c": null}]}"#, r#""x\"]""#, "12.5e3", "true", "[]", "{}"];
         for chunk in [1, 2, 3, 7, 64, BLOCK] {
             assert_eq!(split(text, chunk), Ok(want.iter().map(|s| s.to_string()).collect()), "chunk {chunk}");
         }
