@@ -69,19 +69,8 @@ impl Printer {
 
     /// Writes data to stdout. Once its reader has gone, this and every later call return [`OutputClosed`].
     pub fn out(&self, text: &str) -> Result<(), OutputClosed> {
-        if self.closed.flag.load(Ordering::Relaxed) {
-            return Err(OutputClosed);
-        }
-        let mut stdout = anstream::stdout().lock();
-        match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed.flag.store(true, Ordering::Relaxed);
-                self.closed.notify.notify_waiters();
-                Err(OutputClosed)
-            }
-            // Other write errors (a full disk behind a redirect) surface when the command checks at its end.
-            _ => Ok(()),
-        }
+        // Other write errors (a full disk behind a redirect) surface when the command checks at its end.
+        self.out_stream(|out| out.write_all(text.as_bytes())).map(drop)
     }
 
     /// Writes data to stdout as `write` produces it, through a buffer: for output too large to build first (the

@@ -31,49 +31,43 @@ pub(crate) fn split_list<R: Read>(reader: R, mut on_item: impl FnMut(usize, &str
     }
     input.pos += 1;
     let (mut kind, mut has_items) = (None::<String>, false);
-    let mut first = true;
-    loop {
-        match input.next_token()? {
-            Some(b'}') if first => {}
-            Some(b'"') => {
-                let Some(key) = input.value::<String>()? else { return Ok(Split::NotAList) };
-                if input.next_token()? != Some(b':') {
-                    return Ok(Split::NotAList);
-                }
-                input.pos += 1;
-                match key.as_str() {
-                    "items" => {
-                        match input.items(&mut on_item)? {
-                            Split::List => {}
-                            other => return Ok(other),
-                        }
-                        has_items = true;
+    if input.next_token()? == Some(b'}') {
+        input.pos += 1;
+    } else {
+        loop {
+            if input.next_token()? != Some(b'"') {
+                return Ok(Split::NotAList);
+            }
+            let Some(key) = input.value::<String>()? else { return Ok(Split::NotAList) };
+            if input.next_token()? != Some(b':') {
+                return Ok(Split::NotAList);
+            }
+            input.pos += 1;
+            match key.as_str() {
+                "items" => match input.items(&mut on_item)? {
+                    Split::List => has_items = true,
+                    other => return Ok(other),
+                },
+                "kind" => match input.value::<String>()? {
+                    Some(k) => kind = Some(k),
+                    None => return Ok(Split::NotAList),
+                },
+                _ => {
+                    if input.value::<serde::de::IgnoredAny>()?.is_none() {
+                        return Ok(Split::NotAList);
                     }
-                    "kind" => match input.value::<String>()? {
-                        Some(k) => kind = Some(k),
-                        None => return Ok(Split::NotAList),
-                    },
-                    _ => {
-                        if input.value::<serde::de::IgnoredAny>()?.is_none() {
-                            return Ok(Split::NotAList);
-                        }
-                    }
-                }
-                first = false;
-                match input.next_token()? {
-                    Some(b',') => {
-                        input.pos += 1;
-                        continue;
-                    }
-                    Some(b'}') => {}
-                    _ => return Ok(Split::NotAList),
                 }
             }
-            _ => return Ok(Split::NotAList),
+            match input.next_token()? {
+                Some(b',') => input.pos += 1,
+                Some(b'}') => {
+                    input.pos += 1;
+                    break;
+                }
+                _ => return Ok(Split::NotAList),
+            }
         }
-        break;
     }
-    input.pos += 1;
     // Nothing but whitespace may follow the object.
     if input.next_token()?.is_some() {
         return Ok(Split::NotAList);

@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 use crate::custom::{group_of, is_builtin_group};
 use crate::kind::Kind;
 use crate::snapshot::{
-    LoadError, READ_ANNOTATION, READ_AT_ANNOTATION, SKIPPED_ANNOTATION, SNAPSHOT_INFO_NAME, SavedInfo, SnapshotBuilder,
+    DECODED_FROM_TEXT, LoadError, READ_ANNOTATION, READ_AT_ANNOTATION, SKIPPED_ANNOTATION, SNAPSHOT_INFO_NAME,
+    SavedInfo, SnapshotBuilder,
 };
 
 impl SnapshotBuilder {
@@ -156,11 +157,6 @@ impl SnapshotBuilder {
         self.absorb(loaded);
     }
 }
-
-/// The kinds decoded straight from an item's text: the compact model's, whose arrays are shrunk as they are
-/// decoded (`model::exact`). Other kinds go through a JSON value, which gives every array its length.
-pub(crate) const DECODED_FROM_TEXT: &[Kind] =
-    &[Kind::Pod, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob];
 
 /// The kind an item names, from its `apiVersion` and `kind`. The scan stops once both are seen (`snapshot` and
 /// kubectl write them first), so the rest of the text is read once, by the typed decode.

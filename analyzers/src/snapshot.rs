@@ -71,6 +71,11 @@ impl<K: Metadata<Ty = ObjectMeta>> Store<K> {
     }
 }
 
+/// The kinds decoded straight from an item's text: the compact model's, whose arrays are shrunk as they are
+/// decoded (`model::exact`). Other kinds go through a JSON value, which gives every array its length.
+pub(crate) const DECODED_FROM_TEXT: &[Kind] =
+    &[Kind::Pod, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::DaemonSet, Kind::Job, Kind::CronJob];
+
 /// A kind that could not be read, and why (RBAC denial, API not served, ...).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -196,7 +201,7 @@ impl SnapshotBuilder {
     /// (`model::exact`); other kinds go through a JSON value, which gives every array its length and is where a
     /// Secret's payload is dropped.
     pub fn insert_json(&mut self, kind: Kind, text: &str) -> Result<(), serde_json::Error> {
-        if crate::load::DECODED_FROM_TEXT.contains(&kind) {
+        if DECODED_FROM_TEXT.contains(&kind) {
             self.objects.insert_text(kind, text, self.values)?;
             self.read.insert(kind);
             Ok(())
